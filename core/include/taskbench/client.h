@@ -1,0 +1,275 @@
+// The client API: Dask futures, natively. A Client owns a local cluster (thread workers
+// now; process workers behind the same interface) and a scheduler thread that owns all task
+// state. submit/map return Futures at once; results stay in the cluster until asked for.
+//
+// Thread safety: every Client and Future method may be called from any thread. Blocking
+// calls (result, gather, wait, asCompleted.next) must not be made on a GUI thread.
+#pragma once
+
+#include "taskbench/events.h"
+#include "taskbench/functionregistry.h"
+#include "taskbench/taskstate.h"
+#include "taskbench/value.h"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace taskbench {
+
+namespace detail {
+class Engine;
+struct TaskRecord;
+} // namespace detail
+
+using Duration = std::chrono::steady_clock::duration;
+
+/// result()/gather() on an erred future throws this, carrying the task's error.
+class TaskFailed : public std::runtime_error
+{
+public:
+    explicit TaskFailed(TaskError e)
+        : std::runtime_error(e.describe())
+        , m_error(std::move(e))
+    {}
+    const TaskError &error() const { return m_error; }
+
+private:
+    TaskError m_error;
+};
+
+/// result() on a cancelled future.
+class CancelledError : public std::runtime_error
+{
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// result()/wait() ran out of time.
+class TimeoutError : public std::runtime_error
+{
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// A handle to a task's eventual result. Cheap to copy; the task (and its result) lives as
+/// long as any handle to it or any task that still needs it.
+class Future
+{
+public:
+    Future() = default;
+    Future(const Future &other);
+    Future(Future &&other) noexcept;
+    Future &operator=(const Future &other);
+    Future &operator=(Future &&other) noexcept;
+    ~Future();
+
+    bool valid() const { return m_task != nullptr; }
+    std::uint64_t id() const;
+    const std::string &key() const;
+    const std::string &function() const;
+    FutureStatus status() const;
+    bool done() const { return isTerminal(status()); }
+
+    /// Waits for the task and returns its value. Throws TaskFailed (with the task's error),
+    /// CancelledError, or TimeoutError when a timeout is given and passes.
+    Value result(std::optional<Duration> timeout = std::nullopt) const;
+    /// The error of an erred task.
+    std::optional<TaskError> error() const;
+    /// Display type of the result ("int", "list[3]"); empty until finished.
+    std::string typeName() const;
+    /// "<Future: inc status: finished, type: int, key: inc-3f2a...>"
+    std::string repr() const;
+    /// Number of attempts so far.
+    int attempts() const;
+
+    /// Runs fn(*this) once the future is done (at once if it already is). Callbacks run on
+    /// the engine's thread: keep them short and do not block there.
+    void addDoneCallback(std::function<void(const Future &)> fn) const;
+    void cancel() const;
+    void retry() const;
+    /// Drops this handle (like destroying it).
+    void release();
+
+    /// Passing a future as an argument makes it a dependency.
+    operator Value() const { return Value::ref(key()); }
+    bool operator==(const Future &o) const { return m_task == o.m_task; }
+
+private:
+    friend class detail::Engine;
+    friend class Client;
+    Future(detail::TaskRecord *task, std::shared_ptr<detail::Engine> engine); // takes a ref
+    detail::TaskRecord *m_task = nullptr;
+    std::shared_ptr<detail::Engine> m_engine;
+};
+
+struct ClusterOptions
+{
+    int workers = 0;          ///< 0: one per core
+    int threadsPerWorker = 1; ///< task slots per worker
+    bool processes = false;   ///< process workers (isolation) instead of threads
+    int allowedFailures = 3;  ///< worker deaths a task may see before it errs
+    std::vector<std::string> pluginPaths; ///< libraries process workers load
+};
+
+struct SubmitOptions
+{
+    std::string key;      ///< explicit key (otherwise function-token)
+    bool pure = true;     ///< deterministic key from function and arguments
+    int retries = 0;      ///< automatic re-runs after an error
+    int priority = 0;     ///< higher runs first; FIFO among equals
+    Value::Map kwargs;    ///< arguments by parameter name
+    std::string group;    ///< task group for display (default: a map call, or the function)
+};
+
+enum class ReturnWhen { AllCompleted, FirstCompleted, FirstException };
+enum class Errors { Raise, Skip };
+
+struct WaitResult
+{
+    std::vector<Future> done;
+    std::vector<Future> notDone;
+};
+
+/// A named task graph (the command line's graph files, Dask's compute()). Arguments refer
+/// to other tasks of the graph with {"$ref": "name"}, nested anywhere.
+struct TaskGraph
+{
+    struct Task
+    {
+        std::string function;
+        std::vector<Value> args;
+        Value::Map kwargs;
+        int retries = 0;
+    };
+    std::map<std::string, Task> tasks;
+    std::vector<std::string> outputs; ///< names to return (default: all)
+
+    /// Parses {"tasks": {...}, "outputs": [...]}; nullopt and *error on malformed input.
+    static std::optional<TaskGraph> fromJson(std::string_view json, std::string *error);
+    /// The names in dependency order; nullopt and *error for a cycle or a dangling $ref.
+    std::optional<std::vector<std::string>> topologicalOrder(std::string *error) const;
+};
+
+struct WorkerInfo
+{
+    int id = -1;
+    std::string name;
+    int threads = 0;
+    long pid = 0; ///< process workers only
+    bool alive = true;
+    std::vector<std::string> running; ///< keys
+    std::uint64_t tasksDone = 0;
+    std::size_t resultsHeld = 0;
+    std::uint64_t bytesHeld = 0;
+    std::uint64_t memoryBytes = 0;
+};
+
+/// Yields futures in the order they complete.
+class AsCompleted
+{
+public:
+    /// The next completed future, or nullopt when all were yielded or the timeout passed.
+    std::optional<Future> next(std::optional<Duration> timeout = std::nullopt);
+    std::size_t remaining() const;
+
+private:
+    friend class Client;
+    struct State;
+    std::shared_ptr<State> m_state;
+};
+
+/// Unsubscribes when destroyed.
+class Subscription
+{
+public:
+    Subscription() = default;
+    Subscription(Subscription &&) noexcept = default;
+    Subscription &operator=(Subscription &&) noexcept = default;
+    ~Subscription();
+    void reset();
+
+private:
+    friend class Client;
+    std::weak_ptr<detail::Engine> m_engine;
+    std::uint64_t m_id = 0;
+};
+
+class Client
+{
+public:
+    /// Starts a local cluster. `functions` is shared with plugin loading (nullptr: a new one).
+    explicit Client(ClusterOptions options = {},
+                    std::shared_ptr<FunctionRegistry> functions = nullptr);
+    ~Client(); ///< close()
+    Client(const Client &) = delete;
+    Client &operator=(const Client &) = delete;
+
+    FunctionRegistry &functions();
+    std::shared_ptr<FunctionRegistry> functionRegistry() const;
+    const ClusterOptions &options() const;
+
+    /// One call. Throws std::invalid_argument for an unknown function, a wrong argument count
+    /// or a literal argument of the wrong type, or a reference to an unknown future.
+    Future submit(std::string_view function, std::vector<Value> args = {}, SubmitOptions opts = {});
+    /// One task per input (a single-parameter call each). Inputs may be futures.
+    std::vector<Future> map(std::string_view function,
+                            std::vector<Value> inputs,
+                            SubmitOptions opts = {});
+    /// One task per argument list (several parameters: zip or product built by the caller).
+    std::vector<Future> mapArgs(std::string_view function,
+                                std::vector<std::vector<Value>> argLists,
+                                SubmitOptions opts = {});
+    /// A local value becomes a finished future.
+    Future scatter(Value value, std::string key = {});
+    /// Submits a graph; returns its output futures by name. Throws std::invalid_argument for
+    /// an unknown function, bad arguments, a cycle or a dangling reference.
+    std::map<std::string, Future> compute(const TaskGraph &graph, SubmitOptions opts = {});
+
+    /// Waits for all and returns their values in order. Errors::Raise throws the first error
+    /// (in list order); Errors::Skip leaves out failed and cancelled futures.
+    std::vector<Value> gather(const std::vector<Future> &futures,
+                              Errors errors = Errors::Raise,
+                              std::optional<Duration> timeout = std::nullopt);
+    WaitResult wait(const std::vector<Future> &futures,
+                    ReturnWhen when = ReturnWhen::AllCompleted,
+                    std::optional<Duration> timeout = std::nullopt);
+    AsCompleted asCompleted(const std::vector<Future> &futures);
+
+    void cancel(const std::vector<Future> &futures);
+    /// Re-runs erred (or cancelled) futures: walks back to the erred roots, re-runs them, and
+    /// returns their erred dependents to pending.
+    void retry(const std::vector<Future> &futures);
+
+    /// The task's story (state transitions with times, worker and attempt).
+    std::vector<Transition> story(const Future &future);
+    /// Log lines the task wrote through its context (all attempts).
+    std::vector<std::string> logs(const Future &future);
+    /// The task's arguments as submitted (futures appear as references).
+    std::vector<Value> arguments(const Future &future);
+
+    std::vector<WorkerInfo> workers();
+    /// Adds or removes workers while running.
+    void scale(int workers);
+    /// Tasks the scheduler holds (any state but forgotten).
+    std::size_t taskCount();
+    /// Blocks until the scheduler holds no tasks (or timeout); true when empty.
+    bool waitUntilIdle(std::optional<Duration> timeout = std::nullopt);
+
+    /// Receives every event batch until the Subscription is destroyed.
+    Subscription subscribe(EventCallback callback);
+
+    /// Stops workers and the scheduler; pending futures become cancelled. Idempotent.
+    void close();
+
+private:
+    std::shared_ptr<detail::Engine> m_engine;
+};
+
+} // namespace taskbench

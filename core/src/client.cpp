@@ -1,0 +1,570 @@
+// Client, Future, AsCompleted and Subscription: thin handles over the engine. Futures count
+// references on their task record; the last one gone tells the scheduler.
+#include "engine_p.h"
+
+#include "taskbench/valuecodec.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
+namespace taskbench {
+
+using detail::Engine;
+using detail::TaskRecord;
+
+// ---------------------------------------------------------------------------------------
+// Future
+
+Future::Future(TaskRecord *task, std::shared_ptr<Engine> engine)
+    : m_task(task)
+    , m_engine(std::move(engine))
+{
+    m_task->userRefs.fetch_add(1, std::memory_order_relaxed);
+}
+
+Future::Future(const Future &other)
+    : m_task(other.m_task)
+    , m_engine(other.m_engine)
+{
+    if (m_task)
+        m_task->userRefs.fetch_add(1, std::memory_order_relaxed);
+}
+
+Future::Future(Future &&other) noexcept
+    : m_task(std::exchange(other.m_task, nullptr))
+    , m_engine(std::move(other.m_engine))
+{}
+
+Future &Future::operator=(const Future &other)
+{
+    if (this != &other) {
+        Future copy(other);
+        *this = std::move(copy);
+    }
+    return *this;
+}
+
+Future &Future::operator=(Future &&other) noexcept
+{
+    if (this != &other) {
+        release();
+        m_task = std::exchange(other.m_task, nullptr);
+        m_engine = std::move(other.m_engine);
+    }
+    return *this;
+}
+
+Future::~Future()
+{
+    release();
+}
+
+void Future::release()
+{
+    if (!m_task)
+        return;
+    const std::uint64_t id = m_task->id;
+    // After the decrement the record may go at any time: do not touch it again.
+    if (m_task->userRefs.fetch_sub(1, std::memory_order_acq_rel) == 1)
+        m_engine->postRelease(id);
+    m_task = nullptr;
+    m_engine.reset();
+}
+
+static void requireValid(const Future &f)
+{
+    if (!f.valid())
+        throw std::logic_error("invalid (empty or released) Future");
+}
+
+std::uint64_t Future::id() const
+{
+    requireValid(*this);
+    return m_task->id;
+}
+
+const std::string &Future::key() const
+{
+    requireValid(*this);
+    return m_task->key;
+}
+
+const std::string &Future::function() const
+{
+    requireValid(*this);
+    static const std::string scatter = "scatter";
+    return m_task->function ? m_task->function->qualifiedName : scatter;
+}
+
+FutureStatus Future::status() const
+{
+    requireValid(*this);
+    return FutureStatus(m_task->status.load(std::memory_order_seq_cst));
+}
+
+Value Future::result(std::optional<Duration> timeout) const
+{
+    requireValid(*this);
+    TaskRecord *r = m_task;
+    for (;;) {
+        if (!m_engine->waitUntil([r] { return isTerminal(FutureStatus(r->status.load())); },
+                                 timeout))
+            throw TimeoutError("timed out waiting for " + r->key);
+        std::lock_guard lock(m_engine->stripe(r));
+        switch (FutureStatus(r->status.load())) {
+        case FutureStatus::Finished:
+            return r->result;
+        case FutureStatus::Error:
+            if (r->error)
+                throw TaskFailed(*r->error);
+            break; // being retried
+        case FutureStatus::Cancelled:
+            throw CancelledError("task " + r->key + " was cancelled");
+        case FutureStatus::Lost:
+            if (r->error)
+                throw TaskFailed(*r->error);
+            {
+                TaskError lost;
+                lost.type = "LostResult";
+                lost.message = "the result of " + r->key + " was lost";
+                lost.rootKey = r->key;
+                throw TaskFailed(lost);
+            }
+        default:
+            break; // changed again meanwhile (retry): wait once more
+        }
+    }
+}
+
+std::optional<TaskError> Future::error() const
+{
+    requireValid(*this);
+    std::lock_guard lock(m_engine->stripe(m_task));
+    if (m_task->error && FutureStatus(m_task->status.load()) != FutureStatus::Finished)
+        return *m_task->error;
+    return std::nullopt;
+}
+
+std::string Future::typeName() const
+{
+    requireValid(*this);
+    std::lock_guard lock(m_engine->stripe(m_task));
+    if (FutureStatus(m_task->status.load()) != FutureStatus::Finished)
+        return {};
+    return m_task->result.typeName();
+}
+
+int Future::attempts() const
+{
+    requireValid(*this);
+    std::lock_guard lock(m_engine->stripe(m_task));
+    return m_task->attemptsPublished;
+}
+
+std::string Future::repr() const
+{
+    if (!valid())
+        return "<Future: invalid>";
+    const std::string type = typeName();
+    const std::string &fn = m_task->function ? m_task->function->name : std::string("scatter");
+    return "<Future: " + fn + " status: " + toString(status())
+           + ", type: " + (type.empty() ? "null" : type) + ", key: " + key() + ">";
+}
+
+void Future::addDoneCallback(std::function<void(const Future &)> fn) const
+{
+    requireValid(*this);
+    if (!m_engine->post(detail::CallbackMsg{m_task->id, fn}))
+        fn(*this); // closed: the future is as done as it will ever be
+}
+
+void Future::cancel() const
+{
+    requireValid(*this);
+    m_engine->post(detail::CancelMsg{{m_task->id}});
+}
+
+void Future::retry() const
+{
+    requireValid(*this);
+    m_engine->post(detail::RetryMsg{{m_task->id}});
+}
+
+// ---------------------------------------------------------------------------------------
+// AsCompleted and Subscription
+
+struct AsCompleted::State
+{
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::deque<Future> ready;
+    std::size_t remaining = 0;
+};
+
+std::optional<Future> AsCompleted::next(std::optional<Duration> timeout)
+{
+    if (!m_state)
+        return std::nullopt;
+    std::unique_lock lock(m_state->mutex);
+    auto ready = [&] { return !m_state->ready.empty() || m_state->remaining == 0; };
+    if (timeout) {
+        if (!m_state->cv.wait_for(lock, *timeout, ready))
+            return std::nullopt;
+    } else {
+        m_state->cv.wait(lock, ready);
+    }
+    if (m_state->ready.empty())
+        return std::nullopt;
+    Future f = std::move(m_state->ready.front());
+    m_state->ready.pop_front();
+    --m_state->remaining;
+    return f;
+}
+
+std::size_t AsCompleted::remaining() const
+{
+    if (!m_state)
+        return 0;
+    std::lock_guard lock(m_state->mutex);
+    return m_state->remaining;
+}
+
+Subscription::~Subscription()
+{
+    reset();
+}
+
+void Subscription::reset()
+{
+    if (auto engine = m_engine.lock())
+        engine->unsubscribe(m_id);
+    m_engine.reset();
+}
+
+// ---------------------------------------------------------------------------------------
+// Client
+
+Client::Client(ClusterOptions options, std::shared_ptr<FunctionRegistry> functions)
+    : m_engine(std::make_shared<Engine>(std::move(options), std::move(functions)))
+{
+    m_engine->start();
+}
+
+Client::~Client()
+{
+    close();
+}
+
+void Client::close()
+{
+    m_engine->close();
+}
+
+FunctionRegistry &Client::functions()
+{
+    return m_engine->functions();
+}
+
+std::shared_ptr<FunctionRegistry> Client::functionRegistry() const
+{
+    return m_engine->functionRegistry();
+}
+
+const ClusterOptions &Client::options() const
+{
+    return m_engine->options();
+}
+
+namespace {
+
+FunctionPtr requireFunction(FunctionRegistry &registry, std::string_view name)
+{
+    FunctionPtr fn = registry.find(name);
+    if (!fn)
+        throw std::invalid_argument("unknown function '" + std::string(name) + "'");
+    return fn;
+}
+
+std::vector<Value> bindOrThrow(const FunctionInfo &fn,
+                               std::vector<Value> args,
+                               const Value::Map &kwargs)
+{
+    std::string error;
+    auto bound = FunctionRegistry::bindArguments(fn, std::move(args), kwargs, &error);
+    if (!bound)
+        throw std::invalid_argument(error);
+    return std::move(*bound);
+}
+
+} // namespace
+
+Future Client::submit(std::string_view function, std::vector<Value> args, SubmitOptions opts)
+{
+    FunctionPtr fn = requireFunction(functions(), function);
+    std::vector<Engine::Call> calls(1);
+    calls[0].args = bindOrThrow(*fn, std::move(args), opts.kwargs);
+    calls[0].key = opts.key;
+    std::shared_ptr<const std::string> group;
+    if (!opts.group.empty())
+        group = std::make_shared<const std::string>(opts.group);
+    return m_engine->submitCalls(fn, std::move(calls), opts, std::move(group)).front();
+}
+
+std::vector<Future> Client::map(std::string_view function,
+                                std::vector<Value> inputs,
+                                SubmitOptions opts)
+{
+    std::vector<std::vector<Value>> argLists;
+    argLists.reserve(inputs.size());
+    for (Value &v : inputs)
+        argLists.push_back({std::move(v)});
+    return mapArgs(function, std::move(argLists), std::move(opts));
+}
+
+std::vector<Future> Client::mapArgs(std::string_view function,
+                                    std::vector<std::vector<Value>> argLists,
+                                    SubmitOptions opts)
+{
+    FunctionPtr fn = requireFunction(functions(), function);
+    if (!opts.key.empty())
+        throw std::invalid_argument("map takes no explicit key (keys are derived per input)");
+    std::vector<Engine::Call> calls(argLists.size());
+    const bool simple = opts.kwargs.empty() && fn->params.size() == 1;
+    for (std::size_t i = 0; i < argLists.size(); ++i) {
+        // The common single-parameter case skips re-binding each input's defaults.
+        if (simple && argLists[i].size() == 1
+            && (fn->params[0].type == "any" || argLists[i][0].isRef()
+                || (fn->params[0].type == "int" && argLists[i][0].isInt())))
+            calls[i].args = std::move(argLists[i]);
+        else
+            calls[i].args = bindOrThrow(*fn, std::move(argLists[i]), opts.kwargs);
+    }
+    auto group = std::make_shared<const std::string>(
+        opts.group.empty() ? fn->name + "-map-" + randomToken().substr(0, 8) : opts.group);
+    return m_engine->submitCalls(fn, std::move(calls), opts, std::move(group));
+}
+
+Future Client::scatter(Value value, std::string key)
+{
+    return m_engine->scatter(std::move(value), std::move(key));
+}
+
+std::map<std::string, Future> Client::compute(const TaskGraph &graph, SubmitOptions opts)
+{
+    std::string error;
+    auto order = graph.topologicalOrder(&error);
+    if (!order)
+        throw std::invalid_argument(error);
+    // Validate every task before submitting any.
+    std::map<std::string, FunctionPtr> fns;
+    for (const auto &[name, task] : graph.tasks)
+        fns[name] = requireFunction(functions(), task.function);
+
+    std::map<std::string, Future> byName;
+    std::map<std::string, std::string> keyOf;
+    auto rewrite = [&](auto &&self, const Value &v) -> Value {
+        switch (v.type()) {
+        case Value::Type::Ref:
+            return Value::ref(keyOf.at(v.toRef().key));
+        case Value::Type::List: {
+            Value::List out;
+            for (const Value &item : v.toList())
+                out.push_back(self(self, item));
+            return Value(std::move(out));
+        }
+        case Value::Type::Map: {
+            Value::Map out;
+            for (const auto &[k, item] : v.toMap())
+                out.emplace(k, self(self, item));
+            return Value(std::move(out));
+        }
+        default:
+            return v;
+        }
+    };
+    for (const std::string &name : *order) {
+        const TaskGraph::Task &task = graph.tasks.at(name);
+        std::vector<Value> args;
+        for (const Value &a : task.args)
+            args.push_back(rewrite(rewrite, a));
+        Value::Map kwargs;
+        for (const auto &[k, v] : task.kwargs)
+            kwargs.emplace(k, rewrite(rewrite, v));
+        SubmitOptions o = opts;
+        o.kwargs = std::move(kwargs);
+        o.retries = std::max(opts.retries, task.retries);
+        o.key = name + "-" + tokenize(task.function, args);
+        Future f = submit(task.function, std::move(args), std::move(o));
+        keyOf[name] = f.key();
+        byName.emplace(name, std::move(f));
+    }
+    if (graph.outputs.empty())
+        return byName;
+    std::map<std::string, Future> out;
+    for (const std::string &name : graph.outputs)
+        out.emplace(name, byName.at(name));
+    return out;
+}
+
+std::vector<Value> Client::gather(const std::vector<Future> &futures,
+                                  Errors errors,
+                                  std::optional<Duration> timeout)
+{
+    auto w = wait(futures, ReturnWhen::AllCompleted, timeout);
+    if (!w.notDone.empty())
+        throw TimeoutError("timed out: " + std::to_string(w.notDone.size()) + " of "
+                           + std::to_string(futures.size()) + " futures not done");
+    std::vector<Value> out;
+    out.reserve(futures.size());
+    for (const Future &f : futures) {
+        if (errors == Errors::Skip && f.status() != FutureStatus::Finished)
+            continue;
+        out.push_back(f.result());
+    }
+    return out;
+}
+
+WaitResult Client::wait(const std::vector<Future> &futures,
+                        ReturnWhen when,
+                        std::optional<Duration> timeout)
+{
+    for (const Future &f : futures)
+        requireValid(f);
+    std::size_t cursor = 0; // futures before it are done (statuses only move forward here)
+    auto pred = [&]() -> bool {
+        switch (when) {
+        case ReturnWhen::AllCompleted:
+            while (cursor < futures.size() && futures[cursor].done())
+                ++cursor;
+            return cursor == futures.size();
+        case ReturnWhen::FirstCompleted:
+            return futures.empty()
+                   || std::any_of(futures.begin(), futures.end(), [](auto &f) { return f.done(); });
+        case ReturnWhen::FirstException: {
+            bool all = true;
+            for (const Future &f : futures) {
+                const FutureStatus s = f.status();
+                if (s == FutureStatus::Error || s == FutureStatus::Lost)
+                    return true;
+                all = all && isTerminal(s);
+            }
+            return all;
+        }
+        }
+        return true;
+    };
+    m_engine->waitUntil(pred, timeout);
+    WaitResult out;
+    for (const Future &f : futures)
+        (f.done() ? out.done : out.notDone).push_back(f);
+    return out;
+}
+
+AsCompleted Client::asCompleted(const std::vector<Future> &futures)
+{
+    AsCompleted ac;
+    ac.m_state = std::make_shared<AsCompleted::State>();
+    ac.m_state->remaining = futures.size();
+    std::weak_ptr<AsCompleted::State> weak = ac.m_state;
+    for (const Future &f : futures) {
+        f.addDoneCallback([weak](const Future &done) {
+            if (auto state = weak.lock()) {
+                {
+                    std::lock_guard lock(state->mutex);
+                    state->ready.push_back(done);
+                }
+                state->cv.notify_all();
+            }
+        });
+    }
+    return ac;
+}
+
+void Client::cancel(const std::vector<Future> &futures)
+{
+    detail::CancelMsg m;
+    for (const Future &f : futures)
+        m.ids.push_back(f.id());
+    m_engine->post(std::move(m));
+}
+
+void Client::retry(const std::vector<Future> &futures)
+{
+    detail::RetryMsg m;
+    for (const Future &f : futures)
+        m.ids.push_back(f.id());
+    m_engine->post(std::move(m));
+}
+
+std::vector<Transition> Client::story(const Future &future)
+{
+    const std::uint64_t id = future.id();
+    std::vector<Transition> out;
+    m_engine->query([&] {
+        if (TaskRecord *r = m_engine->lookup(id))
+            out = r->history;
+    });
+    return out;
+}
+
+std::vector<std::string> Client::logs(const Future &future)
+{
+    const std::uint64_t id = future.id();
+    std::vector<std::string> out;
+    m_engine->query([&] {
+        if (TaskRecord *r = m_engine->lookup(id); r && r->extras)
+            out = r->extras->logs;
+    });
+    return out;
+}
+
+std::vector<Value> Client::arguments(const Future &future)
+{
+    requireValid(future);
+    return future.m_task->args; // immutable after creation
+}
+
+std::vector<WorkerInfo> Client::workers()
+{
+    std::vector<WorkerInfo> out;
+    m_engine->query([&] { out = m_engine->workerInfos(); });
+    return out;
+}
+
+void Client::scale(int workers)
+{
+    m_engine->post(detail::ScaleMsg{workers});
+}
+
+std::size_t Client::taskCount()
+{
+    std::size_t n = 0;
+    m_engine->query([&] { n = m_engine->taskCountNow(); });
+    return n;
+}
+
+bool Client::waitUntilIdle(std::optional<Duration> timeout)
+{
+    const auto deadline = timeout ? std::chrono::steady_clock::now() + *timeout
+                                  : std::chrono::steady_clock::time_point::max();
+    // Releases travel through the inbox; a query after them observes their effect.
+    for (;;) {
+        if (taskCount() == 0)
+            return true;
+        if (std::chrono::steady_clock::now() >= deadline)
+            return false;
+        m_engine->waitUntil([] { return false; }, std::chrono::milliseconds(2));
+    }
+}
+
+Subscription Client::subscribe(EventCallback callback)
+{
+    Subscription s;
+    s.m_engine = m_engine;
+    s.m_id = m_engine->subscribe(std::move(callback));
+    return s;
+}
+
+} // namespace taskbench

@@ -1,0 +1,1118 @@
+// The scheduler: one thread owns every task's state and moves it through Dask's state
+// machine (released -> waiting -> queued -> processing -> memory | erred | cancelled ...).
+// Everyone else talks to it through the inbox; it answers through published status fields,
+// the waiters' condition variable, done callbacks and batched events.
+#include "engine_p.h"
+
+#include "taskbench/logging.h"
+#include "taskbench/valuecodec.h"
+
+#include <algorithm>
+#include <cassert>
+#include <chrono>
+#include <future>
+#include <thread>
+
+namespace taskbench::detail {
+
+std::int64_t wallClockUs()
+{
+    using namespace std::chrono;
+    return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+namespace {
+
+std::shared_ptr<spdlog::logger> engineLog()
+{
+    static const std::shared_ptr<spdlog::logger> logger = log::get("engine");
+    return logger;
+}
+
+std::string describeArgs(const std::vector<Value> &args)
+{
+    std::string s = "(";
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (i)
+            s += ", ";
+        s += repr(args[i], 60);
+    }
+    return s + ")";
+}
+
+} // namespace
+
+Engine::Engine(ClusterOptions options, std::shared_ptr<FunctionRegistry> functions)
+    : m_options(std::move(options))
+    , m_functions(functions ? std::move(functions) : std::make_shared<FunctionRegistry>())
+{
+    if (m_options.workers <= 0)
+        m_options.workers = int(std::max(1u, std::thread::hardware_concurrency()));
+    m_options.threadsPerWorker = std::max(1, m_options.threadsPerWorker);
+    m_options.allowedFailures = std::max(0, m_options.allowedFailures);
+    m_subscribers = std::make_shared<std::vector<std::pair<std::uint64_t, EventCallback>>>();
+}
+
+Engine::~Engine()
+{
+    close();
+    // Futures are gone (they hold the engine); free what is left.
+    for (auto &[id, r] : m_tasks)
+        delete r;
+    std::lock_guard lock(m_registryMutex);
+    for (auto &[key, r] : m_byKey)
+        if (!r->registered)
+            delete r;
+}
+
+void Engine::start()
+{
+    for (int i = 0; i < m_options.workers; ++i)
+        addWorker();
+    m_thread = std::thread([this] { run(); });
+}
+
+void Engine::close()
+{
+    if (m_closed.exchange(true))
+        return;
+    post(StopMsg{});
+    if (m_thread.joinable())
+        m_thread.join();
+    // The scheduler is gone: answer queries that arrived too late, and drop everything else
+    // (held futures and callbacks would otherwise keep this engine alive).
+    std::vector<Message> leftover;
+    {
+        std::lock_guard lock(m_inboxMutex);
+        m_inboxClosed.store(true);
+        leftover.swap(m_inbox);
+    }
+    for (Message &msg : leftover)
+        if (auto *q = std::get_if<QueryMsg>(&msg))
+            q->fn();
+    leftover.clear();
+    for (auto &[id, r] : m_tasks)
+        r->extras.reset();
+}
+
+// ---------------------------------------------------------------------------------------
+// Client side
+
+std::vector<Future> Engine::submitCalls(const FunctionPtr &fn,
+                                        std::vector<Call> calls,
+                                        const SubmitOptions &opts,
+                                        std::shared_ptr<const std::string> group)
+{
+    if (m_closed.load())
+        throw std::runtime_error("the client is closed");
+    // Keys are computed outside any lock: hashing is the expensive part of a submit.
+    for (Call &c : calls) {
+        if (c.key.empty())
+            c.key = fn->name + "-" + (opts.pure ? tokenize(fn->qualifiedName, c.args) : randomToken());
+    }
+    if (!group)
+        group = std::make_shared<const std::string>(fn->name);
+
+    std::vector<Future> out;
+    out.reserve(calls.size());
+    SubmitMsg msg;
+    WantMsg wanted;
+    auto self = shared_from_this();
+    {
+        std::lock_guard lock(m_registryMutex);
+        // Resolve references first so that a bad call submits nothing.
+        for (const Call &c : calls) {
+            for (const Value &a : c.args) {
+                a.forEachRef([&](const FutureRef &ref) {
+                    auto it = m_byKey.find(ref.key);
+                    if (it == m_byKey.end())
+                        throw std::invalid_argument("argument refers to unknown future '"
+                                                    + ref.key + "'");
+                });
+            }
+        }
+        for (Call &c : calls) {
+            auto it = m_byKey.find(c.key);
+            if (it != m_byKey.end()) {
+                // Same key: the same future (pure calls are computed once).
+                TaskRecord *existing = it->second;
+                out.push_back(Future(existing, self)); // takes a reference
+                wanted.ids.push_back(existing->id);
+                continue;
+            }
+            for (const Value &a : c.args) {
+                a.forEachRef([&](const FutureRef &ref) {
+                    TaskRecord *dep = m_byKey.find(ref.key)->second;
+                    msg.keepAlive.push_back(Future(dep, self));
+                });
+            }
+            auto *r = new TaskRecord;
+            r->id = m_nextId.fetch_add(1, std::memory_order_relaxed);
+            r->key = std::move(c.key);
+            r->function = fn;
+            r->group = group;
+            r->args = std::move(c.args);
+            r->retries = std::max(0, opts.retries);
+            r->priority = opts.priority;
+            m_byKey.emplace(r->key, r);
+            out.push_back(Future(r, self));
+            msg.tasks.push_back(r);
+        }
+    }
+    if (!msg.tasks.empty())
+        post(std::move(msg));
+    if (!wanted.ids.empty())
+        post(std::move(wanted));
+    return out;
+}
+
+Future Engine::scatter(Value value, std::string key)
+{
+    if (m_closed.load())
+        throw std::runtime_error("the client is closed");
+    if (value.containsRef())
+        throw std::invalid_argument("cannot scatter a value that contains future references");
+    const std::string typeName = value.kindName();
+    if (key.empty())
+        key = typeName + "-" + tokenize("scatter", {value});
+    auto self = shared_from_this();
+    std::lock_guard lock(m_registryMutex);
+    auto it = m_byKey.find(key);
+    if (it != m_byKey.end()) {
+        return Future(it->second, self);
+    }
+    auto *r = new TaskRecord;
+    r->id = m_nextId.fetch_add(1, std::memory_order_relaxed);
+    r->key = std::move(key);
+    r->group = std::make_shared<const std::string>("scatter");
+    r->result = std::move(value);
+    m_byKey.emplace(r->key, r);
+    Future f(r, self);
+    SubmitMsg msg;
+    msg.tasks.push_back(r);
+    post(std::move(msg));
+    return f;
+}
+
+Future Engine::findFuture(std::string_view key)
+{
+    std::lock_guard lock(m_registryMutex);
+    auto it = m_byKey.find(key);
+    if (it == m_byKey.end())
+        return {};
+    return Future(it->second, shared_from_this());
+}
+
+bool Engine::post(Message msg)
+{
+    bool wake;
+    {
+        std::lock_guard lock(m_inboxMutex);
+        if (m_inboxClosed.load())
+            return false;
+        m_inbox.push_back(std::move(msg));
+        m_inboxSize.store(m_inbox.size(), std::memory_order_release);
+        wake = m_sleeping;
+        m_sleeping = false;
+    }
+    if (wake)
+        m_inboxCv.notify_one();
+    return true;
+}
+
+void Engine::postRelease(std::uint64_t id)
+{
+    if (m_closed.load())
+        return; // the destructor frees everything
+    post(ReleaseMsg{id});
+}
+
+void Engine::query(std::function<void()> fn)
+{
+    if (std::this_thread::get_id() == m_thread.get_id()) {
+        fn();
+        return;
+    }
+    auto done = std::make_shared<std::promise<void>>();
+    std::future<void> f = done->get_future();
+    auto wrapped = [fn, done] {
+        try {
+            fn();
+            done->set_value();
+        } catch (...) {
+            done->set_exception(std::current_exception());
+        }
+    };
+    if (!post(QueryMsg{wrapped})) {
+        // Closed: nothing changes task state any more; serialise readers.
+        std::lock_guard lock(m_registryMutex);
+        fn();
+        return;
+    }
+    f.get();
+}
+
+bool Engine::waitUntil(const std::function<bool()> &pred, std::optional<Duration> timeout)
+{
+    // A short yielding spin catches fast tasks without a sleep/wake round trip.
+    for (int i = 0; i < 200; ++i) {
+        if (pred())
+            return true;
+        std::this_thread::yield();
+    }
+    const auto deadline = timeout ? std::chrono::steady_clock::now() + *timeout
+                                  : std::chrono::steady_clock::time_point::max();
+    m_waiters.fetch_add(1);
+    std::unique_lock lock(m_waitMutex);
+    bool ok = true;
+    while (!pred()) {
+        if (m_inboxClosed.load()) {
+            ok = pred();
+            break;
+        }
+        if (timeout) {
+            if (m_waitCv.wait_until(lock, deadline) == std::cv_status::timeout) {
+                ok = pred();
+                break;
+            }
+        } else {
+            // Bounded waits guard against a missed notification after close.
+            m_waitCv.wait_for(lock, std::chrono::milliseconds(200));
+        }
+    }
+    lock.unlock();
+    m_waiters.fetch_sub(1);
+    return ok;
+}
+
+std::uint64_t Engine::subscribe(EventCallback cb)
+{
+    std::lock_guard lock(m_subscribersMutex);
+    auto next = std::make_shared<std::vector<std::pair<std::uint64_t, EventCallback>>>(
+        *m_subscribers);
+    const std::uint64_t id = m_nextSubscriber++;
+    next->emplace_back(id, std::move(cb));
+    m_subscribers = std::move(next);
+    m_hasSubscribers.store(true);
+    return id;
+}
+
+void Engine::unsubscribe(std::uint64_t id)
+{
+    std::lock_guard lock(m_subscribersMutex);
+    auto next = std::make_shared<std::vector<std::pair<std::uint64_t, EventCallback>>>(
+        *m_subscribers);
+    next->erase(std::remove_if(next->begin(),
+                               next->end(),
+                               [id](const auto &p) { return p.first == id; }),
+                next->end());
+    m_hasSubscribers.store(!next->empty());
+    m_subscribers = std::move(next);
+}
+
+// ---------------------------------------------------------------------------------------
+// Worker side
+
+void Engine::completed(int worker, std::vector<Completion> items)
+{
+    post(CompletionMsg{worker, std::move(items)});
+}
+
+void Engine::progress(std::uint64_t task, int worker, double fraction, std::string text)
+{
+    post(ProgressMsg{task, worker, false, fraction, std::move(text)});
+}
+
+void Engine::logLine(std::uint64_t task, int worker, std::string line)
+{
+    post(ProgressMsg{task, worker, true, 0, std::move(line)});
+}
+
+// ---------------------------------------------------------------------------------------
+// Scheduler thread
+
+void Engine::run()
+{
+    std::vector<Message> batch;
+    while (true) {
+        // Spin (yielding) briefly before sleeping: replies to a busy client arrive fast.
+        for (int spin = 0; spin < 32 && m_inboxSize.load(std::memory_order_acquire) == 0;
+             ++spin)
+            std::this_thread::yield();
+        {
+            std::unique_lock lock(m_inboxMutex);
+            while (m_inbox.empty()) {
+                m_sleeping = true;
+                m_inboxCv.wait(lock);
+            }
+            m_sleeping = false;
+            batch.swap(m_inbox);
+            m_inboxSize.store(0, std::memory_order_release);
+        }
+        for (Message &msg : batch)
+            std::visit([this](auto &m) { handle(m); }, msg);
+        batch.clear();
+        schedule();
+        reapRetired();
+        flushEvents();
+        if (m_statusChanged) {
+            m_statusChanged = false;
+            if (m_waiters.load() > 0) {
+                { std::lock_guard lock(m_waitMutex); }
+                m_waitCv.notify_all();
+            }
+        }
+        if (m_stopping)
+            break;
+    }
+    // Wake anyone still waiting: every unfinished future is cancelled now.
+    { std::lock_guard lock(m_waitMutex); }
+    m_waitCv.notify_all();
+}
+
+TaskRecord *Engine::lookup(std::uint64_t id) const
+{
+    auto it = m_tasks.find(id);
+    return it == m_tasks.end() ? nullptr : it->second;
+}
+
+void Engine::event(Event e)
+{
+    m_events.push_back(std::move(e));
+}
+
+void Engine::flushEvents()
+{
+    if (m_events.empty())
+        return;
+    std::shared_ptr<const std::vector<std::pair<std::uint64_t, EventCallback>>> subs;
+    {
+        std::lock_guard lock(m_subscribersMutex);
+        subs = m_subscribers;
+    }
+    for (const auto &[id, cb] : *subs) {
+        try {
+            cb(m_events);
+        } catch (const std::exception &e) {
+            engineLog()->error("event subscriber threw: {}", e.what());
+        } catch (...) {
+            engineLog()->error("event subscriber threw a non-standard exception");
+        }
+    }
+    m_events.clear();
+}
+
+void Engine::publish(TaskRecord *r, FutureStatus status)
+{
+    {
+        std::lock_guard lock(stripe(r));
+        r->attemptsPublished = r->attempt;
+        r->status.store(std::uint8_t(status), std::memory_order_seq_cst);
+    }
+    m_statusChanged = true;
+}
+
+void Engine::transition(TaskRecord *r, TaskState to, int worker, const char *note)
+{
+    const TaskState from = r->state;
+    r->state = to;
+    const std::int64_t now = wallClockUs();
+    r->history.push_back(Transition{from, to, now, worker, r->attempt, note});
+    const FutureStatus before = futureStatusOf(from);
+    const FutureStatus after = futureStatusOf(to);
+    if (to != TaskState::Forgotten && (before != after || from == TaskState::Released))
+        publish(r, after);
+    if (m_hasSubscribers.load(std::memory_order_relaxed)) {
+        Event e;
+        e.kind = EventKind::Transition;
+        e.task = r->id;
+        e.from = from;
+        e.to = to;
+        e.worker = worker;
+        e.attempt = r->attempt;
+        e.timeUs = now;
+        e.text = note;
+        event(std::move(e));
+    }
+    if (isTerminal(after) && r->extras && !r->extras->callbacks.empty())
+        runCallbacks(r);
+}
+
+void Engine::runCallbacks(TaskRecord *r)
+{
+    auto callbacks = std::move(r->extras->callbacks);
+    r->extras->callbacks.clear();
+    Future f(r, shared_from_this());
+    for (auto &cb : callbacks) {
+        try {
+            cb(f);
+        } catch (const std::exception &e) {
+            engineLog()->error("done callback of {} threw: {}", r->key, e.what());
+        } catch (...) {
+            engineLog()->error("done callback of {} threw a non-standard exception", r->key);
+        }
+    }
+}
+
+void Engine::handle(SubmitMsg &m)
+{
+    for (TaskRecord *r : m.tasks)
+        registerTask(r);
+    m.keepAlive.clear(); // the dependencies are linked now
+}
+
+void Engine::registerTask(TaskRecord *r)
+{
+    r->registered = true;
+    m_tasks.emplace(r->id, r);
+    if (m_hasSubscribers.load(std::memory_order_relaxed)) {
+        Event e;
+        e.kind = EventKind::TaskAdded;
+        e.task = r->id;
+        e.key = r->key;
+        e.function = r->function ? r->function->qualifiedName : std::string("scatter");
+        e.group = *r->group;
+        e.timeUs = wallClockUs();
+        e.to = TaskState::Released;
+        // deps are filled below once linked
+        event(std::move(e));
+    }
+    const std::size_t addedEvent = m_events.empty() ? 0 : m_events.size() - 1;
+    if (!r->function) { // scattered data: in memory at once
+        finish(r, Value(r->result));
+        return;
+    }
+    // Link dependencies (unique, in argument order).
+    for (const Value &a : r->args) {
+        a.forEachRef([&](const FutureRef &ref) {
+            TaskRecord *dep = nullptr;
+            {
+                std::lock_guard lock(m_registryMutex);
+                auto it = m_byKey.find(ref.key);
+                if (it != m_byKey.end())
+                    dep = it->second;
+            }
+            if (!dep || std::find(r->deps.begin(), r->deps.end(), dep) != r->deps.end())
+                return;
+            r->deps.push_back(dep);
+            dep->dependents.push_back(r->id);
+            ++dep->holds;
+            ++dep->needs;
+        });
+    }
+    r->countsNeeds = true;
+    if (m_hasSubscribers.load(std::memory_order_relaxed) && !m_events.empty()) {
+        Event &e = m_events[addedEvent];
+        for (TaskRecord *d : r->deps)
+            e.deps.push_back(d->id);
+    }
+    transition(r, TaskState::Waiting);
+    // A dependency that already failed or was cancelled decides at once.
+    for (TaskRecord *d : r->deps) {
+        if (d->state == TaskState::Erred) {
+            TaskError e = d->error ? *d->error : TaskError{};
+            if (!e.fromDependency) {
+                e.rootKey = d->key;
+                e.rootFunction = d->function ? d->function->qualifiedName : "";
+            }
+            e.fromDependency = true;
+            fail(r, std::move(e));
+            return;
+        }
+        if (d->state == TaskState::Cancelled || d->state == TaskState::Lost) {
+            cancelTask(r, "a dependency was cancelled");
+            return;
+        }
+        recompute(d); // its result was dropped: compute it again
+    }
+    r->waitingOn = 0;
+    for (TaskRecord *d : r->deps)
+        if (d->state != TaskState::Memory)
+            ++r->waitingOn;
+    if (r->waitingOn == 0)
+        makeReady(r);
+}
+
+void Engine::makeReady(TaskRecord *r)
+{
+    transition(r, TaskState::Queued);
+    m_ready[r->priority].push_back(r->id);
+    ++m_readyCount;
+}
+
+void Engine::schedule()
+{
+    if (m_readyCount == 0 || m_stopping)
+        return;
+    std::vector<WorkerBackend *> workers;
+    for (auto &w : m_workers)
+        workers.push_back(w.get());
+    if (workers.empty())
+        return;
+    std::vector<std::vector<Assignment>> batches(workers.size());
+    const bool events = m_hasSubscribers.load(std::memory_order_relaxed);
+
+    auto it = m_ready.begin();
+    while (it != m_ready.end()) {
+        auto &queue = it->second;
+        while (!queue.empty()) {
+            TaskRecord *r = lookup(queue.front());
+            if (!r || r->state != TaskState::Queued) { // cancelled or forgotten meanwhile
+                queue.pop_front();
+                --m_readyCount;
+                continue;
+            }
+            // Capacity: short tasks may queue deeper so that workers never starve between
+            // scheduler rounds; long ones one per thread so a free worker can take the next.
+            const auto mean = m_meanDurationUs.find(r->function.get());
+            const double meanUs = mean == m_meanDurationUs.end() ? 1e6 : mean->second;
+            const std::size_t depth = meanUs < 1000.0
+                                          ? std::size_t(std::clamp(2000.0 / std::max(meanUs, 1.0),
+                                                                   2.0,
+                                                                   256.0))
+                                          : 1;
+            // Least loaded worker with room.
+            std::size_t best = workers.size();
+            double bestLoad = 0;
+            for (std::size_t i = 0; i < workers.size(); ++i) {
+                const std::size_t cap = std::size_t(workers[i]->threads()) * depth;
+                if (workers[i]->outstanding >= cap)
+                    continue;
+                const double load = double(workers[i]->outstanding) / workers[i]->threads();
+                if (best == workers.size() || load < bestLoad) {
+                    best = i;
+                    bestLoad = load;
+                }
+            }
+            if (best == workers.size())
+                goto dispatch; // everyone is full
+            queue.pop_front();
+            --m_readyCount;
+            WorkerBackend *w = workers[best];
+            ++w->outstanding;
+            ++r->attempt;
+            r->worker = w->id();
+            r->cancelRequested.store(false, std::memory_order_relaxed);
+            transition(r, TaskState::Processing, w->id());
+            if (events) {
+                Event e;
+                e.kind = EventKind::ExecutionStarted;
+                e.task = r->id;
+                e.worker = w->id();
+                e.attempt = r->attempt;
+                e.timeUs = wallClockUs();
+                event(std::move(e));
+            }
+            Assignment a;
+            a.task = r->id;
+            a.attempt = r->attempt;
+            a.function = r->function;
+            a.args = resolveArgs(r);
+            a.key = r->key;
+            a.cancel = &r->cancelRequested;
+            batches[best].push_back(std::move(a));
+        }
+        it = m_ready.erase(it);
+    }
+dispatch:
+    for (std::size_t i = 0; i < workers.size(); ++i)
+        if (!batches[i].empty())
+            workers[i]->execute(std::move(batches[i]));
+}
+
+Value Engine::resolveValue(const Value &v, const TaskRecord *r) const
+{
+    switch (v.type()) {
+    case Value::Type::Ref: {
+        for (const TaskRecord *d : r->deps)
+            if (d->key == v.toRef().key)
+                return d->result;
+        return Value();
+    }
+    case Value::Type::List: {
+        Value::List out;
+        out.reserve(v.toList().size());
+        for (const Value &item : v.toList())
+            out.push_back(item.containsRef() ? resolveValue(item, r) : item);
+        return Value(std::move(out));
+    }
+    case Value::Type::Map: {
+        Value::Map out;
+        for (const auto &[k, item] : v.toMap())
+            out.emplace(k, item.containsRef() ? resolveValue(item, r) : item);
+        return Value(std::move(out));
+    }
+    default:
+        return v;
+    }
+}
+
+std::vector<Value> Engine::resolveArgs(const TaskRecord *r) const
+{
+    if (r->deps.empty())
+        return r->args;
+    std::vector<Value> out;
+    out.reserve(r->args.size());
+    for (const Value &a : r->args)
+        out.push_back(a.containsRef() ? resolveValue(a, r) : a);
+    return out;
+}
+
+void Engine::handle(CompletionMsg &m)
+{
+    WorkerBackend *w = nullptr;
+    for (auto &candidate : m_workers)
+        if (candidate->id() == m.worker)
+            w = candidate.get();
+    if (!w)
+        for (auto &candidate : m_retiring)
+            if (candidate->id() == m.worker)
+                w = candidate.get();
+    const bool events = m_hasSubscribers.load(std::memory_order_relaxed);
+    for (Completion &c : m.items) {
+        if (w) {
+            --w->outstanding;
+            if (c.started)
+                ++w->tasksDone;
+        }
+        TaskRecord *r = lookup(c.task);
+        if (!r || r->attempt != c.attempt || r->worker != m.worker)
+            continue;
+        if (r->pendingDelete) { // forgotten while it ran
+            deleteRecord(r);
+            continue;
+        }
+        if (r->state != TaskState::Processing)
+            continue; // cancelled meanwhile: the result is dropped
+        if (!c.started) { // handed back by a retiring worker
+            --r->attempt;
+            makeReady(r);
+            continue;
+        }
+        r->startUs = c.startUs;
+        r->endUs = c.endUs;
+        if (events) {
+            Event e;
+            e.kind = EventKind::ExecutionFinished;
+            e.task = r->id;
+            e.worker = m.worker;
+            e.thread = c.thread;
+            e.attempt = c.attempt;
+            e.startUs = c.startUs;
+            e.timeUs = c.endUs;
+            e.ok = c.ok;
+            event(std::move(e));
+        }
+        if (r->function) {
+            double &mean = m_meanDurationUs.try_emplace(r->function.get(), 0.0).first->second;
+            const double d = double(std::max<std::int64_t>(0, c.endUs - c.startUs));
+            mean = mean == 0.0 ? d : 0.9 * mean + 0.1 * d;
+        }
+        if (c.ok) {
+            finish(r, std::move(c.result));
+            continue;
+        }
+        engineLog()->warn("Compute Failed\nKey:       {}\nFunction:  {}\nargs:      {}\n"
+                          "Exception: {}('{}')\nAttempt:   {}",
+                          r->key,
+                          r->function ? r->function->qualifiedName : "",
+                          describeArgs(r->args),
+                          c.errorType,
+                          c.errorMessage,
+                          r->attempt);
+        if (r->retriesUsed < r->retries) {
+            ++r->retriesUsed;
+            transition(r, TaskState::Queued, m.worker, "retry");
+            m_ready[r->priority].push_back(r->id);
+            ++m_readyCount;
+            continue;
+        }
+        TaskError e;
+        e.type = std::move(c.errorType);
+        e.message = std::move(c.errorMessage);
+        e.rootKey = r->key;
+        e.rootFunction = r->function ? r->function->qualifiedName : "";
+        e.worker = m.worker;
+        e.attempts = r->attempt;
+        e.traceback = "  in task " + r->key + "\n  calling " + e.rootFunction
+                      + describeArgs(r->args) + "\n  on worker " + std::to_string(m.worker)
+                      + ", attempt " + std::to_string(r->attempt) + "\n";
+        fail(r, std::move(e));
+    }
+}
+
+void Engine::finish(TaskRecord *r, Value result)
+{
+    {
+        std::lock_guard lock(stripe(r));
+        r->result = std::move(result);
+        r->error.reset();
+    }
+    transition(r, TaskState::Memory, r->worker);
+    // Release what this task needed, then wake its dependents.
+    if (r->countsNeeds) {
+        r->countsNeeds = false;
+        for (TaskRecord *d : r->deps)
+            if (d->needs > 0)
+                --d->needs;
+        for (TaskRecord *d : r->deps)
+            maybeForget(d);
+    }
+    for (std::uint64_t id : r->dependents) {
+        TaskRecord *t = lookup(id);
+        if (t && t->state == TaskState::Waiting && t->waitingOn > 0 && --t->waitingOn == 0)
+            makeReady(t);
+    }
+    maybeForget(r);
+}
+
+void Engine::fail(TaskRecord *root, TaskError error)
+{
+    // Iterative: long chains must not recurse deeply.
+    std::vector<std::pair<TaskRecord *, TaskError>> stack;
+    stack.emplace_back(root, std::move(error));
+    while (!stack.empty()) {
+        auto [r, err] = std::move(stack.back());
+        stack.pop_back();
+        if (r->state == TaskState::Erred || r->state == TaskState::Memory
+            || r->state == TaskState::Cancelled || r->state == TaskState::Forgotten)
+            continue;
+        {
+            std::lock_guard lock(stripe(r));
+            r->error = std::make_shared<const TaskError>(err);
+        }
+        transition(r, TaskState::Erred, r->worker, err.fromDependency ? "dependency failed" : "");
+        TaskError child = err;
+        child.fromDependency = true;
+        for (std::uint64_t id : r->dependents) {
+            TaskRecord *t = lookup(id);
+            if (t && t->state != TaskState::Erred && t->state != TaskState::Memory
+                && t->state != TaskState::Cancelled)
+                stack.emplace_back(t, child);
+        }
+    }
+}
+
+void Engine::cancelTask(TaskRecord *root, const char *note)
+{
+    std::vector<TaskRecord *> stack{root};
+    bool first = true;
+    while (!stack.empty()) {
+        TaskRecord *r = stack.back();
+        stack.pop_back();
+        const TaskState s = r->state;
+        if (s == TaskState::Memory || s == TaskState::Cancelled || s == TaskState::Forgotten
+            || (s == TaskState::Erred && !first))
+            continue;
+        if (s == TaskState::Processing)
+            r->cancelRequested.store(true, std::memory_order_relaxed);
+        transition(r, TaskState::Cancelled, r->worker, first ? note : "a dependency was cancelled");
+        first = false;
+        for (std::uint64_t id : r->dependents)
+            if (TaskRecord *t = lookup(id))
+                stack.push_back(t);
+    }
+}
+
+void Engine::handle(CancelMsg &m)
+{
+    for (std::uint64_t id : m.ids)
+        if (TaskRecord *r = lookup(id))
+            cancelTask(r, "cancelled by user");
+}
+
+void Engine::handle(RetryMsg &m)
+{
+    // Walk back to the roots: tasks that failed (or were cancelled) themselves.
+    std::vector<TaskRecord *> stack;
+    for (std::uint64_t id : m.ids)
+        if (TaskRecord *r = lookup(id))
+            stack.push_back(r);
+    std::vector<TaskRecord *> reset;
+    auto marked = [&](TaskRecord *r) {
+        return std::find(reset.begin(), reset.end(), r) != reset.end();
+    };
+    while (!stack.empty()) {
+        TaskRecord *r = stack.back();
+        stack.pop_back();
+        if ((r->state != TaskState::Erred && r->state != TaskState::Cancelled
+             && r->state != TaskState::Lost)
+            || marked(r) || !r->function)
+            continue;
+        reset.push_back(r);
+        for (TaskRecord *d : r->deps)
+            stack.push_back(d);
+    }
+    // Dependents that erred or were cancelled because of a reset task come back too.
+    for (std::size_t i = 0; i < reset.size(); ++i) {
+        for (std::uint64_t id : reset[i]->dependents) {
+            TaskRecord *t = lookup(id);
+            if (t && !marked(t)
+                && ((t->state == TaskState::Erred && t->error && t->error->fromDependency)
+                    || t->state == TaskState::Cancelled))
+                reset.push_back(t);
+        }
+    }
+    for (TaskRecord *r : reset) {
+        {
+            std::lock_guard lock(stripe(r));
+            r->error.reset();
+        }
+        r->retriesUsed = 0;
+        r->suspicious = 0;
+        transition(r, TaskState::Waiting, -1, "retry requested");
+    }
+    for (TaskRecord *r : reset) {
+        r->waitingOn = 0;
+        for (TaskRecord *d : r->deps)
+            if (d->state != TaskState::Memory)
+                ++r->waitingOn;
+        if (r->waitingOn == 0)
+            makeReady(r);
+    }
+}
+
+void Engine::handle(CallbackMsg &m)
+{
+    TaskRecord *r = lookup(m.id);
+    if (!r)
+        return;
+    if (isTerminal(futureStatusOf(r->state)) && r->state != TaskState::Forgotten) {
+        Future f(r, shared_from_this());
+        try {
+            m.fn(f);
+        } catch (...) {
+            engineLog()->error("done callback of {} threw", r->key);
+        }
+        return;
+    }
+    r->ext().callbacks.push_back(std::move(m.fn));
+}
+
+void Engine::handle(QueryMsg &m)
+{
+    m.fn();
+}
+
+void Engine::handle(ProgressMsg &m)
+{
+    TaskRecord *r = lookup(m.id);
+    if (!r)
+        return;
+    if (m.isLog) {
+        r->ext().logs.push_back(m.text);
+        log::get("task")->info("{}: {}", r->key, m.text);
+    }
+    if (m_hasSubscribers.load(std::memory_order_relaxed)) {
+        Event e;
+        e.kind = m.isLog ? EventKind::Log : EventKind::Progress;
+        e.task = r->id;
+        e.worker = m.worker;
+        e.attempt = r->attempt;
+        e.value = m.value;
+        e.text = std::move(m.text);
+        e.timeUs = wallClockUs();
+        event(std::move(e));
+    }
+}
+
+void Engine::handle(WantMsg &m)
+{
+    for (std::uint64_t id : m.ids)
+        if (TaskRecord *r = lookup(id))
+            recompute(r);
+}
+
+void Engine::handle(ReleaseMsg &m)
+{
+    TaskRecord *r = lookup(m.id);
+    if (r)
+        maybeForget(r);
+}
+
+void Engine::maybeForget(TaskRecord *r)
+{
+    if (r->state == TaskState::Forgotten)
+        return;
+    {
+        // userRefs only rises under the registry lock (findFuture, dedup), so checking it
+        // there makes the decision final.
+        std::lock_guard lock(m_registryMutex);
+        if (r->userRefs.load() > 0)
+            return;
+        if (r->holds == 0) {
+            m_byKey.erase(r->key);
+        } else {
+            if (r->needs == 0 && r->state == TaskState::Memory && r->function) {
+                // Nobody needs the value any more; keep the record for the graph.
+                std::lock_guard slock(stripe(r));
+                r->result = Value();
+            } else {
+                return;
+            }
+        }
+    }
+    if (r->holds > 0) {
+        transition(r, TaskState::Released, -1, "result no longer needed");
+        return;
+    }
+    forget(r);
+}
+
+void Engine::forget(TaskRecord *r)
+{
+    const bool processing = r->state == TaskState::Processing;
+    if (processing)
+        r->cancelRequested.store(true, std::memory_order_relaxed);
+    transition(r, TaskState::Forgotten);
+    std::vector<TaskRecord *> deps = std::move(r->deps);
+    r->deps.clear();
+    for (TaskRecord *d : deps) {
+        if (d->holds > 0)
+            --d->holds;
+        if (r->countsNeeds && d->needs > 0)
+            --d->needs;
+    }
+    r->countsNeeds = false;
+    for (TaskRecord *d : deps)
+        maybeForget(d);
+    if (processing)
+        r->pendingDelete = true; // the worker still points at its cancel flag
+    else
+        deleteRecord(r);
+}
+
+void Engine::recompute(TaskRecord *r)
+{
+    // A task whose result was dropped is needed again: compute it (and, first, whatever of
+    // its own inputs was dropped too).
+    if (r->state != TaskState::Released || !r->function)
+        return;
+    transition(r, TaskState::Waiting, -1, "needed again");
+    if (!r->countsNeeds) {
+        r->countsNeeds = true;
+        for (TaskRecord *d : r->deps)
+            ++d->needs;
+    }
+    r->waitingOn = 0;
+    for (TaskRecord *d : r->deps) {
+        recompute(d);
+        if (d->state != TaskState::Memory)
+            ++r->waitingOn;
+    }
+    if (r->waitingOn == 0)
+        makeReady(r);
+}
+
+void Engine::deleteRecord(TaskRecord *r)
+{
+    m_tasks.erase(r->id);
+    delete r;
+}
+
+void Engine::handle(ScaleMsg &m)
+{
+    const int target = std::max(0, m.workers);
+    while (int(m_workers.size()) < target)
+        addWorker();
+    while (int(m_workers.size()) > target) {
+        // Retire the least busy.
+        auto it = std::min_element(m_workers.begin(), m_workers.end(), [](auto &a, auto &b) {
+            return a->outstanding < b->outstanding;
+        });
+        std::unique_ptr<WorkerBackend> w = std::move(*it);
+        m_workers.erase(it);
+        retireWorker(w.get());
+        m_retiring.push_back(std::move(w));
+    }
+}
+
+void Engine::addWorker()
+{
+    const int id = m_nextWorkerId++;
+    auto w = makeThreadWorker(id, m_options.threadsPerWorker, *this);
+    engineLog()->debug("worker {} started ({} threads)", id, w->threads());
+    if (m_hasSubscribers.load(std::memory_order_relaxed)) {
+        Event e;
+        e.kind = EventKind::WorkerAdded;
+        e.worker = id;
+        e.value = w->threads();
+        e.text = w->name();
+        e.timeUs = wallClockUs();
+        event(std::move(e));
+    }
+    m_workers.push_back(std::move(w));
+}
+
+void Engine::retireWorker(WorkerBackend *w)
+{
+    w->drain(); // unstarted work comes back as completions and is queued again
+}
+
+void Engine::reapRetired()
+{
+    for (auto it = m_retiring.begin(); it != m_retiring.end();) {
+        if ((*it)->outstanding > 0) {
+            ++it;
+            continue;
+        }
+        (*it)->stop();
+        if (m_hasSubscribers.load(std::memory_order_relaxed)) {
+            Event e;
+            e.kind = EventKind::WorkerRemoved;
+            e.worker = (*it)->id();
+            e.text = "scaled down";
+            e.timeUs = wallClockUs();
+            event(std::move(e));
+        }
+        it = m_retiring.erase(it);
+    }
+}
+
+std::vector<WorkerInfo> Engine::workerInfos() const
+{
+    std::vector<WorkerInfo> out;
+    for (const auto &w : m_workers) {
+        WorkerInfo info;
+        info.id = w->id();
+        info.name = w->name();
+        info.threads = w->threads();
+        info.pid = w->pid();
+        info.tasksDone = w->tasksDone;
+        out.push_back(std::move(info));
+    }
+    for (const auto &[id, r] : m_tasks) {
+        for (WorkerInfo &info : out) {
+            if (r->worker != info.id)
+                continue;
+            if (r->state == TaskState::Processing)
+                info.running.push_back(r->key);
+            else if (r->state == TaskState::Memory)
+                ++info.resultsHeld;
+        }
+    }
+    return out;
+}
+
+void Engine::handle(StopMsg &)
+{
+    m_stopping = true;
+    for (auto &[id, r] : m_tasks) {
+        const FutureStatus s = futureStatusOf(r->state);
+        if (!isTerminal(s) && r->state != TaskState::Released)
+            cancelTask(r, "client closed");
+    }
+    for (auto &w : m_workers)
+        w->stop();
+    for (auto &w : m_retiring)
+        w->stop();
+    m_workers.clear();
+    m_retiring.clear();
+    for (auto &[id, r] : m_tasks)
+        if (r->extras)
+            r->extras->callbacks.clear();
+    flushEvents();
+    m_statusChanged = true;
+}
+
+} // namespace taskbench::detail

@@ -1,0 +1,285 @@
+// The engine behind Client and Future: task records, the scheduler thread that owns their
+// state, the inbox through which everyone else talks to it, and the worker interface.
+//
+// Ownership and threads: client threads create task records and read their published
+// fields (status atomically, result/error under a striped lock); the scheduler thread alone
+// changes everything else. Workers never touch records except the cancel flag of a task
+// they run (a record is never deleted while it is processing).
+#pragma once
+
+#include "taskbench/client.h"
+#include "workerbackend_p.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+namespace taskbench::detail {
+
+std::int64_t wallClockUs();
+
+/// Rarely used parts of a record, allocated on first use to keep pending futures small.
+struct TaskExtras
+{
+    std::vector<std::string> logs;
+    std::vector<std::function<void(const Future &)>> callbacks;
+};
+
+struct TaskRecord
+{
+    // Immutable after creation (any thread).
+    std::uint64_t id = 0;
+    std::string key;
+    FunctionPtr function; ///< null for scattered data
+    std::shared_ptr<const std::string> group;
+    std::vector<Value> args;
+    int retries = 0;
+    int priority = 0;
+
+    // Client-visible. status is atomic; result/error/attempts are guarded by the stripe lock.
+    std::atomic<std::uint8_t> status{std::uint8_t(FutureStatus::Pending)};
+    std::atomic<std::int32_t> userRefs{0};
+    std::atomic<bool> cancelRequested{false}; ///< read by the worker running the task
+    Value result;
+    std::shared_ptr<const TaskError> error;
+    int attemptsPublished = 0;
+
+    // Scheduler thread only.
+    TaskState state = TaskState::Released;
+    bool registered = false;        ///< the scheduler has seen it
+    bool pendingDelete = false;     ///< forgotten while processing: delete on completion
+    bool countsNeeds = false;       ///< counted in its deps' `needs` (not yet in memory)
+    std::vector<TaskRecord *> deps; ///< unique; alive while this record is
+    std::vector<std::uint64_t> dependents; ///< ids; forgotten ones are skipped
+    std::uint32_t waitingOn = 0;           ///< deps not in memory
+    std::uint32_t holds = 0;               ///< alive dependents (keep this record)
+    std::uint32_t needs = 0;               ///< dependents not in memory (keep the result)
+    int attempt = 0;                       ///< attempts started
+    int retriesUsed = 0;
+    int suspicious = 0;
+    int worker = -1;
+    std::int64_t startUs = 0;
+    std::int64_t endUs = 0;
+    std::vector<Transition> history;
+    std::unique_ptr<TaskExtras> extras;
+
+    TaskExtras &ext()
+    {
+        if (!extras)
+            extras = std::make_unique<TaskExtras>();
+        return *extras;
+    }
+};
+
+// Messages to the scheduler thread.
+struct SubmitMsg
+{
+    std::vector<TaskRecord *> tasks;
+    std::vector<Future> keepAlive; ///< dependencies, held until linked
+};
+struct ReleaseMsg
+{
+    std::uint64_t id;
+};
+struct CompletionMsg
+{
+    int worker;
+    std::vector<Completion> items;
+};
+struct CancelMsg
+{
+    std::vector<std::uint64_t> ids;
+};
+struct RetryMsg
+{
+    std::vector<std::uint64_t> ids;
+};
+struct CallbackMsg
+{
+    std::uint64_t id;
+    std::function<void(const Future &)> fn;
+};
+struct QueryMsg
+{
+    std::function<void()> fn;
+};
+struct ProgressMsg
+{
+    std::uint64_t id;
+    int worker;
+    bool isLog;
+    double value;
+    std::string text;
+};
+struct ScaleMsg
+{
+    int workers;
+};
+struct StopMsg
+{};
+/// A client asked for an existing key again (its value may need recomputing).
+struct WantMsg
+{
+    std::vector<std::uint64_t> ids;
+};
+using Message = std::variant<SubmitMsg,
+                             ReleaseMsg,
+                             CompletionMsg,
+                             CancelMsg,
+                             RetryMsg,
+                             CallbackMsg,
+                             QueryMsg,
+                             ProgressMsg,
+                             ScaleMsg,
+                             StopMsg,
+                             WantMsg>;
+
+class Engine : public std::enable_shared_from_this<Engine>, public WorkerSink
+{
+public:
+    Engine(ClusterOptions options, std::shared_ptr<FunctionRegistry> functions);
+    ~Engine() override;
+
+    void start();
+    void close();
+    bool closed() const { return m_closed.load(); }
+
+    const ClusterOptions &options() const { return m_options; }
+    FunctionRegistry &functions() { return *m_functions; }
+    std::shared_ptr<FunctionRegistry> functionRegistry() const { return m_functions; }
+
+    // --- client side (any thread) ---
+    /// Creates (or finds, for an existing key) records for calls and sends them to the
+    /// scheduler. Throws std::invalid_argument for bad calls.
+    struct Call
+    {
+        std::vector<Value> args;
+        std::string key;
+    };
+    std::vector<Future> submitCalls(const FunctionPtr &fn,
+                                    std::vector<Call> calls,
+                                    const SubmitOptions &opts,
+                                    std::shared_ptr<const std::string> group);
+    Future scatter(Value value, std::string key);
+    Future findFuture(std::string_view key);
+
+    /// False once the engine is closed (the message is dropped).
+    bool post(Message msg);
+    void postRelease(std::uint64_t id);
+
+    /// Runs fn on the scheduler thread and waits for it (inline once closed).
+    void query(std::function<void()> fn);
+
+    /// Waits until pred() holds (re-checked whenever a task's status changes).
+    bool waitUntil(const std::function<bool()> &pred, std::optional<Duration> timeout);
+    std::mutex &stripe(const TaskRecord *r)
+    {
+        return m_stripes[(reinterpret_cast<std::uintptr_t>(r) >> 6) % kStripes];
+    }
+
+    std::uint64_t subscribe(EventCallback cb);
+    void unsubscribe(std::uint64_t id);
+
+    // --- WorkerSink (worker threads) ---
+    void completed(int worker, std::vector<Completion> items) override;
+    void progress(std::uint64_t task, int worker, double fraction, std::string text) override;
+    void logLine(std::uint64_t task, int worker, std::string line) override;
+
+    // --- scheduler thread ---
+    std::size_t taskCountNow() const { return m_tasks.size(); }
+    TaskRecord *lookup(std::uint64_t id) const;
+    std::vector<WorkerInfo> workerInfos() const;
+
+private:
+    void run();
+    void handle(SubmitMsg &m);
+    void handle(ReleaseMsg &m);
+    void handle(CompletionMsg &m);
+    void handle(CancelMsg &m);
+    void handle(RetryMsg &m);
+    void handle(CallbackMsg &m);
+    void handle(QueryMsg &m);
+    void handle(ProgressMsg &m);
+    void handle(ScaleMsg &m);
+    void handle(StopMsg &m);
+    void handle(WantMsg &m);
+
+    void registerTask(TaskRecord *r);
+    void transition(TaskRecord *r, TaskState to, int worker = -1, const char *note = "");
+    void publish(TaskRecord *r, FutureStatus status);
+    void makeReady(TaskRecord *r);
+    void finish(TaskRecord *r, Value result);
+    void fail(TaskRecord *r, TaskError error);
+    void cancelTask(TaskRecord *r, const char *note);
+    void dependencyDone(TaskRecord *r);
+    void recompute(TaskRecord *r);
+    void maybeForget(TaskRecord *r);
+    void forget(TaskRecord *r);
+    void deleteRecord(TaskRecord *r);
+    void runCallbacks(TaskRecord *r);
+    void schedule();
+    std::vector<Value> resolveArgs(const TaskRecord *r) const;
+    Value resolveValue(const Value &v, const TaskRecord *r) const;
+    void addWorker();
+    void retireWorker(WorkerBackend *w);
+    void reapRetired();
+    void flushEvents();
+    void event(Event e);
+
+    ClusterOptions m_options;
+    std::shared_ptr<FunctionRegistry> m_functions;
+
+    // Inbox.
+    std::mutex m_inboxMutex;
+    std::condition_variable m_inboxCv;
+    std::vector<Message> m_inbox;
+    bool m_sleeping = false;
+    std::atomic<std::size_t> m_inboxSize{0};
+    std::atomic<bool> m_inboxClosed{false};
+
+    // Key registry: shared between submitters and the scheduler.
+    std::mutex m_registryMutex;
+    std::unordered_map<std::string_view, TaskRecord *> m_byKey;
+    std::atomic<std::uint64_t> m_nextId{1};
+
+    // Waiters on status changes.
+    std::mutex m_waitMutex;
+    std::condition_variable m_waitCv;
+    std::atomic<int> m_waiters{0};
+    bool m_statusChanged = false; ///< scheduler thread
+
+    static constexpr std::size_t kStripes = 64;
+    std::mutex m_stripes[kStripes];
+
+    // Subscribers (copy-on-write snapshot).
+    std::mutex m_subscribersMutex;
+    std::shared_ptr<const std::vector<std::pair<std::uint64_t, EventCallback>>> m_subscribers;
+    std::atomic<bool> m_hasSubscribers{false};
+    std::uint64_t m_nextSubscriber = 1;
+    std::vector<Event> m_events;
+
+    // Scheduler state.
+    std::thread m_thread;
+    std::atomic<bool> m_closed{false};
+    bool m_stopping = false;
+    std::unordered_map<std::uint64_t, TaskRecord *> m_tasks;
+    std::map<int, std::deque<std::uint64_t>, std::greater<int>> m_ready;
+    std::size_t m_readyCount = 0;
+    std::vector<std::unique_ptr<WorkerBackend>> m_workers;
+    std::vector<std::unique_ptr<WorkerBackend>> m_retiring;
+    int m_nextWorkerId = 0;
+    /// Mean duration (µs) per function, for how many tasks a worker may queue.
+    std::unordered_map<const FunctionInfo *, double> m_meanDurationUs;
+};
+
+} // namespace taskbench::detail
