@@ -112,10 +112,25 @@ Value Future::result(std::optional<Duration> timeout) const
         if (!m_engine->waitUntil([r] { return isTerminal(FutureStatus(r->status.load())); },
                                  timeout))
             throw TimeoutError("timed out waiting for " + r->key);
-        std::lock_guard lock(m_engine->stripe(r));
+        std::unique_lock lock(m_engine->stripe(r));
         switch (FutureStatus(r->status.load())) {
-        case FutureStatus::Finished:
-            return r->result;
+        case FutureStatus::Finished: {
+            if (!r->remotePublished)
+                return r->result;
+            lock.unlock();
+            // The value lives on a worker: ask the scheduler to fetch it.
+            auto reply = std::make_shared<std::promise<Value>>();
+            auto value = reply->get_future();
+            if (!m_engine->post(detail::FetchMsg{r->id, reply}))
+                throw CancelledError("the client is closed");
+            if (timeout && value.wait_for(*timeout) != std::future_status::ready)
+                throw TimeoutError("timed out fetching " + r->key);
+            try {
+                return value.get();
+            } catch (const std::runtime_error &) {
+                continue; // lost meanwhile: recomputed, wait again
+            }
+        }
         case FutureStatus::Error:
             if (r->error)
                 throw TaskFailed(*r->error);
@@ -153,6 +168,8 @@ std::string Future::typeName() const
     std::lock_guard lock(m_engine->stripe(m_task));
     if (FutureStatus(m_task->status.load()) != FutureStatus::Finished)
         return {};
+    if (m_task->remotePublished)
+        return m_task->remoteType;
     return m_task->result.typeName();
 }
 
@@ -184,12 +201,14 @@ void Future::cancel() const
 {
     requireValid(*this);
     m_engine->post(detail::CancelMsg{{m_task->id}});
+    m_engine->query([] {});
 }
 
 void Future::retry() const
 {
     requireValid(*this);
     m_engine->post(detail::RetryMsg{{m_task->id}});
+    m_engine->query([] {});
 }
 
 // ---------------------------------------------------------------------------------------
@@ -488,6 +507,7 @@ void Client::cancel(const std::vector<Future> &futures)
     for (const Future &f : futures)
         m.ids.push_back(f.id());
     m_engine->post(std::move(m));
+    m_engine->query([] {}); // the inbox is FIFO: returns once the cancel is applied
 }
 
 void Client::retry(const std::vector<Future> &futures)
@@ -496,6 +516,7 @@ void Client::retry(const std::vector<Future> &futures)
     for (const Future &f : futures)
         m.ids.push_back(f.id());
     m_engine->post(std::move(m));
+    m_engine->query([] {}); // returns once the retry is applied
 }
 
 std::vector<Transition> Client::story(const Future &future)
@@ -516,6 +537,17 @@ std::vector<std::string> Client::logs(const Future &future)
     m_engine->query([&] {
         if (TaskRecord *r = m_engine->lookup(id); r && r->extras)
             out = r->extras->logs;
+    });
+    return out;
+}
+
+std::string Client::output(const Future &future)
+{
+    const std::uint64_t id = future.id();
+    std::string out;
+    m_engine->query([&] {
+        if (TaskRecord *r = m_engine->lookup(id); r && r->extras)
+            out = r->extras->output;
     });
     return out;
 }

@@ -21,6 +21,12 @@ std::int64_t wallClockUs()
     return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+std::int64_t steadyUs()
+{
+    using namespace std::chrono;
+    return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
 namespace {
 
 std::shared_ptr<spdlog::logger> engineLog()
@@ -67,6 +73,14 @@ Engine::~Engine()
 
 void Engine::start()
 {
+    if (m_options.processes && m_options.pluginPaths.empty()) {
+        // Process workers load every plugin library the registry's functions came from.
+        for (const FunctionPtr &fn : m_functions->all())
+            if (!fn->pluginPath.empty()
+                && std::find(m_options.pluginPaths.begin(), m_options.pluginPaths.end(), fn->pluginPath)
+                       == m_options.pluginPaths.end())
+                m_options.pluginPaths.push_back(fn->pluginPath);
+    }
     for (int i = 0; i < m_options.workers; ++i)
         addWorker();
     m_thread = std::thread([this] { run(); });
@@ -105,13 +119,25 @@ std::vector<Future> Engine::submitCalls(const FunctionPtr &fn,
 {
     if (m_closed.load())
         throw std::runtime_error("the client is closed");
+    if (m_options.processes && fn->pluginPath.empty())
+        throw std::invalid_argument(fn->qualifiedName
+                                    + " is not from a plugin library: process workers cannot run it");
+    std::int64_t timeoutUs = 0;
+    if (opts.timeout)
+        timeoutUs = std::chrono::duration_cast<std::chrono::microseconds>(*opts.timeout).count();
+    else if (m_options.taskTimeout)
+        timeoutUs = std::chrono::duration_cast<std::chrono::microseconds>(*m_options.taskTimeout)
+                        .count();
     // Keys are computed outside any lock: hashing is the expensive part of a submit.
+    // Keys read like Dask's: the function's own name, then a token.
+    const std::string_view qualified = fn->qualifiedName;
+    const std::string prefix(qualified.substr(qualified.rfind('.') + 1));
     for (Call &c : calls) {
         if (c.key.empty())
-            c.key = fn->name + "-" + (opts.pure ? tokenize(fn->qualifiedName, c.args) : randomToken());
+            c.key = prefix + "-" + (opts.pure ? tokenize(fn->qualifiedName, c.args) : randomToken());
     }
     if (!group)
-        group = std::make_shared<const std::string>(fn->name);
+        group = std::make_shared<const std::string>(prefix);
 
     std::vector<Future> out;
     out.reserve(calls.size());
@@ -154,6 +180,7 @@ std::vector<Future> Engine::submitCalls(const FunctionPtr &fn,
             r->args = std::move(c.args);
             r->retries = std::max(0, opts.retries);
             r->priority = opts.priority;
+            r->timeoutUs = timeoutUs;
             m_byKey.emplace(r->key, r);
             out.push_back(Future(r, self));
             msg.tasks.push_back(r);
@@ -186,6 +213,8 @@ Future Engine::scatter(Value value, std::string key)
     r->key = std::move(key);
     r->group = std::make_shared<const std::string>("scatter");
     r->result = std::move(value);
+    // Finished from the start (nobody else sees the record yet): scatter is synchronous.
+    r->status.store(std::uint8_t(FutureStatus::Finished));
     m_byKey.emplace(r->key, r);
     Future f(r, self);
     SubmitMsg msg;
@@ -328,6 +357,16 @@ void Engine::logLine(std::uint64_t task, int worker, std::string line)
     post(ProgressMsg{task, worker, true, 0, std::move(line)});
 }
 
+void Engine::fetched(int worker, std::uint64_t task, std::optional<Value> value, std::string error)
+{
+    post(FetchedMsg{worker, task, std::move(value), std::move(error)});
+}
+
+void Engine::died(int worker, std::string cause)
+{
+    post(DiedMsg{worker, std::move(cause)});
+}
+
 // ---------------------------------------------------------------------------------------
 // Scheduler thread
 
@@ -343,7 +382,14 @@ void Engine::run()
             std::unique_lock lock(m_inboxMutex);
             while (m_inbox.empty()) {
                 m_sleeping = true;
-                m_inboxCv.wait(lock);
+                if (m_timers.empty()) {
+                    m_inboxCv.wait(lock);
+                } else {
+                    const auto next = std::chrono::steady_clock::time_point(
+                        std::chrono::microseconds(m_timers.begin()->first));
+                    if (m_inboxCv.wait_until(lock, next) == std::cv_status::timeout)
+                        break;
+                }
             }
             m_sleeping = false;
             batch.swap(m_inbox);
@@ -352,7 +398,9 @@ void Engine::run()
         for (Message &msg : batch)
             std::visit([this](auto &m) { handle(m); }, msg);
         batch.clear();
+        fireTimers();
         schedule();
+        flushReleases();
         reapRetired();
         flushEvents();
         if (m_statusChanged) {
@@ -571,24 +619,50 @@ void Engine::schedule()
                                                                    2.0,
                                                                    256.0))
                                           : 1;
-            // Least loaded worker with room.
+            // Locality first: the worker holding most of the inputs' bytes, then the least
+            // loaded worker with room.
             std::size_t best = workers.size();
             double bestLoad = 0;
+            std::uint64_t bestLocal = 0;
             for (std::size_t i = 0; i < workers.size(); ++i) {
                 const std::size_t cap = std::size_t(workers[i]->threads()) * depth;
                 if (workers[i]->outstanding >= cap)
                     continue;
+                std::uint64_t local = 0;
+                for (const TaskRecord *d : r->deps)
+                    if (d->holder == workers[i]->id())
+                        local += d->remote ? d->remoteBytes + 1 : 1;
                 const double load = double(workers[i]->outstanding) / workers[i]->threads();
-                if (best == workers.size() || load < bestLoad) {
+                if (best == workers.size() || local > bestLocal
+                    || (local == bestLocal && load < bestLoad)) {
                     best = i;
                     bestLoad = load;
+                    bestLocal = local;
                 }
             }
             if (best == workers.size())
                 goto dispatch; // everyone is full
+            WorkerBackend *w = workers[best];
+            // Inputs held only on another worker travel through the scheduler first.
+            bool missing = false;
+            for (TaskRecord *d : r->deps) {
+                if (d->remote && d->holder != w->id()) {
+                    missing = true;
+                    if (!d->fetching) {
+                        d->fetching = true;
+                        if (WorkerBackend *h = workerById(d->holder))
+                            h->fetch({d->id});
+                    }
+                }
+            }
             queue.pop_front();
             --m_readyCount;
-            WorkerBackend *w = workers[best];
+            if (missing) {
+                // Back in line once the transfer arrives (FetchedMsg re-queues it).
+                transition(r, TaskState::Waiting, -1, "fetching inputs");
+                r->waitingOn = 1;
+                continue;
+            }
             ++w->outstanding;
             ++r->attempt;
             r->worker = w->id();
@@ -610,6 +684,8 @@ void Engine::schedule()
             a.args = resolveArgs(r);
             a.key = r->key;
             a.cancel = &r->cancelRequested;
+            if (r->timeoutUs > 0)
+                addTimer(steadyUs() + r->timeoutUs, 0, r, w->id());
             batches[best].push_back(std::move(a));
         }
         it = m_ready.erase(it);
@@ -626,7 +702,7 @@ Value Engine::resolveValue(const Value &v, const TaskRecord *r) const
     case Value::Type::Ref: {
         for (const TaskRecord *d : r->deps)
             if (d->key == v.toRef().key)
-                return d->result;
+                return d->remote ? Value::ref("#" + std::to_string(d->id)) : d->result;
         return Value();
     }
     case Value::Type::List: {
@@ -676,14 +752,24 @@ void Engine::handle(CompletionMsg &m)
                 ++w->tasksDone;
         }
         TaskRecord *r = lookup(c.task);
-        if (!r || r->attempt != c.attempt || r->worker != m.worker)
+        if (!r || r->attempt != c.attempt || r->worker != m.worker) {
+            if (w && w->holdsResults() && c.started && c.ok)
+                m_releases[m.worker].push_back(c.task); // nobody wants it any more
             continue;
+        }
+        r->finishedAttempt = c.attempt;
+        if (!c.output.empty())
+            r->ext().output += c.output;
         if (r->pendingDelete) { // forgotten while it ran
             deleteRecord(r);
             continue;
         }
-        if (r->state != TaskState::Processing)
-            continue; // cancelled meanwhile: the result is dropped
+        if (r->state != TaskState::Processing) {
+            // Cancelled (or timed out) meanwhile: the result is dropped.
+            if (w && w->holdsResults() && c.started && c.ok)
+                m_releases[m.worker].push_back(c.task);
+            continue;
+        }
         if (!c.started) { // handed back by a retiring worker
             --r->attempt;
             makeReady(r);
@@ -708,7 +794,24 @@ void Engine::handle(CompletionMsg &m)
             const double d = double(std::max<std::int64_t>(0, c.endUs - c.startUs));
             mean = mean == 0.0 ? d : 0.9 * mean + 0.1 * d;
         }
+        if (r->timedOut) {
+            if (w && w->holdsResults() && c.ok)
+                m_releases[m.worker].push_back(c.task);
+            c.ok = false;
+            c.errorType = "TimedOut";
+            c.errorMessage = "task exceeded its timeout of "
+                             + std::to_string(double(r->timeoutUs) / 1e6) + " s";
+            r->retriesUsed = r->retries; // a timeout is final
+        }
         if (c.ok) {
+            if (w && w->holdsResults()) {
+                std::lock_guard lock(stripe(r));
+                r->holder = m.worker;
+                r->remote = c.remote;
+                r->remotePublished = c.remote;
+                r->remoteType = std::move(c.typeName);
+                r->remoteBytes = c.bytes;
+            }
             finish(r, std::move(c.result));
             continue;
         }
@@ -804,8 +907,21 @@ void Engine::cancelTask(TaskRecord *root, const char *note)
         if (s == TaskState::Memory || s == TaskState::Cancelled || s == TaskState::Forgotten
             || (s == TaskState::Erred && !first))
             continue;
-        if (s == TaskState::Processing)
+        if (s == TaskState::Processing) {
             r->cancelRequested.store(true, std::memory_order_relaxed);
+            if (WorkerBackend *w = workerById(r->worker); w && w->holdsResults()) {
+                // Cooperative first; the worker is killed if the task is still running
+                // after the grace period.
+                w->cancelTask(r->id);
+                addTimer(steadyUs()
+                             + std::chrono::duration_cast<std::chrono::microseconds>(
+                                 m_options.cancelGrace)
+                                   .count(),
+                         1,
+                         r,
+                         w->id());
+            }
+        }
         transition(r, TaskState::Cancelled, r->worker, first ? note : "a dependency was cancelled");
         first = false;
         for (std::uint64_t id : r->dependents)
@@ -947,6 +1063,7 @@ void Engine::maybeForget(TaskRecord *r)
                 // Nobody needs the value any more; keep the record for the graph.
                 std::lock_guard slock(stripe(r));
                 r->result = Value();
+                releaseOnWorker(r);
             } else {
                 return;
             }
@@ -961,7 +1078,13 @@ void Engine::maybeForget(TaskRecord *r)
 
 void Engine::forget(TaskRecord *r)
 {
-    const bool processing = r->state == TaskState::Processing;
+    releaseOnWorker(r);
+    // Still running somewhere (maybe cancelled meanwhile): keep the record until the worker
+    // reports, because it points at the cancel flag.
+    const bool processing = r->attempt > 0 && r->finishedAttempt != r->attempt && r->worker >= 0
+                            && (r->state == TaskState::Processing
+                                || r->state == TaskState::Cancelled
+                                || r->state == TaskState::Erred);
     if (processing)
         r->cancelRequested.store(true, std::memory_order_relaxed);
     transition(r, TaskState::Forgotten);
@@ -984,9 +1107,9 @@ void Engine::forget(TaskRecord *r)
 
 void Engine::recompute(TaskRecord *r)
 {
-    // A task whose result was dropped is needed again: compute it (and, first, whatever of
-    // its own inputs was dropped too).
-    if (r->state != TaskState::Released || !r->function)
+    // A task whose result was dropped (or lost with its worker) is needed again: compute it
+    // (and, first, whatever of its own inputs was dropped too).
+    if ((r->state != TaskState::Released && r->state != TaskState::Lost) || !r->function)
         return;
     transition(r, TaskState::Waiting, -1, "needed again");
     if (!r->countsNeeds) {
@@ -1030,7 +1153,17 @@ void Engine::handle(ScaleMsg &m)
 void Engine::addWorker()
 {
     const int id = m_nextWorkerId++;
-    auto w = makeThreadWorker(id, m_options.threadsPerWorker, *this);
+    std::unique_ptr<WorkerBackend> w;
+    if (m_options.processes) {
+        try {
+            w = makeProcessWorker(id, m_options, *this);
+        } catch (const std::exception &e) {
+            engineLog()->error("cannot start worker process {}: {}", id, e.what());
+            return;
+        }
+    } else {
+        w = makeThreadWorker(id, m_options.threadsPerWorker, *this);
+    }
     engineLog()->debug("worker {} started ({} threads)", id, w->threads());
     if (m_hasSubscribers.load(std::memory_order_relaxed)) {
         Event e;
@@ -1047,12 +1180,32 @@ void Engine::addWorker()
 void Engine::retireWorker(WorkerBackend *w)
 {
     w->drain(); // unstarted work comes back as completions and is queued again
+    if (!w->holdsResults())
+        return;
+    // Move what only this worker holds to the scheduler before it goes: nothing is lost.
+    std::vector<std::uint64_t> ids;
+    for (auto &[id, r] : m_tasks) {
+        if (r->holder != w->id())
+            continue;
+        if (r->remote && !r->fetching) {
+            r->fetching = true;
+            ids.push_back(id);
+        } else if (!r->remote) {
+            r->holder = -1; // the scheduler has the value already
+        }
+    }
+    if (!ids.empty())
+        w->fetch(ids);
 }
 
 void Engine::reapRetired()
 {
     for (auto it = m_retiring.begin(); it != m_retiring.end();) {
-        if ((*it)->outstanding > 0) {
+        const int wid = (*it)->id();
+        const bool holding = std::any_of(m_tasks.begin(), m_tasks.end(), [wid](const auto &p) {
+            return p.second->holder == wid && p.second->remote;
+        });
+        if ((*it)->outstanding > 0 || holding) {
             ++it;
             continue;
         }
@@ -1079,16 +1232,19 @@ std::vector<WorkerInfo> Engine::workerInfos() const
         info.threads = w->threads();
         info.pid = w->pid();
         info.tasksDone = w->tasksDone;
+        info.memoryBytes = w->memoryBytes();
         out.push_back(std::move(info));
     }
     for (const auto &[id, r] : m_tasks) {
         for (WorkerInfo &info : out) {
-            if (r->worker != info.id)
+            if (r->worker != info.id && r->holder != info.id)
                 continue;
             if (r->state == TaskState::Processing)
                 info.running.push_back(r->key);
-            else if (r->state == TaskState::Memory)
+            else if (r->state == TaskState::Memory) {
                 ++info.resultsHeld;
+                info.bytesHeld += r->remoteBytes;
+            }
         }
     }
     return out;
@@ -1113,6 +1269,249 @@ void Engine::handle(StopMsg &)
             r->extras->callbacks.clear();
     flushEvents();
     m_statusChanged = true;
+}
+
+} // namespace taskbench::detail
+
+namespace taskbench::detail {
+
+WorkerBackend *Engine::workerById(int id) const
+{
+    for (const auto &w : m_workers)
+        if (w->id() == id)
+            return w.get();
+    for (const auto &w : m_retiring)
+        if (w->id() == id)
+            return w.get();
+    return nullptr;
+}
+
+void Engine::releaseOnWorker(TaskRecord *r)
+{
+    if (r->holder < 0)
+        return;
+    m_releases[r->holder].push_back(r->id);
+    std::lock_guard lock(stripe(r));
+    r->holder = -1;
+    r->remote = false;
+    r->remotePublished = false;
+}
+
+void Engine::flushReleases()
+{
+    for (auto &[worker, ids] : m_releases)
+        if (WorkerBackend *w = workerById(worker); w && !ids.empty())
+            w->releaseResults(ids);
+    m_releases.clear();
+}
+
+void Engine::addTimer(std::int64_t deadlineUs, int kind, TaskRecord *r, int worker)
+{
+    m_timers.emplace(deadlineUs, Timer{kind, r->id, r->attempt, worker});
+}
+
+void Engine::fireTimers()
+{
+    if (m_timers.empty())
+        return;
+    const std::int64_t now = steadyUs();
+    while (!m_timers.empty() && m_timers.begin()->first <= now) {
+        const Timer t = m_timers.begin()->second;
+        m_timers.erase(m_timers.begin());
+        TaskRecord *r = lookup(t.task);
+        if (!r || r->attempt != t.attempt || r->worker != t.worker
+            || r->finishedAttempt == t.attempt)
+            continue; // that execution is over
+        WorkerBackend *w = workerById(t.worker);
+        if (t.kind == 0) {
+            if (r->state != TaskState::Processing)
+                continue;
+            r->timedOut = true;
+            r->cancelRequested.store(true, std::memory_order_relaxed);
+            engineLog()->warn("task {} exceeded its timeout of {} s; cancelling",
+                              r->key,
+                              double(r->timeoutUs) / 1e6);
+            if (w && w->holdsResults()) {
+                w->cancelTask(r->id);
+                addTimer(now
+                             + std::chrono::duration_cast<std::chrono::microseconds>(
+                                 m_options.cancelGrace)
+                                   .count(),
+                         1,
+                         r,
+                         t.worker);
+            } else {
+                // A thread cannot be killed: the task errs now, its late result is dropped.
+                TaskError e;
+                e.type = "TimedOut";
+                e.message = "task exceeded its timeout of " + std::to_string(double(r->timeoutUs) / 1e6)
+                            + " s";
+                e.rootKey = r->key;
+                e.rootFunction = r->function ? r->function->qualifiedName : "";
+                e.worker = t.worker;
+                e.attempts = r->attempt;
+                fail(r, std::move(e));
+            }
+        } else if (w) {
+            engineLog()->warn("task {} did not stop within the grace period; killing worker {}",
+                              r->key,
+                              t.worker);
+            w->kill(r->timedOut ? "timed out" : "cancelled task did not stop");
+        }
+    }
+}
+
+void Engine::recountWaiting(TaskRecord *t)
+{
+    if (t->state != TaskState::Waiting && t->state != TaskState::Queued)
+        return;
+    std::uint32_t waiting = 0;
+    for (const TaskRecord *d : t->deps)
+        if (d->state != TaskState::Memory)
+            ++waiting;
+    t->waitingOn = waiting;
+    if (waiting == 0 && t->state == TaskState::Waiting)
+        makeReady(t);
+    else if (waiting > 0 && t->state == TaskState::Queued)
+        transition(t, TaskState::Waiting, -1, "an input was lost");
+}
+
+void Engine::handle(FetchMsg &m)
+{
+    TaskRecord *r = lookup(m.id);
+    if (!r || r->state != TaskState::Memory) {
+        m.reply->set_exception(std::make_exception_ptr(
+            std::runtime_error("the result is no longer available (task not finished)")));
+        return;
+    }
+    if (!r->remote) {
+        m.reply->set_value(r->result);
+        return;
+    }
+    r->ext().fetchWaiters.push_back(m.reply);
+    if (!r->fetching) {
+        r->fetching = true;
+        if (WorkerBackend *w = workerById(r->holder))
+            w->fetch({r->id});
+    }
+}
+
+void Engine::handle(FetchedMsg &m)
+{
+    TaskRecord *r = lookup(m.id);
+    if (!r)
+        return;
+    r->fetching = false;
+    if (r->holder != m.worker || !r->remote)
+        return; // lost or dropped meanwhile
+    std::vector<std::shared_ptr<std::promise<Value>>> waiters;
+    if (r->extras)
+        waiters = std::move(r->extras->fetchWaiters);
+    if (m.value) {
+        {
+            // The scheduler keeps a copy: transfers and later result() calls need no fetch.
+            std::lock_guard lock(stripe(r));
+            r->result = std::move(*m.value);
+            r->remote = false;
+            r->remotePublished = false;
+        }
+        for (auto &w : waiters)
+            w->set_value(r->result);
+        for (std::uint64_t id : r->dependents)
+            if (TaskRecord *t = lookup(id))
+                recountWaiting(t);
+    } else {
+        for (auto &w : waiters)
+            w->set_exception(std::make_exception_ptr(
+                std::runtime_error("cannot fetch " + r->key + ": " + m.error)));
+    }
+}
+
+void Engine::loseResult(TaskRecord *r)
+{
+    {
+        std::lock_guard lock(stripe(r));
+        r->holder = -1;
+        if (!r->remote)
+            return; // the scheduler has a copy: nothing is lost
+        r->remote = false;
+        r->remotePublished = false;
+    }
+    r->fetching = false;
+    if (r->state != TaskState::Memory)
+        return;
+    transition(r, TaskState::Lost, -1, "its worker died");
+    for (std::uint64_t id : r->dependents)
+        if (TaskRecord *t = lookup(id))
+            recountWaiting(t);
+    const bool needed = r->userRefs.load() > 0 || r->needs > 0
+                        || (r->extras && !r->extras->fetchWaiters.empty());
+    if (needed)
+        recompute(r);
+    else
+        transition(r, TaskState::Released, -1, "lost, not needed");
+}
+
+void Engine::handle(DiedMsg &m)
+{
+    WorkerBackend *w = workerById(m.worker);
+    if (!w)
+        return;
+    engineLog()->warn("worker {} (pid {}) died: {}; restarting it", m.worker, w->pid(), m.cause);
+    w->outstanding = 0;
+    std::vector<TaskRecord *> running, held;
+    for (auto &[id, r] : m_tasks) {
+        if (r->worker == m.worker && r->attempt > 0 && r->finishedAttempt != r->attempt)
+            running.push_back(r);
+        if (r->holder == m.worker)
+            held.push_back(r);
+    }
+    for (TaskRecord *r : held)
+        loseResult(r);
+    for (TaskRecord *r : running) {
+        r->finishedAttempt = r->attempt;
+        if (r->pendingDelete) {
+            deleteRecord(r);
+            continue;
+        }
+        if (r->state != TaskState::Processing)
+            continue; // cancelled meanwhile
+        TaskError e;
+        e.rootKey = r->key;
+        e.rootFunction = r->function ? r->function->qualifiedName : "";
+        e.worker = m.worker;
+        e.attempts = r->attempt;
+        if (r->timedOut) {
+            e.type = "TimedOut";
+            e.message = "task exceeded its timeout of " + std::to_string(double(r->timeoutUs) / 1e6)
+                        + " s; its worker was killed";
+            fail(r, std::move(e));
+            continue;
+        }
+        ++r->suspicious;
+        if (r->suspicious >= m_options.allowedFailures) {
+            e.type = "WorkerDied";
+            e.message = "worker died while running this task " + std::to_string(r->suspicious)
+                        + (r->suspicious == 1 ? " time" : " times") + " (last: " + m.cause + ")";
+            fail(r, std::move(e));
+        } else {
+            transition(r, TaskState::Queued, m.worker, "worker died");
+            m_ready[r->priority].push_back(r->id);
+            ++m_readyCount;
+        }
+    }
+    if (m_hasSubscribers.load(std::memory_order_relaxed)) {
+        Event e;
+        e.kind = EventKind::Log;
+        e.worker = m.worker;
+        e.text = "worker " + std::to_string(m.worker) + " died (" + m.cause + "); restarting";
+        e.timeUs = wallClockUs();
+        event(std::move(e));
+    }
+    if (!m_stopping && std::any_of(m_workers.begin(), m_workers.end(), [&](auto &p) {
+            return p.get() == w;
+        }))
+        w->restart();
 }
 
 } // namespace taskbench::detail

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,11 +28,15 @@
 namespace taskbench::detail {
 
 std::int64_t wallClockUs();
+std::int64_t steadyUs();
 
 /// Rarely used parts of a record, allocated on first use to keep pending futures small.
 struct TaskExtras
 {
     std::vector<std::string> logs;
+    std::string output; ///< captured stdout/stderr (process workers)
+    /// result() calls waiting for a value held on a worker.
+    std::vector<std::shared_ptr<std::promise<Value>>> fetchWaiters;
     std::vector<std::function<void(const Future &)>> callbacks;
 };
 
@@ -53,6 +58,7 @@ struct TaskRecord
     Value result;
     std::shared_ptr<const TaskError> error;
     int attemptsPublished = 0;
+    bool remotePublished = false; ///< finished, value held on a worker: result() fetches
 
     // Scheduler thread only.
     TaskState state = TaskState::Released;
@@ -64,7 +70,15 @@ struct TaskRecord
     std::uint32_t waitingOn = 0;           ///< deps not in memory
     std::uint32_t holds = 0;               ///< alive dependents (keep this record)
     std::uint32_t needs = 0;               ///< dependents not in memory (keep the result)
+    int holder = -1;     ///< worker that holds the result (process workers), -1: none
+    bool remote = false; ///< the value lives only on `holder` (result is empty)
+    bool fetching = false;
+    bool timedOut = false;
+    std::string remoteType;
+    std::uint64_t remoteBytes = 0;
+    std::int64_t timeoutUs = 0; ///< 0: none
     int attempt = 0;                       ///< attempts started
+    int finishedAttempt = 0;               ///< last attempt whose completion arrived
     int retriesUsed = 0;
     int suspicious = 0;
     int worker = -1;
@@ -127,6 +141,24 @@ struct ScaleMsg
 };
 struct StopMsg
 {};
+/// A client wants the value of a finished task held on a worker.
+struct FetchMsg
+{
+    std::uint64_t id;
+    std::shared_ptr<std::promise<Value>> reply;
+};
+struct FetchedMsg
+{
+    int worker;
+    std::uint64_t id;
+    std::optional<Value> value;
+    std::string error;
+};
+struct DiedMsg
+{
+    int worker;
+    std::string cause;
+};
 /// A client asked for an existing key again (its value may need recomputing).
 struct WantMsg
 {
@@ -142,7 +174,10 @@ using Message = std::variant<SubmitMsg,
                              ProgressMsg,
                              ScaleMsg,
                              StopMsg,
-                             WantMsg>;
+                             WantMsg,
+                             FetchMsg,
+                             FetchedMsg,
+                             DiedMsg>;
 
 class Engine : public std::enable_shared_from_this<Engine>, public WorkerSink
 {
@@ -194,6 +229,11 @@ public:
     void completed(int worker, std::vector<Completion> items) override;
     void progress(std::uint64_t task, int worker, double fraction, std::string text) override;
     void logLine(std::uint64_t task, int worker, std::string line) override;
+    void fetched(int worker,
+                 std::uint64_t task,
+                 std::optional<Value> value,
+                 std::string error) override;
+    void died(int worker, std::string cause) override;
 
     // --- scheduler thread ---
     std::size_t taskCountNow() const { return m_tasks.size(); }
@@ -213,6 +253,16 @@ private:
     void handle(ScaleMsg &m);
     void handle(StopMsg &m);
     void handle(WantMsg &m);
+    void handle(FetchMsg &m);
+    void handle(FetchedMsg &m);
+    void handle(DiedMsg &m);
+    void loseResult(TaskRecord *r);
+    void recountWaiting(TaskRecord *t);
+    WorkerBackend *workerById(int id) const;
+    void fireTimers();
+    void addTimer(std::int64_t deadlineUs, int kind, TaskRecord *r, int worker);
+    void releaseOnWorker(TaskRecord *r);
+    void flushReleases();
 
     void registerTask(TaskRecord *r);
     void transition(TaskRecord *r, TaskState to, int worker = -1, const char *note = "");
@@ -278,6 +328,16 @@ private:
     std::vector<std::unique_ptr<WorkerBackend>> m_workers;
     std::vector<std::unique_ptr<WorkerBackend>> m_retiring;
     int m_nextWorkerId = 0;
+    /// Deadlines: task timeouts and kills after the cancel grace period.
+    struct Timer
+    {
+        int kind; ///< 0: task timeout, 1: kill the worker if the task is still running
+        std::uint64_t task;
+        int attempt;
+        int worker;
+    };
+    std::multimap<std::int64_t, Timer> m_timers; ///< by steady-clock µs
+    std::map<int, std::vector<std::uint64_t>> m_releases; ///< per worker, flushed per round
     /// Mean duration (µs) per function, for how many tasks a worker may queue.
     std::unordered_map<const FunctionInfo *, double> m_meanDurationUs;
 };

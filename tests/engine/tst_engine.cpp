@@ -72,8 +72,15 @@ private:
 
 struct Fixture
 {
+    static ClusterOptions options(int workers, int threads)
+    {
+        ClusterOptions o;
+        o.workers = workers;
+        o.threadsPerWorker = threads;
+        return o;
+    }
     explicit Fixture(int workers = 2, int threads = 1)
-        : client(ClusterOptions{workers, threads, false, 3, {}})
+        : client(options(workers, threads))
     {
         auto &f = client.functions();
         f.addFunction(
@@ -142,11 +149,9 @@ struct Fixture
         f.addFunction(
             "t.ordered",
             [this](std::int64_t x) {
-                // Finishes only once every task before it finished: completion order = x.
+                // Finishes only once the test has seen task x - 1 complete.
                 std::unique_lock lock(orderMutex);
-                orderCv.wait(lock, [&] { return nextToFinish == x; });
-                ++nextToFinish;
-                orderCv.notify_all();
+                orderCv.wait_for(lock, 20s, [&] { return nextToFinish == x; });
                 return x;
             },
             {"x"});
@@ -461,8 +466,12 @@ private slots:
         auto fs = fx.client.map("t.ordered", inputs);
         auto ac = fx.client.asCompleted(fs);
         std::vector<std::int64_t> order;
-        while (auto f = ac.next(10s))
+        while (auto f = ac.next(10s)) {
             order.push_back(f->result().toInt());
+            std::lock_guard lock(fx.orderMutex);
+            fx.nextToFinish = order.back() + 1;
+            fx.orderCv.notify_all();
+        }
         QCOMPARE(order, (std::vector<std::int64_t>{0, 1, 2, 3}));
         QCOMPARE(ac.remaining(), std::size_t(0));
     }

@@ -92,6 +92,8 @@ public:
     /// Runs fn(*this) once the future is done (at once if it already is). Callbacks run on
     /// the engine's thread: keep them short and do not block there.
     void addDoneCallback(std::function<void(const Future &)> fn) const;
+    /// Cancel and retry return once the scheduler applied them (a short round trip; from a
+    /// GUI thread prefer a worker thread).
     void cancel() const;
     void retry() const;
     /// Drops this handle (like destroying it).
@@ -115,7 +117,14 @@ struct ClusterOptions
     int threadsPerWorker = 1; ///< task slots per worker
     bool processes = false;   ///< process workers (isolation) instead of threads
     int allowedFailures = 3;  ///< worker deaths a task may see before it errs
-    std::vector<std::string> pluginPaths; ///< libraries process workers load
+    /// Plugin libraries process workers load (default: every library the registry's
+    /// functions came from).
+    std::vector<std::string> pluginPaths;
+    std::uint64_t memoryLimitBytes = 0;       ///< per process worker; 0: none
+    std::optional<Duration> taskTimeout;      ///< default per-task timeout; none by default
+    Duration cancelGrace = std::chrono::seconds(2); ///< cooperative cancel, then kill
+    std::string workerExecutable; ///< default: taskbench-worker next to the running binary
+    std::string runtimeDir;       ///< default: $XDG_RUNTIME_DIR or /tmp, + taskbench-<uid>
 };
 
 struct SubmitOptions
@@ -126,6 +135,7 @@ struct SubmitOptions
     int priority = 0;     ///< higher runs first; FIFO among equals
     Value::Map kwargs;    ///< arguments by parameter name
     std::string group;    ///< task group for display (default: a map call, or the function)
+    std::optional<Duration> timeout; ///< cancel (then kill the worker) past this
 };
 
 enum class ReturnWhen { AllCompleted, FirstCompleted, FirstException };
@@ -242,6 +252,7 @@ public:
                     std::optional<Duration> timeout = std::nullopt);
     AsCompleted asCompleted(const std::vector<Future> &futures);
 
+    /// Returns once the scheduler applied it.
     void cancel(const std::vector<Future> &futures);
     /// Re-runs erred (or cancelled) futures: walks back to the erred roots, re-runs them, and
     /// returns their erred dependents to pending.
@@ -251,6 +262,8 @@ public:
     std::vector<Transition> story(const Future &future);
     /// Log lines the task wrote through its context (all attempts).
     std::vector<std::string> logs(const Future &future);
+    /// What the task wrote to stdout/stderr (process workers capture it per task).
+    std::string output(const Future &future);
     /// The task's arguments as submitted (futures appear as references).
     std::vector<Value> arguments(const Future &future);
 
