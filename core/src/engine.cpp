@@ -62,13 +62,16 @@ Engine::Engine(ClusterOptions options, std::shared_ptr<FunctionRegistry> functio
 Engine::~Engine()
 {
     close();
-    // Futures are gone (they hold the engine); free what is left.
-    for (auto &[id, r] : m_tasks)
-        delete r;
+    // Futures are gone (they hold the engine); free what is left: registered records, and
+    // records whose submission never reached the scheduler.
     std::lock_guard lock(m_registryMutex);
     for (auto &[key, r] : m_byKey)
         if (!r->registered)
             delete r;
+    m_byKey.clear();
+    for (auto &[id, r] : m_tasks)
+        delete r;
+    m_tasks.clear();
 }
 
 void Engine::start()
