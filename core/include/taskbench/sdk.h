@@ -284,7 +284,7 @@ struct Convert<std::vector<T>>
     {
         Value::List out;
         out.reserve(items.size());
-        for (auto &item : items)
+        for (auto &&item : items) // auto&&: std::vector<bool> yields proxies
             out.push_back(Convert<T>::to(std::move(item)));
         return Value(std::move(out));
     }
@@ -450,6 +450,17 @@ struct Signature<R (C::*)(Args...) const> : Signature<R (*)(Args...)>
 {};
 template<class C, class R, class... Args>
 struct Signature<R (C::*)(Args...)> : Signature<R (*)(Args...)>
+{};
+// noexcept is part of the type since C++17: without these, noexcept functions and lambdas
+// would not compile.
+template<class R, class... Args>
+struct Signature<R (*)(Args...) noexcept> : Signature<R (*)(Args...)>
+{};
+template<class C, class R, class... Args>
+struct Signature<R (C::*)(Args...) const noexcept> : Signature<R (*)(Args...)>
+{};
+template<class C, class R, class... Args>
+struct Signature<R (C::*)(Args...) noexcept> : Signature<R (*)(Args...)>
 {};
 
 } // namespace detail
