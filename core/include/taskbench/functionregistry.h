@@ -26,8 +26,10 @@ struct FunctionInfo
     std::string doc;
     std::vector<sdk::ParamSpec> params;
     std::string resultType;
+    /// Keeps the plugin library loaded. Declared before `invoke` so that it is destroyed
+    /// after it: the invoker's code lives in the library.
+    std::shared_ptr<void> library;
     sdk::Invoker invoke;
-    std::shared_ptr<void> library; ///< keeps the plugin library loaded
 
     /// "inc(x: int) -> int"
     std::string signature() const;

@@ -1,0 +1,260 @@
+// The process-isolated local cluster through the public Client API: every fault of the
+// `faults` plugin leaves the test process alive with the right error text and the worker
+// back; lost results are recomputed; scale-down loses nothing; output is captured per
+// task; and a chaos run (a seeded PRNG picks which worker to SIGKILL) ends with every
+// future finished and right.
+#include "taskbench/client.h"
+#include "taskbench/pluginloader.h"
+
+#include <QtTest>
+
+#include <csignal>
+#include <random>
+#include <sys/types.h>
+
+using namespace taskbench;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::shared_ptr<FunctionRegistry> loadPlugins()
+{
+    auto registry = std::make_shared<FunctionRegistry>();
+    PluginLoader loader(*registry);
+    auto report = loader.scan({TASKBENCH_PLUGIN_DIR});
+    if (!report.refused.empty())
+        qWarning("refused: %s: %s",
+                 report.refused[0].path.c_str(),
+                 report.refused[0].reason.c_str());
+    return registry;
+}
+
+ClusterOptions processOptions(int workers, int allowedFailures = 3)
+{
+    ClusterOptions o;
+    o.workers = workers;
+    o.processes = true;
+    o.allowedFailures = allowedFailures;
+    o.workerExecutable = std::string(TASKBENCH_BIN_DIR) + "/taskbench-worker";
+    o.cancelGrace = 500ms;
+    return o;
+}
+
+bool allWorkersAlive(Client &c, std::size_t n)
+{
+    auto ws = c.workers();
+    if (ws.size() != n)
+        return false;
+    for (const WorkerInfo &w : ws)
+        if (w.pid <= 0)
+            return false;
+    return true;
+}
+
+std::string errorText(const Future &f)
+{
+    auto e = f.error();
+    return e ? e->type + ": " + e->message : std::string("<no error>");
+}
+
+} // namespace
+
+class TestProcessCluster : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void test_runsPluginFunctionsInWorkerProcesses()
+    {
+        Client c(processOptions(2), loadPlugins());
+        QTRY_VERIFY_WITH_TIMEOUT(allWorkersAlive(c, 2), 10000);
+        for (const WorkerInfo &w : c.workers())
+            QVERIFY(w.pid != long(::getpid()));
+        Future x = c.submit("bench.inc", {1});
+        Future y = c.submit("bench.inc", {2});
+        Future z = c.submit("bench.add", {x, y});
+        QCOMPARE(z.result(20s).toInt(), 5);
+        std::vector<Value> inputs;
+        for (int i = 0; i < 500; ++i)
+            inputs.push_back(i);
+        auto fs = c.map("bench.inc", inputs);
+        auto values = c.gather(fs, Errors::Raise, 30s);
+        for (int i = 0; i < 500; ++i)
+            QCOMPARE(values[std::size_t(i)].toInt(), i + 1);
+        // Host functions cannot run in another process: refused at submit.
+        c.functions().addFunction("host.f", [](std::int64_t v) { return v; }, {"v"});
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, c.submit("host.f", {1}));
+    }
+
+    void test_faults_data()
+    {
+        QTest::addColumn<QString>("function");
+        QTest::addColumn<QString>("errorType");
+        QTest::addColumn<QString>("errorContains");
+        QTest::newRow("segfault") << "faults.segfault" << "WorkerDied" << "SIGSEGV";
+        QTest::newRow("abort") << "faults.abort_task" << "WorkerDied" << "SIGABRT";
+        QTest::newRow("exit") << "faults.exit_task" << "WorkerDied" << "exited with code 3";
+        QTest::newRow("throw") << "faults.throw_runtime" << "std::runtime_error" << "";
+        QTest::newRow("nonstd") << "faults.throw_nonstd" << "" << "non-standard";
+    }
+    void test_faults()
+    {
+        QFETCH(QString, function);
+        QFETCH(QString, errorType);
+        QFETCH(QString, errorContains);
+        Client c(processOptions(2, 2), loadPlugins());
+        QTRY_VERIFY_WITH_TIMEOUT(allWorkersAlive(c, 2), 10000);
+        const auto fn = c.functions().find(function.toStdString());
+        QVERIFY2(fn, qPrintable(function));
+        std::vector<Value> args;
+        for (const auto &p : fn->params)
+            args.push_back(p.hasDefault ? p.defaultValue
+                                        : p.type == "str" ? Value("boom") : Value(3));
+        SubmitOptions o;
+        o.pure = false;
+        Future bad = c.submit(function.toStdString(), args, o);
+        Future good = c.submit("bench.inc", {41});
+        QVERIFY_THROWS_EXCEPTION(TaskFailed, bad.result(60s));
+        const std::string text = errorText(bad);
+        if (!errorType.isEmpty())
+            QCOMPARE(QString::fromStdString(bad.error()->type), errorType);
+        QVERIFY2(text.find(errorContains.toStdString()) != std::string::npos, text.c_str());
+        if (errorType == "WorkerDied")
+            QVERIFY2(text.find("2 times") != std::string::npos, text.c_str());
+        QCOMPARE(good.result(30s).toInt(), 42);
+        // The cluster is whole again and works.
+        QTRY_VERIFY_WITH_TIMEOUT(allWorkersAlive(c, 2), 20000);
+        QCOMPARE(c.submit("bench.inc", {1}).result(30s).toInt(), 2);
+    }
+
+    void test_hangTimesOutAndWorkerComesBack()
+    {
+        Client c(processOptions(1), loadPlugins());
+        QTRY_VERIFY_WITH_TIMEOUT(allWorkersAlive(c, 1), 10000);
+        const long pid = c.workers().at(0).pid;
+        SubmitOptions o;
+        o.timeout = 300ms;
+        Future hung = c.submit("faults.hang", {}, o);
+        QVERIFY_THROWS_EXCEPTION(TaskFailed, hung.result(30s));
+        QCOMPARE(hung.error()->type, std::string("TimedOut"));
+        QTRY_VERIFY_WITH_TIMEOUT(allWorkersAlive(c, 1), 20000);
+        QVERIFY(c.workers().at(0).pid != pid);
+        QCOMPARE(c.submit("bench.inc", {1}).result(30s).toInt(), 2);
+    }
+
+    void test_cancelRunningKillsAfterGrace()
+    {
+        Client c(processOptions(1), loadPlugins());
+        QTRY_VERIFY_WITH_TIMEOUT(allWorkersAlive(c, 1), 10000);
+        Future hung = c.submit("faults.hang", {});
+        QTRY_COMPARE_WITH_TIMEOUT(hung.status(), FutureStatus::Processing, 10000);
+        hung.cancel();
+        QCOMPARE(hung.status(), FutureStatus::Cancelled);
+        // The hung worker is killed after the grace period and replaced.
+        QCOMPARE(c.submit("bench.inc", {7}).result(30s).toInt(), 8);
+    }
+
+    void test_memoryLimitRestartsWorker()
+    {
+        ClusterOptions o = processOptions(1, 1);
+        o.memoryLimitBytes = 200ull << 20;
+        Client c(o, loadPlugins());
+        QTRY_VERIFY_WITH_TIMEOUT(allWorkersAlive(c, 1), 10000);
+        const auto fn = c.functions().find("faults.allocate");
+        QVERIFY(fn);
+        std::vector<Value> args;
+        for (const auto &p : fn->params)
+            args.push_back(p.hasDefault ? p.defaultValue : Value(100));
+        Future hog = c.submit("faults.allocate", args);
+        QVERIFY_THROWS_EXCEPTION(TaskFailed, hog.result(60s));
+        QVERIFY2(errorText(hog).find("memory limit exceeded") != std::string::npos,
+                 errorText(hog).c_str());
+        QCOMPARE(c.submit("bench.inc", {1}).result(30s).toInt(), 2);
+    }
+
+    void test_lostResultIsRecomputed()
+    {
+        Client c(processOptions(2), loadPlugins());
+        QTRY_VERIFY_WITH_TIMEOUT(allWorkersAlive(c, 2), 10000);
+        // A large result stays on its worker (only small ones travel inline).
+        Future big = c.submit("bench.range_list", {5000});
+        QCOMPARE(big.typeName(), std::string()); // not finished yet, or:
+        c.wait({big}, ReturnWhen::AllCompleted, 30s);
+        QCOMPARE(big.typeName(), std::string("list[5000]"));
+        long holder = 0;
+        for (const WorkerInfo &w : c.workers())
+            if (w.resultsHeld > 0)
+                holder = w.pid;
+        QVERIFY(holder > 0);
+        ::kill(pid_t(holder), SIGKILL);
+        // Still needed (we hold the future): recomputed from its inputs.
+        Future total = c.submit("bench.sum", {big});
+        QCOMPARE(total.result(30s).toInt(), std::int64_t(4999) * 5000 / 2);
+        QCOMPARE(big.result(30s).toList().size(), std::size_t(5000));
+    }
+
+    void test_scaleDownKeepsResults()
+    {
+        Client c(processOptions(3), loadPlugins());
+        QTRY_VERIFY_WITH_TIMEOUT(allWorkersAlive(c, 3), 10000);
+        std::vector<Value> inputs;
+        for (int i = 0; i < 30; ++i)
+            inputs.push_back(1000 + i);
+        auto fs = c.map("bench.range_list", inputs);
+        c.wait(fs, ReturnWhen::AllCompleted, 30s);
+        c.scale(1);
+        QTRY_COMPARE_WITH_TIMEOUT(c.workers().size(), std::size_t(1), 20000);
+        for (int i = 0; i < 30; ++i)
+            QCOMPARE(fs[std::size_t(i)].result(30s).toList().size(), std::size_t(1000 + i));
+    }
+
+    void test_outputIsCapturedPerTask()
+    {
+        Client c(processOptions(1), loadPlugins());
+        Future f = c.submit("bench.print", {"hello from a task"});
+        c.wait({f}, ReturnWhen::AllCompleted, 30s);
+        QCOMPARE(f.status(), FutureStatus::Finished);
+        QVERIFY2(c.output(f).find("hello from a task") != std::string::npos, c.output(f).c_str());
+        Future g = c.submit("bench.inc", {1});
+        g.result(30s);
+        QCOMPARE(c.output(g), std::string());
+    }
+
+    void test_chaosKillsEveryFutureStillRight()
+    {
+        const unsigned seed = qEnvironmentVariableIsSet("TASKBENCH_SEED")
+                                  ? unsigned(qEnvironmentVariableIntValue("TASKBENCH_SEED"))
+                                  : 20261125u;
+        qInfo("chaos seed %u (set TASKBENCH_SEED to replay)", seed);
+        std::mt19937 rng(seed);
+        Client c(processOptions(3, 1000), loadPlugins());
+        QTRY_VERIFY_WITH_TIMEOUT(allWorkersAlive(c, 3), 10000);
+        // 1,000 slow-ish leaves and 1,000 dependents: 2,000 tasks with dependencies.
+        std::vector<std::vector<Value>> leaves;
+        for (int i = 0; i < 1000; ++i)
+            leaves.push_back({i, 5});
+        SubmitOptions o;
+        o.pure = false;
+        auto first = c.mapArgs("bench.slow_inc", leaves, o);
+        std::vector<Value> refs(first.begin(), first.end());
+        auto second = c.map("bench.inc", refs, o);
+        int kills = 0;
+        while (kills < 10) {
+            auto ws = c.workers();
+            if (ws.size() == 3 && std::all_of(ws.begin(), ws.end(), [](auto &w) { return w.pid > 0; })) {
+                const WorkerInfo &victim = ws[rng() % ws.size()];
+                ::kill(pid_t(victim.pid), SIGKILL);
+                ++kills;
+            }
+            // Let some work happen between kills (bounded, not a correctness wait).
+            c.wait(second, ReturnWhen::AllCompleted, 150ms);
+        }
+        auto values = c.gather(second, Errors::Raise, 120s);
+        QCOMPARE(values.size(), std::size_t(1000));
+        for (int i = 0; i < 1000; ++i)
+            QCOMPARE(values[std::size_t(i)].toInt(), i + 2);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestProcessCluster)
+#include "tst_processcluster.moc"
