@@ -1064,8 +1064,10 @@ void Engine::maybeForget(TaskRecord *r)
         } else {
             if (r->needs == 0 && r->state == TaskState::Memory && r->function) {
                 // Nobody needs the value any more; keep the record for the graph.
-                std::lock_guard slock(stripe(r));
-                r->result = Value();
+                {
+                    std::lock_guard slock(stripe(r));
+                    r->result = Value();
+                }
                 releaseOnWorker(r);
             } else {
                 return;
