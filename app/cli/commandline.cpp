@@ -1,0 +1,450 @@
+// Hand-rolled parsing of taskbench-cli's command line. QCommandLineParser has no notion of
+// subcommands with their own options, and it would read JSON arguments such as `-1` as
+// options; a small table of options and commands keeps both the parsing and the help texts
+// in one place.
+#include "commandline.h"
+
+#include "taskbench/valuecodec.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <limits>
+#include <sstream>
+
+namespace taskbench::cli {
+
+namespace {
+
+struct CommandSpec
+{
+    const char *name;
+    const char *synopsis;
+    const char *summary;
+    const char *description;
+    int minPositional;
+    int maxPositional; ///< -1: unlimited
+};
+
+const CommandSpec kCommands[] = {
+    {"plugins",
+     "plugins",
+     "List plugins and their functions (signature, doc); refused libraries",
+     "Lists every loaded plugin with its version, path and functions (signature and doc\n"
+     "string), then every library that was refused, with the reason.\n",
+     0,
+     0},
+    {"submit",
+     "submit FUNC [ARG...]",
+     "Run one call of FUNC and print its result",
+     "Submits one call of FUNC (\"plugin.function\") and waits for it. Each ARG is a JSON\n"
+     "literal (1, 2.5, true, null, \"text\", [1, 2], {\"a\": 1}); anything that is not valid\n"
+     "JSON is taken as a string, so `submit tutorial.greet world` passes \"world\".\n"
+     "Put `--` before arguments that start with `--`.\n",
+     1,
+     -1},
+    {"map",
+     "map FUNC (--range A:B[:S] | --inputs FILE.jsonl) [--reduce FUNC2]",
+     "Run FUNC once per input, optionally reduce the results",
+     "Submits one task of FUNC per input and waits for all of them.\n"
+     "  --range A:B[:S]   the integers A, A+S, ... before B (Python's range; S defaults to 1)\n"
+     "  --inputs FILE     one JSON value per line (`-` reads standard input); when FUNC needs\n"
+     "                    two or more arguments, each line is the JSON list of its arguments\n"
+     "With --reduce FUNC2, one more task FUNC2([future, ...]) receives the list of all mapped\n"
+     "futures as its single argument (like client.submit(sum, futures) in Dask); only that\n"
+     "task's result is printed. With --key K the tasks are keyed K-0, K-1, ... (and K for the\n"
+     "reduction).\n",
+     1,
+     1},
+    {"run",
+     "run GRAPH.json",
+     "Compute a graph of named tasks",
+     "Computes the task graph in GRAPH.json (`-` reads standard input):\n"
+     "  {\"tasks\": {\"x\": {\"function\": \"tutorial.inc\", \"args\": [1]},\n"
+     "             \"y\": {\"function\": \"tutorial.inc\", \"args\": [2]},\n"
+     "             \"z\": {\"function\": \"tutorial.add\", \"args\": [{\"$ref\": \"x\"}, "
+     "{\"$ref\": "
+     "\"y\"}]}},\n"
+     "   \"outputs\": [\"z\"]}\n"
+     "{\"$ref\": \"name\"} may be nested anywhere in lists and maps; a task may also have\n"
+     "\"kwargs\" (a map) and \"retries\". Without \"outputs\" every task is printed.\n",
+     1,
+     1},
+    {"help", "help [COMMAND]", "Show help for a command", "Shows the help of COMMAND.\n", 0, 1},
+};
+
+struct OptionSpec
+{
+    const char *name;
+    const char *valueName; ///< nullptr: a flag
+    const char *help;
+    std::vector<std::string> commands; ///< empty: global (valid with every command)
+};
+
+const std::vector<OptionSpec> &optionTable()
+{
+    static const std::vector<OptionSpec> table = {
+        {"--plugins", "DIR", "Also load plugins from DIR (repeatable)", {}},
+        {"--workers", "N", "Number of workers (default: one per core)", {}},
+        {"--threads-per-worker", "N", "Task slots per worker (default: 1)", {}},
+        {"--threads", nullptr, "Thread workers (the default)", {}},
+        {"--processes", nullptr, "Process workers (isolation)", {}},
+        {"--json", nullptr, "Print one JSON object per line", {}},
+        {"--log-level",
+         "LEVEL",
+         "trace, debug, info, warn (default), error, critical, off; logs go to stderr",
+         {}},
+        {"--timeout", "SECONDS", "Cancel what is unfinished after SECONDS and exit 1", {}},
+        {"--help", nullptr, "Show help (also -h)", {}},
+        {"--version", nullptr, "Show the version", {}},
+        {"--retries", "N", "Re-run a failing task up to N times", {"submit", "map", "run"}},
+        {"--no-pure", nullptr, "Random keys: never share a result", {"submit", "map"}},
+        {"--key", "K", "Explicit key (map: prefix K-0, K-1, ...)", {"submit", "map"}},
+        {"--priority", "N", "Higher runs first (default 0)", {"submit", "map", "run"}},
+        {"--kwarg", "NAME=VALUE", "Argument by parameter name (repeatable)", {"submit", "map"}},
+        {"--range", "A:B[:S]", "Map over A, A+S, ... before B", {"map"}},
+        {"--inputs", "FILE", "Map over the JSON values of FILE's lines", {"map"}},
+        {"--reduce", "FUNC", "Submit FUNC([all mapped futures]) and print its result", {"map"}},
+    };
+    return table;
+}
+
+const CommandSpec *findCommand(const std::string &name)
+{
+    for (const CommandSpec &c : kCommands)
+        if (name == c.name)
+            return &c;
+    return nullptr;
+}
+
+const OptionSpec *findOption(const std::string &name)
+{
+    for (const OptionSpec &o : optionTable())
+        if (name == o.name)
+            return &o;
+    return nullptr;
+}
+
+bool optionAllowed(const OptionSpec &o, const std::string &command)
+{
+    return o.commands.empty()
+           || std::find(o.commands.begin(), o.commands.end(), command) != o.commands.end();
+}
+
+int parseInt(const std::string &option,
+             const std::string &text,
+             int min,
+             int max,
+             const std::string &command)
+{
+    int value = 0;
+    const char *end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (ec != std::errc() || ptr != end || value < min || value > max)
+        throw UsageError(option + ": expected an integer from " + std::to_string(min) + " to "
+                             + std::to_string(max) + ", got '" + text + "'",
+                         command);
+    return value;
+}
+
+bool parseInt64(const std::string &text, std::int64_t &out)
+{
+    const char *begin = text.data();
+    const char *end = begin + text.size();
+    if (begin != end && *begin == '+')
+        ++begin;
+    const auto [ptr, ec] = std::from_chars(begin, end, out);
+    return ec == std::errc() && ptr == end && begin != end;
+}
+
+std::string optionsHelp(const std::string &command)
+{
+    std::ostringstream out;
+    for (const OptionSpec &o : optionTable()) {
+        const bool global = o.commands.empty();
+        if (command.empty() ? !global : (global || !optionAllowed(o, command)))
+            continue;
+        std::string left = std::string("  ") + o.name;
+        if (o.valueName)
+            left += std::string(" ") + o.valueName;
+        out << left;
+        if (left.size() < 28)
+            out << std::string(28 - left.size(), ' ');
+        else
+            out << "\n" << std::string(28, ' ');
+        out << o.help << "\n";
+    }
+    return out.str();
+}
+
+const char *kExitStatusHelp
+    = "Exit status: 0 all tasks finished, 1 a task failed (errors on stderr),\n"
+      "2 usage error or bad input, 130 interrupted (Ctrl-C cancels the "
+      "tasks).\n";
+
+} // namespace
+
+Options parseCommandLine(const std::vector<std::string> &args)
+{
+    Options o;
+    // Options may appear before or after the command; which command they belong to is only
+    // known at the end, so remember them and check them afterwards.
+    std::vector<const OptionSpec *> seen;
+    bool onlyPositional = false;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string &arg = args[i];
+        const bool isOption
+            = !onlyPositional && arg.size() > 1 && arg[0] == '-'
+              && (arg[1] == '-' || std::isalpha(static_cast<unsigned char>(arg[1])));
+        if (!onlyPositional && arg == "--") {
+            onlyPositional = true;
+            continue;
+        }
+        if (!isOption) {
+            if (o.command.empty())
+                o.command = arg;
+            else
+                o.positional.push_back(arg);
+            continue;
+        }
+        if (arg == "-h") {
+            o.help = true;
+            continue;
+        }
+        std::string name = arg;
+        std::optional<std::string> value;
+        if (const auto eq = arg.find('='); eq != std::string::npos && arg.rfind("--", 0) == 0) {
+            name = arg.substr(0, eq);
+            value = arg.substr(eq + 1);
+        }
+        const OptionSpec *spec = findOption(name);
+        if (!spec)
+            throw UsageError("unknown option '" + name + "'", o.command);
+        if (spec->valueName && !value) {
+            if (i + 1 >= args.size())
+                throw UsageError(name + " needs a value (" + spec->valueName + ")", o.command);
+            value = args[++i];
+        } else if (!spec->valueName && value) {
+            throw UsageError(name + " takes no value", o.command);
+        }
+        seen.push_back(spec);
+        const std::string v = value.value_or("");
+        if (name == "--plugins") {
+            o.pluginDirs.push_back(v);
+        } else if (name == "--workers") {
+            o.workers = parseInt(name, v, 1, 4096, o.command);
+        } else if (name == "--threads-per-worker") {
+            o.threadsPerWorker = parseInt(name, v, 1, 1024, o.command);
+        } else if (name == "--threads") {
+            o.processes = false;
+        } else if (name == "--processes") {
+            o.processes = true;
+        } else if (name == "--json") {
+            o.json = true;
+        } else if (name == "--log-level") {
+            o.logLevel = v;
+        } else if (name == "--timeout") {
+            char *end = nullptr;
+            errno = 0;
+            const double seconds = std::strtod(v.c_str(), &end);
+            if (v.empty() || *end != '\0' || errno != 0 || !std::isfinite(seconds) || seconds <= 0)
+                throw UsageError(
+                    "--timeout: expected a positive number of seconds, got '" + v + "'", o.command);
+            o.timeoutSeconds = seconds;
+        } else if (name == "--help") {
+            o.help = true;
+        } else if (name == "--version") {
+            o.version = true;
+        } else if (name == "--retries") {
+            o.retries = parseInt(name, v, 0, 1'000'000, o.command);
+        } else if (name == "--no-pure") {
+            o.pure = false;
+        } else if (name == "--key") {
+            if (v.empty())
+                throw UsageError("--key: the key must not be empty", o.command);
+            o.key = v;
+        } else if (name == "--priority") {
+            o.priority = parseInt(name,
+                                  v,
+                                  std::numeric_limits<int>::min(),
+                                  std::numeric_limits<int>::max(),
+                                  o.command);
+        } else if (name == "--kwarg") {
+            const auto eq = v.find('=');
+            if (eq == std::string::npos || eq == 0)
+                throw UsageError("--kwarg: expected NAME=VALUE, got '" + v + "'", o.command);
+            o.kwargs.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+        } else if (name == "--range") {
+            o.range = v;
+        } else if (name == "--inputs") {
+            o.inputs = v;
+        } else if (name == "--reduce") {
+            o.reduce = v;
+        }
+    }
+
+    if (o.help || o.version)
+        return o; // help and version win over everything else
+    if (o.command.empty())
+        throw UsageError("no command given");
+    const CommandSpec *command = findCommand(o.command);
+    if (!command)
+        throw UsageError("unknown command '" + o.command
+                         + "' (commands: plugins, submit, map, run, help)");
+    if (o.command == "help") {
+        o.help = true;
+        o.command = o.positional.empty() ? std::string() : o.positional.front();
+        if (!o.command.empty() && !findCommand(o.command))
+            throw UsageError("help: unknown command '" + o.command + "'");
+        o.positional.clear();
+        return o;
+    }
+    for (const OptionSpec *spec : seen)
+        if (!optionAllowed(*spec, o.command))
+            throw UsageError(std::string(spec->name) + " is not an option of '" + o.command + "'",
+                             o.command);
+    const int count = int(o.positional.size());
+    if (count < command->minPositional)
+        throw UsageError(std::string("missing argument: ") + command->synopsis, o.command);
+    if (command->maxPositional >= 0 && count > command->maxPositional)
+        throw UsageError("unexpected argument '" + o.positional[command->maxPositional] + "'",
+                         o.command);
+    if (o.command == "map") {
+        if (o.range.has_value() == o.inputs.has_value())
+            throw UsageError("map needs exactly one of --range A:B[:S] or --inputs FILE",
+                             o.command);
+    }
+    return o;
+}
+
+std::string helpText(const std::string &command)
+{
+    std::ostringstream out;
+    if (command.empty()) {
+        out << "Usage: taskbench-cli [OPTIONS] COMMAND [ARGS...]\n\n"
+               "Runs task functions from Taskbench plugins on a local cluster of workers.\n\n"
+               "Commands:\n";
+        for (const CommandSpec &c : kCommands) {
+            std::string left = std::string("  ") + c.name;
+            out << left << std::string(12 - left.size(), ' ') << c.summary << "\n";
+        }
+        out << "\nOptions (before or after the command):\n"
+            << optionsHelp({}) << "\n"
+            << "Run 'taskbench-cli COMMAND --help' for a command's own options.\n\n"
+            << "Examples:\n"
+               "  taskbench-cli plugins\n"
+               "  taskbench-cli submit tutorial.inc 1\n"
+               "  taskbench-cli map tutorial.flaky_inc --range 0:10 --retries 5 --reduce "
+               "tutorial.sum\n"
+               "  taskbench-cli --json run graph.json\n\n"
+            << kExitStatusHelp;
+        return out.str();
+    }
+    const CommandSpec *c = findCommand(command);
+    if (!c)
+        return helpText({});
+    out << "Usage: taskbench-cli [OPTIONS] " << c->synopsis << "\n\n" << c->description;
+    const std::string own = optionsHelp(command);
+    if (!own.empty())
+        out << "\nOptions of " << c->name << ":\n" << own;
+    out << "\nGlobal options:\n" << optionsHelp({}) << "\n" << kExitStatusHelp;
+    return out.str();
+}
+
+std::vector<std::int64_t> parseRange(const std::string &text)
+{
+    const auto bad
+        = [&](const std::string &why) { return InputError("--range '" + text + "': " + why); };
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    for (;;) {
+        const auto colon = text.find(':', start);
+        parts.push_back(text.substr(start, colon - start));
+        if (colon == std::string::npos)
+            break;
+        start = colon + 1;
+    }
+    if (parts.size() < 2 || parts.size() > 3)
+        throw bad("expected A:B or A:B:S (integers)");
+    std::int64_t a = 0, b = 0, s = 1;
+    if (!parseInt64(parts[0], a) || !parseInt64(parts[1], b)
+        || (parts.size() == 3 && !parseInt64(parts[2], s)))
+        throw bad("expected A:B or A:B:S (integers)");
+    if (s == 0)
+        throw bad("the step must not be 0");
+    // Count in unsigned arithmetic: b - a may not fit in int64.
+    std::uint64_t count = 0;
+    if (s > 0 && b > a)
+        count = (std::uint64_t(b) - std::uint64_t(a) - 1) / std::uint64_t(s) + 1;
+    else if (s < 0 && a > b)
+        count = (std::uint64_t(a) - std::uint64_t(b) - 1) / (0 - std::uint64_t(s)) + 1;
+    if (count > std::uint64_t(kMaxMapInputs))
+        throw bad("more than " + std::to_string(kMaxMapInputs) + " values");
+    std::vector<std::int64_t> values;
+    values.reserve(count);
+    std::int64_t v = a;
+    for (std::uint64_t i = 0; i < count; ++i) {
+        values.push_back(v);
+        if (i + 1 < count)
+            v += s; // stays inside [a, b), so it cannot overflow
+    }
+    return values;
+}
+
+std::string readFile(const std::string &path, const char *what)
+{
+    if (path == "-") {
+        std::ostringstream content;
+        content << std::cin.rdbuf();
+        if (std::cin.bad())
+            throw InputError(std::string("cannot read ") + what + " from standard input");
+        return content.str();
+    }
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        throw InputError(std::string("cannot read ") + what + " '" + path + "': Is a directory");
+    errno = 0;
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw InputError(std::string("cannot read ") + what + " '" + path
+                         + "': " + (errno ? std::strerror(errno) : "cannot open"));
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad())
+        throw InputError(std::string("cannot read ") + what + " '" + path
+                         + "': " + (errno ? std::strerror(errno) : "read error"));
+    return content;
+}
+
+std::vector<Value> readInputs(const std::string &path)
+{
+    const std::string content = readFile(path, "inputs file");
+    std::vector<Value> values;
+    std::size_t lineNo = 0;
+    std::size_t pos = 0;
+    while (pos <= content.size()) {
+        const auto nl = content.find('\n', pos);
+        const std::string line
+            = content.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+        ++lineNo;
+        pos = nl == std::string::npos ? content.size() + 1 : nl + 1;
+        if (line.find_first_not_of(" \t\r") == std::string::npos)
+            continue;
+        std::string error;
+        std::optional<Value> v = fromJson(line, &error);
+        if (!v)
+            throw InputError(path + ":" + std::to_string(lineNo) + ": invalid JSON: " + error);
+        if (std::int64_t(values.size()) >= kMaxMapInputs)
+            throw InputError(path + ": more than " + std::to_string(kMaxMapInputs) + " inputs");
+        values.push_back(std::move(*v));
+    }
+    return values;
+}
+
+} // namespace taskbench::cli

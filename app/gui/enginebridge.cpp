@@ -1,0 +1,713 @@
+#include "enginebridge.h"
+
+#include "batchinbox.h"
+
+#include "taskbench/logging.h"
+#include "taskbench/valuecodec.h"
+
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QPointer>
+
+#include <algorithm>
+#include <chrono>
+
+namespace taskbench::gui {
+
+using namespace std::chrono_literals;
+
+struct EngineBridge::Inbox
+{
+    BatchInbox<EventBatch> batches;
+};
+
+namespace {
+
+/// Frame period: events are applied at most ~30 times a second.
+constexpr int kFrameMs = 33;
+/// Work per frame: events are applied in chunks until this budget is spent.
+constexpr qint64 kFrameBudgetMs = 12;
+constexpr std::size_t kChunkEvents = 4096;
+/// Pause between catch-up slices when a frame could not apply everything.
+constexpr int kCatchUpMs = 4;
+/// Results longer than this are not copied into the details view in full.
+constexpr std::size_t kMaxResultJson = 1 << 20;
+
+std::string joinArguments(const std::vector<Value> &args)
+{
+    std::string out;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (i)
+            out += ", ";
+        out += repr(args[i], 40);
+    }
+    return out;
+}
+
+} // namespace
+
+EngineBridge::EngineBridge(FuturesModel *futures, QObject *parent)
+    : QObject(parent)
+    , m_futures(futures)
+    , m_registry(std::make_shared<FunctionRegistry>())
+    , m_loader(std::make_unique<PluginLoader>(*m_registry))
+{
+    m_frameTimer.setSingleShot(true);
+    m_frameTimer.setInterval(kFrameMs);
+    connect(&m_frameTimer, &QTimer::timeout, this, [this] { applyFrame(); });
+    m_submitQueue.setMaxThreadCount(1);
+    m_queryPool.setMaxThreadCount(2);
+    connect(&m_watcher, &QFileSystemWatcher::fileChanged, this, [this](const QString &path) {
+        // A rebuilt library is often written as a new file: watch the path again.
+        if (QFileInfo::exists(path) && !m_watcher.files().contains(path))
+            m_watcher.addPath(path);
+        emit pluginFileChanged(path);
+    });
+}
+
+EngineBridge::~EngineBridge()
+{
+    m_frameTimer.stop();
+    if (m_inbox)
+        m_inbox->batches.disconnect();
+    m_subscription.reset();
+    m_submitQueue.waitForDone();
+    m_queryPool.waitForDone();
+    m_handles.clear();
+    if (m_client)
+        m_client->close();
+    m_client.reset();
+}
+
+// ---------------------------------------------------------------------------------------
+// Plugins
+
+void EngineBridge::setExtraPluginFolders(const QStringList &folders)
+{
+    m_extraFolders = folders;
+}
+
+QStringList EngineBridge::pluginFolders() const
+{
+    QStringList out;
+    if (m_useDefaultPath)
+        for (const std::string &f : PluginLoader::defaultSearchPath())
+            out << QString::fromStdString(f);
+    for (const QString &f : m_extraFolders)
+        if (!out.contains(f))
+            out << f;
+    return out;
+}
+
+void EngineBridge::scanPlugins()
+{
+    std::vector<std::string> folders;
+    for (const QString &f : pluginFolders())
+        if (QFileInfo(f).isDir())
+            folders.push_back(f.toStdString());
+    PluginScanReport report = m_loader->scan(folders);
+    for (PluginRefusal &r : report.refused) {
+        std::erase_if(m_refusals, [&](const PluginRefusal &x) { return x.path == r.path; });
+        m_refusals.push_back(std::move(r));
+    }
+    watchPluginFiles();
+    emit pluginsChanged();
+}
+
+QString EngineBridge::loadPlugin(const QString &path)
+{
+    PluginScanReport report = m_loader->load(path.toStdString());
+    const std::string p = path.toStdString();
+    std::erase_if(m_refusals, [&](const PluginRefusal &x) { return x.path == p; });
+    QString reason;
+    for (PluginRefusal &r : report.refused) {
+        reason = QString::fromStdString(r.reason);
+        m_refusals.push_back(std::move(r));
+    }
+    watchPluginFiles();
+    emit pluginsChanged();
+    emit message(reason.isEmpty() ? tr("Loaded %1").arg(QFileInfo(path).fileName())
+                                  : tr("Refused %1: %2").arg(QFileInfo(path).fileName(), reason));
+    return reason;
+}
+
+void EngineBridge::watchPluginFiles()
+{
+    for (const PluginRecord &p : m_loader->plugins()) {
+        const QString path = QString::fromStdString(p.path);
+        if (!path.isEmpty() && !m_watcher.files().contains(path) && QFileInfo::exists(path))
+            m_watcher.addPath(path);
+    }
+}
+
+const std::vector<PluginRecord> &EngineBridge::plugins() const
+{
+    return m_loader->plugins();
+}
+
+std::vector<FunctionPtr> EngineBridge::functions() const
+{
+    return m_registry->all();
+}
+
+FunctionPtr EngineBridge::function(const QString &qualifiedName) const
+{
+    return m_registry->find(qualifiedName.toStdString());
+}
+
+// ---------------------------------------------------------------------------------------
+// Cluster
+
+void EngineBridge::start(const ClusterOptions &options)
+{
+    if (m_client)
+        return;
+    m_options = options;
+    m_options.pluginPaths.clear();
+    for (const PluginRecord &p : m_loader->plugins())
+        m_options.pluginPaths.push_back(p.path);
+    try {
+        m_client = std::make_shared<Client>(m_options, m_registry);
+    } catch (const std::exception &e) {
+        log::get("gui")->error("could not start the cluster: {}", e.what());
+        emit message(tr("Could not start the cluster: %1").arg(QString::fromUtf8(e.what())));
+        return;
+    }
+    m_inbox = std::make_shared<Inbox>();
+    // Runs on the engine thread under the inbox lock: post only.
+    m_inbox->batches.setWake([this] {
+        QMetaObject::invokeMethod(
+            this,
+            [this] {
+                if (!m_frameTimer.isActive())
+                    m_frameTimer.start(kFrameMs);
+            },
+            Qt::QueuedConnection);
+    });
+    std::shared_ptr<Inbox> inbox = m_inbox;
+    m_subscription
+        = m_client->subscribe([inbox](const EventBatch &batch) { inbox->batches.push(batch); });
+    ++m_generation;
+    // Workers announced before the subscription existed: ask once, in the background.
+    auto client = m_client;
+    const auto gen = m_generation;
+    m_queryPool.start([this, client, gen] {
+        const int n = int(client->workers().size());
+        QMetaObject::invokeMethod(
+            this,
+            [this, n, gen] {
+                if (gen != m_generation)
+                    return;
+                m_workers = n;
+                emit workersChanged(n);
+            },
+            Qt::QueuedConnection);
+    });
+    log::get("gui")->info("cluster started: {} workers x {} threads ({})",
+                          m_options.workers,
+                          m_options.threadsPerWorker,
+                          m_options.processes ? "processes" : "threads");
+    emit clusterStarted();
+}
+
+void EngineBridge::restart(const ClusterOptions &options)
+{
+    m_frameTimer.stop();
+    if (m_inbox)
+        m_inbox->batches.disconnect();
+    m_subscription.reset();
+    m_inbox.reset();
+    m_backlog.clear();
+    m_backlogPos = 0;
+    m_handles.clear();
+    m_resultsWaiting.clear();
+    ++m_generation;
+    if (auto old = std::move(m_client)) {
+        // close() waits for running tasks: never on the GUI thread.
+        m_queryPool.start([old]() mutable {
+            old->close();
+            old.reset();
+        });
+    }
+    m_client.reset();
+    m_futures->clear();
+    m_workers = 0;
+    emit workersChanged(0);
+    emit clusterStopped();
+    start(options);
+}
+
+// ---------------------------------------------------------------------------------------
+// Events
+
+void EngineBridge::flushNow()
+{
+    m_frameTimer.stop();
+    applyFrame(true);
+}
+
+void EngineBridge::applyFrame(bool all)
+{
+    if (!m_inbox)
+        return;
+    for (EventBatch &b : m_inbox->batches.take())
+        if (!b.empty())
+            m_backlog.push_back(std::move(b));
+    if (m_backlog.empty())
+        return;
+    QElapsedTimer budget;
+    budget.start();
+    bool workersChangedNow = false;
+    while (!m_backlog.empty()) {
+        const EventBatch &b = m_backlog.front();
+        const std::size_t n = std::min(kChunkEvents, b.size() - m_backlogPos);
+        const Event *first = b.data() + m_backlogPos;
+        for (const Event *e = first; e != first + n; ++e)
+            if (e->kind == EventKind::WorkerAdded || e->kind == EventKind::WorkerRemoved)
+                workersChangedNow = true;
+        m_futures->applyEvents(first, first + n);
+        emit eventsApplied(first, first + n);
+        m_backlogPos += n;
+        if (m_backlogPos == b.size()) {
+            m_backlog.pop_front();
+            m_backlogPos = 0;
+        }
+        if (!all && budget.elapsed() >= kFrameBudgetMs)
+            break;
+    }
+    if (!m_backlog.empty())
+        m_frameTimer.start(kCatchUpMs); // more to apply: come back after input and paint
+    requestResults(m_futures->takeResultRequests());
+    if (workersChangedNow && m_client) {
+        auto client = m_client;
+        const auto gen = m_generation;
+        m_queryPool.start([this, client, gen] {
+            int alive = 0;
+            for (const WorkerInfo &w : client->workers())
+                alive += w.alive;
+            QMetaObject::invokeMethod(
+                this,
+                [this, alive, gen] {
+                    if (gen != m_generation)
+                        return;
+                    m_workers = alive;
+                    emit workersChanged(alive);
+                },
+                Qt::QueuedConnection);
+        });
+    }
+    emit frameApplied();
+}
+
+std::vector<Future> EngineBridge::handlesFor(const std::vector<std::uint64_t> &ids) const
+{
+    std::vector<Future> out;
+    out.reserve(ids.size());
+    for (std::uint64_t id : ids) {
+        auto it = m_handles.find(id);
+        if (it != m_handles.end())
+            out.push_back(it->second);
+    }
+    return out;
+}
+
+void EngineBridge::requestResults(std::vector<std::uint64_t> ids)
+{
+    if (ids.empty() || !m_client)
+        return;
+    std::vector<Future> futures;
+    futures.reserve(ids.size());
+    for (std::uint64_t id : ids) {
+        auto it = m_handles.find(id);
+        if (it != m_handles.end())
+            futures.push_back(it->second);
+        else
+            m_resultsWaiting.insert(id); // its submission has not come back yet
+    }
+    if (futures.empty())
+        return;
+    auto client = m_client;
+    const auto gen = m_generation;
+    m_queryPool.start([this, client, gen, futures = std::move(futures)] {
+        std::vector<ResultSummary> out;
+        out.reserve(futures.size());
+        for (const Future &f : futures) {
+            ResultSummary s;
+            s.id = f.id();
+            s.status = f.status();
+            s.attempts = f.attempts();
+            try {
+                if (s.status == FutureStatus::Finished) {
+                    const Value v = f.result(0ms);
+                    s.type = v.typeName();
+                    s.preview = repr(v, 60);
+                } else if (s.status == FutureStatus::Error) {
+                    s.error = f.error();
+                    if (s.error && !s.error->fromDependency)
+                        s.arguments = joinArguments(client->arguments(f));
+                } else {
+                    continue; // moved on meanwhile; a later frame asks again
+                }
+            } catch (const std::exception &e) {
+                s.preview = e.what();
+            }
+            out.push_back(std::move(s));
+        }
+        QMetaObject::invokeMethod(
+            this,
+            [this, gen, out = std::move(out)] {
+                if (gen == m_generation)
+                    m_futures->applyResults(out);
+            },
+            Qt::QueuedConnection);
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Work
+
+std::uint64_t
+EngineBridge::submit(const QString &function, std::vector<Value> args, SubmitOptions opts)
+{
+    const std::uint64_t request = m_nextRequest++;
+    if (!m_client) {
+        QMetaObject::invokeMethod(
+            this,
+            [this, request] { emit submitFailed(request, tr("The cluster is not running")); },
+            Qt::QueuedConnection);
+        return request;
+    }
+    ++m_pendingSubmissions;
+    auto client = m_client;
+    const auto gen = m_generation;
+    m_submitQueue.start([this,
+                         client,
+                         gen,
+                         request,
+                         fn = function.toStdString(),
+                         args = std::move(args),
+                         opts = std::move(opts)]() mutable {
+        std::vector<Future> futures;
+        QString error;
+        try {
+            futures.push_back(client->submit(fn, std::move(args), std::move(opts)));
+        } catch (const std::exception &e) {
+            error = QString::fromUtf8(e.what());
+        }
+        QMetaObject::invokeMethod(
+            this,
+            [this, gen, request, futures = std::move(futures), error] {
+                --m_pendingSubmissions;
+                if (gen != m_generation)
+                    return;
+                if (!error.isEmpty()) {
+                    emit submitFailed(request, error);
+                    return;
+                }
+                std::vector<std::uint64_t> ids;
+                std::vector<std::uint64_t> ready;
+                for (const Future &f : futures) {
+                    ids.push_back(f.id());
+                    m_handles.emplace(f.id(), f);
+                    if (m_resultsWaiting.erase(f.id()))
+                        ready.push_back(f.id());
+                }
+                requestResults(std::move(ready));
+                emit submitted(request, ids);
+            },
+            Qt::QueuedConnection);
+    });
+    return request;
+}
+
+std::uint64_t EngineBridge::mapArgs(const QString &function,
+                                    std::vector<std::vector<Value>> argLists,
+                                    SubmitOptions opts)
+{
+    const std::uint64_t request = m_nextRequest++;
+    if (!m_client) {
+        QMetaObject::invokeMethod(
+            this,
+            [this, request] { emit submitFailed(request, tr("The cluster is not running")); },
+            Qt::QueuedConnection);
+        return request;
+    }
+    ++m_pendingSubmissions;
+    auto client = m_client;
+    const auto gen = m_generation;
+    m_submitQueue.start([this,
+                         client,
+                         gen,
+                         request,
+                         fn = function.toStdString(),
+                         argLists = std::move(argLists),
+                         opts = std::move(opts)]() mutable {
+        auto futures = std::make_shared<std::vector<Future>>();
+        QString error;
+        try {
+            *futures = client->mapArgs(fn, std::move(argLists), std::move(opts));
+        } catch (const std::exception &e) {
+            error = QString::fromUtf8(e.what());
+        }
+        QMetaObject::invokeMethod(
+            this,
+            [this, gen, request, futures, error] {
+                --m_pendingSubmissions;
+                if (gen != m_generation)
+                    return;
+                if (!error.isEmpty()) {
+                    emit submitFailed(request, error);
+                    return;
+                }
+                std::vector<std::uint64_t> ids;
+                std::vector<std::uint64_t> ready;
+                ids.reserve(futures->size());
+                m_handles.reserve(m_handles.size() + futures->size());
+                for (Future &f : *futures) {
+                    const std::uint64_t id = f.id();
+                    ids.push_back(id);
+                    m_handles.emplace(id, std::move(f));
+                    if (!m_resultsWaiting.empty() && m_resultsWaiting.erase(id))
+                        ready.push_back(id);
+                }
+                requestResults(std::move(ready));
+                emit submitted(request, ids);
+            },
+            Qt::QueuedConnection);
+    });
+    return request;
+}
+
+namespace {
+
+/// Replaces references to renamed keys anywhere inside a value.
+bool renameRefs(Value &v, const std::unordered_map<std::string, std::string> &renamed)
+{
+    bool changed = false;
+    if (v.isRef()) {
+        auto it = renamed.find(v.toRef().key);
+        if (it != renamed.end()) {
+            v = Value::ref(it->second);
+            changed = true;
+        }
+    } else if (v.isList()) {
+        for (Value &item : v.toList())
+            changed = renameRefs(item, renamed) || changed;
+    } else if (v.isMap()) {
+        for (auto &kv : v.toMap())
+            changed = renameRefs(kv.second, renamed) || changed;
+    }
+    return changed;
+}
+
+} // namespace
+
+std::uint64_t EngineBridge::editAndRetry(std::uint64_t id, std::vector<Value> args)
+{
+    const std::uint64_t request = m_nextRequest++;
+    auto it = m_handles.find(id);
+    if (!m_client || it == m_handles.end()) {
+        QMetaObject::invokeMethod(
+            this,
+            [this, request] { emit submitFailed(request, tr("That future is no longer held")); },
+            Qt::QueuedConnection);
+        return request;
+    }
+    // Ids grow with submission, and a task is submitted after its dependencies: ascending
+    // ids are a topological order of the downstream tasks.
+    std::vector<std::uint64_t> downIds = m_futures->downstreamOf({id});
+    std::sort(downIds.begin(), downIds.end());
+    std::vector<Future> downstream = handlesFor(downIds);
+    Future failed = it->second;
+    ++m_pendingSubmissions;
+    auto client = m_client;
+    const auto gen = m_generation;
+    m_submitQueue.start(
+        [this, client, gen, request, failed, downstream, args = std::move(args)]() mutable {
+            std::vector<Future> created;
+            std::vector<std::uint64_t> replaced;
+            QString error;
+            try {
+                std::unordered_map<std::string, std::string> renamed;
+                SubmitOptions opts;
+                opts.pure = false;
+                Future fresh = client->submit(failed.function(), std::move(args), opts);
+                renamed.emplace(failed.key(), fresh.key());
+                replaced.push_back(failed.id());
+                created.push_back(fresh);
+                for (const Future &d : downstream) {
+                    std::vector<Value> dargs = client->arguments(d);
+                    bool changed = false;
+                    for (Value &a : dargs)
+                        changed = renameRefs(a, renamed) || changed;
+                    if (!changed)
+                        continue;
+                    Future nd = client->submit(d.function(), std::move(dargs), opts);
+                    renamed.emplace(d.key(), nd.key());
+                    replaced.push_back(d.id());
+                    created.push_back(nd);
+                }
+            } catch (const std::exception &e) {
+                error = QString::fromUtf8(e.what());
+            }
+            QMetaObject::invokeMethod(
+                this,
+                [this, gen, request, created, replaced, error] {
+                    --m_pendingSubmissions;
+                    if (gen != m_generation)
+                        return;
+                    if (!error.isEmpty()) {
+                        emit submitFailed(request, error);
+                        return;
+                    }
+                    std::vector<std::uint64_t> ids;
+                    for (const Future &f : created) {
+                        ids.push_back(f.id());
+                        m_handles.emplace(f.id(), f);
+                    }
+                    release(replaced);
+                    emit message(tr("Re-ran 1 task with new arguments and %n downstream task(s)",
+                                    nullptr,
+                                    int(created.size()) - 1));
+                    emit submitted(request, ids);
+                },
+                Qt::QueuedConnection);
+        });
+    return request;
+}
+
+QString EngineBridge::keyOf(std::uint64_t id) const
+{
+    auto it = m_handles.find(id);
+    return it == m_handles.end() ? QString() : QString::fromStdString(it->second.key());
+}
+
+void EngineBridge::retry(const std::vector<std::uint64_t> &ids)
+{
+    if (!m_client)
+        return;
+    std::vector<Future> futures = handlesFor(ids);
+    if (futures.empty())
+        return;
+    m_client->retry(futures); // posts to the scheduler; does not wait
+    emit message(tr("Retrying %n task(s)", nullptr, int(futures.size())));
+}
+
+void EngineBridge::cancel(const std::vector<std::uint64_t> &ids)
+{
+    if (!m_client)
+        return;
+    std::vector<Future> futures = handlesFor(ids);
+    if (futures.empty())
+        return;
+    m_client->cancel(futures);
+    emit message(tr("Cancelling %n task(s)", nullptr, int(futures.size())));
+}
+
+void EngineBridge::release(const std::vector<std::uint64_t> &ids)
+{
+    std::vector<std::uint64_t> released;
+    for (std::uint64_t id : ids)
+        if (m_handles.erase(id))
+            released.push_back(id);
+    // Rows whose task others still need stay, shown as released; forgotten ones vanish with
+    // their Forgotten event.
+    m_futures->markReleased(released);
+    if (!released.empty())
+        emit message(tr("Released %n future(s)", nullptr, int(released.size())));
+}
+
+// ---------------------------------------------------------------------------------------
+// Queries
+
+void EngineBridge::fetchStory(std::uint64_t id,
+                              QObject *context,
+                              std::function<void(TaskStory)> done)
+{
+    QPointer<QObject> ctx(context);
+    auto it = m_handles.find(id);
+    if (it == m_handles.end() || !m_client) {
+        TaskStory s;
+        s.id = id;
+        QMetaObject::invokeMethod(
+            this,
+            [ctx, done, s] {
+                if (ctx)
+                    done(s);
+            },
+            Qt::QueuedConnection);
+        return;
+    }
+    auto client = m_client;
+    Future f = it->second;
+    m_queryPool.start([this, client, f, ctx, done] {
+        TaskStory s;
+        s.id = f.id();
+        s.valid = true;
+        s.key = f.key();
+        s.function = f.function();
+        s.status = f.status();
+        s.type = f.typeName();
+        s.attempts = f.attempts();
+        try {
+            s.transitions = client->story(f);
+            s.logs = client->logs(f);
+            for (const Value &a : client->arguments(f))
+                s.arguments.push_back(toJson(a, true));
+            if (s.status == FutureStatus::Finished) {
+                s.resultJson = toJson(f.result(0ms), true);
+                if (s.resultJson.size() > kMaxResultJson) {
+                    s.resultJson.resize(kMaxResultJson);
+                    s.resultJson += "\n… (truncated)";
+                }
+            }
+            s.error = f.error();
+        } catch (const std::exception &e) {
+            s.resultJson = e.what();
+        }
+        QMetaObject::invokeMethod(
+            this,
+            [ctx, done, s = std::move(s)] {
+                if (ctx)
+                    done(s);
+            },
+            Qt::QueuedConnection);
+    });
+}
+
+void EngineBridge::fetchResultsJson(const std::vector<std::uint64_t> &ids,
+                                    QObject *context,
+                                    std::function<void(QString)> done)
+{
+    QPointer<QObject> ctx(context);
+    std::vector<Future> futures = handlesFor(ids);
+    m_queryPool.start([this, futures, ctx, done] {
+        QStringList lines;
+        for (const Future &f : futures) {
+            try {
+                switch (f.status()) {
+                case FutureStatus::Finished:
+                    lines << QString::fromStdString(toJson(f.result(0ms)));
+                    break;
+                case FutureStatus::Error:
+                    lines << QString::fromStdString(f.error() ? f.error()->describe() : "error");
+                    break;
+                default:
+                    lines << QString::fromLatin1(toString(f.status()));
+                    break;
+                }
+            } catch (const std::exception &e) {
+                lines << QString::fromUtf8(e.what());
+            }
+        }
+        QMetaObject::invokeMethod(
+            this,
+            [ctx, done, text = lines.join(QLatin1Char('\n'))] {
+                if (ctx)
+                    done(text);
+            },
+            Qt::QueuedConnection);
+    });
+}
+
+} // namespace taskbench::gui

@@ -1,0 +1,150 @@
+// The only place in the GUI that talks to the engine. It owns the function registry, the
+// plugin loader and the Client (the local cluster), holds the GUI's Future handles, and
+// marshals everything across threads:
+//
+//  - Event batches arrive on the engine's scheduler thread; the subscription only appends
+//    them to a BatchInbox. The GUI thread drains the inbox on a ~30 Hz single-shot timer and
+//    applies one frame to the futures model.
+//  - Submissions run on a serial background queue (a big map builds its records off the GUI
+//    thread; order is kept, so a later call may refer to an earlier call's futures).
+//  - Queries (results for previews, stories, workers) run on a background pool; answers come
+//    back as queued calls. Nothing here ever waits on a future on the GUI thread.
+#pragma once
+
+#include "futuresmodel.h"
+#include "taskdetails.h"
+
+#include "taskbench/client.h"
+#include "taskbench/pluginloader.h"
+
+#include <QFileSystemWatcher>
+#include <QObject>
+#include <QStringList>
+#include <QThreadPool>
+#include <QTimer>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace taskbench::gui {
+
+class EngineBridge : public QObject
+{
+    Q_OBJECT
+public:
+    explicit EngineBridge(FuturesModel *futures, QObject *parent = nullptr);
+    ~EngineBridge() override;
+
+    // --- plugins ---
+    /// Folders scanned besides PluginLoader::defaultSearchPath().
+    void setExtraPluginFolders(const QStringList &folders);
+    QStringList extraPluginFolders() const { return m_extraFolders; }
+    /// Whether the default search path is scanned too (tests turn it off).
+    void setUseDefaultSearchPath(bool on) { m_useDefaultPath = on; }
+    QStringList pluginFolders() const;
+    /// Scans every plugin folder (refusals are collected, never fatal).
+    void scanPlugins();
+    /// Loads (or reloads, for a path already loaded) one library. Returns a message on refusal.
+    QString loadPlugin(const QString &path);
+    const std::vector<PluginRecord> &plugins() const;
+    const std::vector<PluginRefusal> &refusals() const { return m_refusals; }
+    std::vector<FunctionPtr> functions() const;
+    FunctionPtr function(const QString &qualifiedName) const;
+    std::shared_ptr<FunctionRegistry> registry() const { return m_registry; }
+
+    // --- cluster ---
+    void start(const ClusterOptions &options);
+    /// Stops the cluster (running work is cancelled) and starts a new one; the old one is
+    /// shut down on a background thread so the window stays responsive.
+    void restart(const ClusterOptions &options);
+    bool isRunning() const { return bool(m_client); }
+    const ClusterOptions &clusterOptions() const { return m_options; }
+    int workerCount() const { return m_workers; }
+
+    // --- work (asynchronous; answers come as submitted()/submitFailed()) ---
+    std::uint64_t submit(const QString &function, std::vector<Value> args, SubmitOptions opts);
+    std::uint64_t
+    mapArgs(const QString &function, std::vector<std::vector<Value>> argLists, SubmitOptions opts);
+    void retry(const std::vector<std::uint64_t> &ids);
+    void cancel(const std::vector<std::uint64_t> &ids);
+    /// Drops the GUI's handles; tasks nobody else needs are forgotten (their rows go away).
+    void release(const std::vector<std::uint64_t> &ids);
+    /// Edit & retry: re-runs a failed task with new arguments and re-submits its downstream
+    /// tasks on the new result (finished upstream results are reused by reference). The old
+    /// erred futures are released, so the new ones take their place in the table.
+    std::uint64_t editAndRetry(std::uint64_t id, std::vector<Value> args);
+    /// The key of a held future ("" if not held).
+    QString keyOf(std::uint64_t id) const;
+    bool holds(std::uint64_t id) const { return m_handles.count(id) != 0; }
+    /// Submissions still being built on the background queue.
+    int pendingSubmissions() const { return m_pendingSubmissions; }
+
+    // --- queries (asynchronous; `done` runs on the GUI thread while `context` lives) ---
+    void fetchStory(std::uint64_t id, QObject *context, std::function<void(TaskStory)> done);
+    /// JSON of each finished result (others as their error or status), one per line.
+    void fetchResultsJson(const std::vector<std::uint64_t> &ids,
+                          QObject *context,
+                          std::function<void(QString)> done);
+
+    /// Applies whatever events are waiting now instead of at the next frame (tests, demo).
+    void flushNow();
+
+signals:
+    void submitted(quint64 request, const std::vector<std::uint64_t> &ids);
+    void submitFailed(quint64 request, const QString &message);
+    /// Each slice of engine events as it is applied to the futures model (GUI thread, in
+    /// order, at most ~30 Hz plus catch-up slices). Other views (graph, task stream) feed on
+    /// this instead of subscribing to the engine themselves.
+    void eventsApplied(const taskbench::Event *begin, const taskbench::Event *end);
+    /// After every applied frame of events.
+    void frameApplied();
+    void workersChanged(int count);
+    void clusterStarted();
+    void clusterStopped();
+    void pluginsChanged();
+    /// A loaded plugin library changed on disk (rebuilt): offer a reload.
+    void pluginFileChanged(const QString &path);
+    /// A short message for the status bar.
+    void message(const QString &text);
+
+private:
+    struct Inbox;
+    /// Applies queued events for at most a frame's time budget; the rest waits for the next
+    /// (short) tick, so a 100,000-task map never freezes the window.
+    void applyFrame(bool all = false);
+    void requestResults(std::vector<std::uint64_t> ids);
+    void watchPluginFiles();
+    std::vector<Future> handlesFor(const std::vector<std::uint64_t> &ids) const;
+
+    FuturesModel *m_futures;
+    std::shared_ptr<FunctionRegistry> m_registry;
+    std::unique_ptr<PluginLoader> m_loader;
+    std::vector<PluginRefusal> m_refusals;
+    QStringList m_extraFolders;
+    bool m_useDefaultPath = true;
+    QFileSystemWatcher m_watcher;
+
+    ClusterOptions m_options;
+    std::shared_ptr<Client> m_client;
+    std::shared_ptr<Inbox> m_inbox;
+    Subscription m_subscription;
+    std::unordered_map<std::uint64_t, Future> m_handles;
+    std::unordered_set<std::uint64_t> m_resultsWaiting; ///< done before their handle came back
+    int m_workers = 0;
+    int m_pendingSubmissions = 0;
+    std::uint64_t m_nextRequest = 1;
+    std::uint64_t m_generation = 0; ///< bumped on restart: late answers are dropped
+
+    std::deque<EventBatch> m_backlog; ///< events taken from the inbox, not applied yet
+    std::size_t m_backlogPos = 0;     ///< next event of m_backlog.front()
+    QTimer m_frameTimer;
+    QThreadPool m_submitQueue; ///< one thread: submissions keep their order
+    QThreadPool m_queryPool;
+};
+
+} // namespace taskbench::gui

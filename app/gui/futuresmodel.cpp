@@ -1,0 +1,516 @@
+// Applying engine events to plain rows. Every event is O(1) (hash lookup by id); a frame
+// ends with at most one rowsInserted, one dataChanged range and a few rowsRemoved blocks.
+#include "futuresmodel.h"
+
+#include "statusstyle.h"
+
+#include <QBrush>
+#include <QFont>
+#include <QPalette>
+
+#include <algorithm>
+#include <unordered_set>
+
+namespace taskbench::gui {
+
+FuturesModel::FuturesModel(QObject *parent)
+    : QAbstractTableModel(parent)
+{}
+
+int FuturesModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_rows.size());
+}
+
+int FuturesModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+static QString workerLabel(int worker)
+{
+    return worker >= 0 ? QStringLiteral("worker-%1").arg(worker) : QString();
+}
+
+QVariant FuturesModel::data(const QModelIndex &index, int role) const
+{
+    if (!index.isValid() || index.row() >= int(m_rows.size()))
+        return {};
+    const FutureRow &r = m_rows[std::size_t(index.row())];
+    const std::int64_t duration = r.endUs > 0 && r.startUs > 0 ? r.endUs - r.startUs : -1;
+    switch (role) {
+    case Qt::DisplayRole:
+        switch (index.column()) {
+        case Key:
+            return r.key;
+        case Function:
+            return r.function;
+        case Status:
+            return statusLabel(r.status);
+        case Type:
+            return r.type;
+        case Result:
+            if (r.status == FutureStatus::Error)
+                return r.hasError ? r.errorType + QStringLiteral(": ") + r.errorMessage : QString();
+            if (r.status == FutureStatus::Processing && r.progress >= 0)
+                return QStringLiteral("%1%").arg(int(r.progress * 100));
+            return r.preview;
+        case Worker:
+            return workerLabel(r.worker);
+        case Started:
+            return formatTime(r.startUs);
+        case Duration:
+            return duration >= 0 ? formatDuration(duration) : QString();
+        case Attempts:
+            return r.attempts > 0 ? QVariant(r.attempts) : QVariant();
+        }
+        break;
+    case SortRole:
+        switch (index.column()) {
+        case Status:
+            return int(r.status);
+        case Worker:
+            return r.worker;
+        case Started:
+            return qint64(r.startUs);
+        case Duration:
+            return qint64(duration);
+        case Attempts:
+            return r.attempts;
+        default:
+            return data(index, Qt::DisplayRole);
+        }
+    case Qt::DecorationRole:
+        if (index.column() == Status)
+            return statusIcon(r.status);
+        break;
+    case Qt::ForegroundRole:
+        if (index.column() == Status)
+            return QBrush(statusColor(r.status));
+        if (r.fromDependency && r.status == FutureStatus::Error)
+            return QBrush(QPalette().color(QPalette::Disabled, QPalette::Text));
+        break;
+    case Qt::FontRole:
+        if (r.handleReleased) {
+            QFont f;
+            f.setItalic(true);
+            return f;
+        }
+        break;
+    case Qt::ToolTipRole:
+        if (r.status == FutureStatus::Error && r.hasError) {
+            QString tip = r.errorType + QStringLiteral(": ") + r.errorMessage;
+            if (r.fromDependency)
+                tip += QStringLiteral("\n(because %1 failed)").arg(r.rootKey);
+            return tip;
+        }
+        if (index.column() == Key)
+            return r.key;
+        if (index.column() == Result)
+            return r.preview;
+        break;
+    case Qt::TextAlignmentRole:
+        if (index.column() == Attempts || index.column() == Duration)
+            return int(Qt::AlignRight | Qt::AlignVCenter);
+        break;
+    case IdRole:
+        return quint64(r.id);
+    case StatusRole:
+        return int(r.status);
+    case KeyRole:
+        return r.key;
+    default:
+        break;
+    }
+    return {};
+}
+
+QVariant FuturesModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal
+        || (role != Qt::DisplayRole && role != Qt::AccessibleTextRole))
+        return QAbstractTableModel::headerData(section, orientation, role);
+    static const char *const names[ColumnCount] = {
+        "Key", "Function", "Status", "Type", "Result", "Worker", "Started", "Duration", "Attempts"};
+    if (section >= 0 && section < ColumnCount)
+        return tr(names[section]);
+    return {};
+}
+
+QString FuturesModel::intern(const std::string &s)
+{
+    auto it = m_strings.find(s);
+    if (it != m_strings.end())
+        return it->second;
+    QString q = QString::fromStdString(s);
+    m_strings.emplace(s, q);
+    return q;
+}
+
+GroupStats &FuturesModel::groupFor(const QString &name, const QString &function)
+{
+    auto it = m_groupIndex.constFind(name);
+    if (it != m_groupIndex.constEnd())
+        return m_groups[std::size_t(*it)];
+    m_groupIndex.insert(name, int(m_groups.size()));
+    GroupStats g;
+    g.name = name;
+    g.function = function;
+    m_groups.push_back(std::move(g));
+    m_groupsDirty = true;
+    return m_groups.back();
+}
+
+void FuturesModel::touch(int row)
+{
+    if (m_touched.empty() || m_touched.back() != row)
+        m_touched.push_back(row);
+}
+
+void FuturesModel::setStatus(FutureRow &row, FutureStatus status)
+{
+    if (row.status == status)
+        return;
+    const FutureStatus old = row.status;
+    --m_counts[std::size_t(old)];
+    ++m_counts[std::size_t(status)];
+    auto g = m_groupIndex.constFind(row.group);
+    if (g != m_groupIndex.constEnd()) {
+        GroupStats &gs = m_groups[std::size_t(*g)];
+        --gs.byStatus[std::size_t(old)];
+        ++gs.byStatus[std::size_t(status)];
+        m_groupsDirty = true;
+    }
+    row.status = status;
+    if (old == FutureStatus::Error || status == FutureStatus::Error)
+        m_errorsDirty = true;
+    if (status == FutureStatus::Error || status == FutureStatus::Finished)
+        m_resultRequests.push_back(row.id);
+    if (status != FutureStatus::Error && row.hasError) {
+        row.hasError = false;
+        row.errorType.clear();
+        row.errorMessage.clear();
+        row.rootKey.clear();
+        row.fromDependency = false;
+    }
+    if (status == FutureStatus::Pending || status == FutureStatus::Processing) {
+        row.type.clear();
+        row.preview.clear();
+    }
+}
+
+void FuturesModel::applyEvents(const Event *begin, const Event *end)
+{
+    const bool anyEvents = begin != end;
+    // Pass 1: new tasks, inserted as one block at the end.
+    std::vector<FutureRow> added;
+    for (const Event *it = begin; it != end; ++it) {
+        const Event &e = *it;
+        if (e.kind != EventKind::TaskAdded || m_index.count(e.task))
+            continue;
+        FutureRow r;
+        r.id = e.task;
+        r.key = QString::fromStdString(e.key);
+        r.function = intern(e.function);
+        r.group = intern(e.group.empty() ? e.function : e.group);
+        r.addedUs = e.timeUs;
+        r.deps = e.deps;
+        m_index.emplace(r.id, int(m_rows.size() + added.size()));
+        added.push_back(std::move(r));
+    }
+    if (!added.empty()) {
+        const int first = int(m_rows.size());
+        beginInsertRows({}, first, first + int(added.size()) - 1);
+        m_rows.reserve(m_rows.size() + added.size());
+        m_keyIndexValid = false; // rebuilt when a key is looked up
+        for (FutureRow &r : added) {
+            ++m_counts[std::size_t(FutureStatus::Pending)];
+            GroupStats &g = groupFor(r.group, r.function);
+            ++g.total;
+            ++g.byStatus[std::size_t(FutureStatus::Pending)];
+            m_groupsDirty = true;
+            m_rows.push_back(std::move(r));
+        }
+        // Dependents are derived here so the details view and "retry with downstream" need
+        // no query to the scheduler.
+        for (int i = first; i < int(m_rows.size()); ++i) {
+            for (std::uint64_t dep : m_rows[std::size_t(i)].deps) {
+                auto it = m_index.find(dep);
+                if (it != m_index.end())
+                    m_rows[std::size_t(it->second)].dependents.push_back(m_rows[std::size_t(i)].id);
+            }
+        }
+        endInsertRows();
+    }
+
+    // Pass 2: everything else, in order.
+    for (const Event *it = begin; it != end; ++it) {
+        const Event &e = *it;
+        if (e.kind == EventKind::TaskAdded || e.task == 0) {
+            if (e.kind == EventKind::Log && e.task == 0)
+                emit taskLog(0, QString(), QString::fromStdString(e.text), e.timeUs);
+            continue;
+        }
+        auto found = m_index.find(e.task);
+        if (found == m_index.end())
+            continue;
+        const int rowIndex = found->second;
+        FutureRow &r = m_rows[std::size_t(rowIndex)];
+        switch (e.kind) {
+        case EventKind::Transition:
+            r.state = e.to;
+            if (e.to == TaskState::Forgotten) {
+                m_forgotten.push_back(r.id);
+                break;
+            }
+            if (e.worker >= 0)
+                r.worker = e.worker;
+            if (e.attempt > r.attempts)
+                r.attempts = e.attempt;
+            if (e.to == TaskState::Processing && r.status != FutureStatus::Processing) {
+                r.endUs = 0;
+                r.progress = -1;
+            }
+            setStatus(r, futureStatusOf(e.to));
+            break;
+        case EventKind::ExecutionStarted:
+            if (e.worker >= 0)
+                r.worker = e.worker;
+            r.attempts = std::max(r.attempts, e.attempt);
+            r.startUs = e.timeUs;
+            r.endUs = 0;
+            break;
+        case EventKind::ExecutionFinished:
+            if (e.worker >= 0)
+                r.worker = e.worker;
+            if (e.startUs > 0)
+                r.startUs = e.startUs;
+            r.endUs = e.timeUs;
+            r.attempts = std::max(r.attempts, e.attempt);
+            break;
+        case EventKind::Progress:
+            r.progress = e.value;
+            break;
+        case EventKind::Log:
+            emit taskLog(r.id, r.key, QString::fromStdString(e.text), e.timeUs);
+            break;
+        default:
+            break;
+        }
+        touch(rowIndex);
+    }
+    flushChanges();
+    removeForgotten();
+    if (m_groupsDirty) {
+        m_groupsDirty = false;
+        if (int(m_groups.size()) > m_groupsBefore) {
+            emit groupsInserted(m_groupsBefore, int(m_groups.size()) - 1);
+            m_groupsBefore = int(m_groups.size());
+        }
+        emit groupsChanged();
+    }
+    if (m_errorsDirty) {
+        m_errorsDirty = false;
+        ++m_errorsRevision;
+        emit errorsChanged();
+    }
+    if (anyEvents)
+        emit statsChanged();
+}
+
+void FuturesModel::flushChanges()
+{
+    if (m_touched.empty())
+        return;
+    // One dataChanged per run of nearby rows: a proxy re-filters every row of a range, so
+    // one range from the oldest to the newest touched row would cost the whole table.
+    std::sort(m_touched.begin(), m_touched.end());
+    constexpr int kGap = 32;
+    int first = m_touched.front();
+    int last = first;
+    for (std::size_t i = 1; i <= m_touched.size(); ++i) {
+        if (i < m_touched.size() && m_touched[i] <= last + kGap) {
+            last = std::max(last, m_touched[i]);
+            continue;
+        }
+        emit dataChanged(index(first, 0), index(last, ColumnCount - 1));
+        if (i < m_touched.size())
+            first = last = m_touched[i];
+    }
+    m_touched.clear();
+}
+
+void FuturesModel::removeForgotten()
+{
+    if (m_forgotten.empty())
+        return;
+    std::vector<int> rows;
+    rows.reserve(m_forgotten.size());
+    for (std::uint64_t id : m_forgotten) {
+        auto it = m_index.find(id);
+        if (it != m_index.end() && m_rows[std::size_t(it->second)].state == TaskState::Forgotten)
+            rows.push_back(it->second);
+    }
+    m_forgotten.clear();
+    std::sort(rows.begin(), rows.end());
+    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+    for (int r : rows) {
+        const FutureRow &row = m_rows[std::size_t(r)];
+        --m_counts[std::size_t(row.status)];
+        auto g = m_groupIndex.constFind(row.group);
+        if (g != m_groupIndex.constEnd()) {
+            GroupStats &gs = m_groups[std::size_t(*g)];
+            --gs.total;
+            --gs.byStatus[std::size_t(row.status)];
+        }
+        if (row.status == FutureStatus::Error)
+            m_errorsDirty = true;
+    }
+    m_groupsDirty = true;
+    // Remove contiguous blocks from the back so earlier indexes stay valid.
+    int i = int(rows.size()) - 1;
+    while (i >= 0) {
+        int last = rows[std::size_t(i)];
+        int first = last;
+        while (i > 0 && rows[std::size_t(i - 1)] == first - 1) {
+            --i;
+            --first;
+        }
+        --i;
+        beginRemoveRows({}, first, last);
+        m_rows.erase(m_rows.begin() + first, m_rows.begin() + last + 1);
+        endRemoveRows();
+    }
+    rebuildIndex();
+}
+
+void FuturesModel::rebuildIndex()
+{
+    m_index.clear();
+    m_index.reserve(m_rows.size());
+    for (int i = 0; i < int(m_rows.size()); ++i)
+        m_index.emplace(m_rows[std::size_t(i)].id, i);
+    m_keyIndexValid = false;
+}
+
+void FuturesModel::applyResults(const std::vector<ResultSummary> &results)
+{
+    for (const ResultSummary &s : results) {
+        auto it = m_index.find(s.id);
+        if (it == m_index.end())
+            continue;
+        FutureRow &r = m_rows[std::size_t(it->second)];
+        if (s.status != r.status)
+            continue; // stale: the task moved on (a retry) since the fetch started
+        r.type = QString::fromStdString(s.type);
+        r.preview = QString::fromStdString(s.preview);
+        if (s.attempts > r.attempts)
+            r.attempts = s.attempts;
+        if (s.error) {
+            r.hasError = true;
+            r.errorType = QString::fromStdString(s.error->type);
+            r.errorMessage = QString::fromStdString(s.error->message);
+            r.rootKey = QString::fromStdString(s.error->rootKey);
+            r.fromDependency = s.error->fromDependency;
+            if (r.worker < 0 && s.error->worker >= 0)
+                r.worker = s.error->worker;
+            r.arguments = QString::fromStdString(s.arguments);
+            m_errorsDirty = true;
+        }
+        touch(it->second);
+    }
+    flushChanges();
+    if (m_errorsDirty) {
+        m_errorsDirty = false;
+        ++m_errorsRevision;
+        emit errorsChanged();
+    }
+}
+
+std::vector<std::uint64_t> FuturesModel::takeResultRequests()
+{
+    std::vector<std::uint64_t> out;
+    out.swap(m_resultRequests);
+    return out;
+}
+
+void FuturesModel::markReleased(const std::vector<std::uint64_t> &ids)
+{
+    for (std::uint64_t id : ids) {
+        auto it = m_index.find(id);
+        if (it == m_index.end())
+            continue;
+        m_rows[std::size_t(it->second)].handleReleased = true;
+        touch(it->second);
+    }
+    flushChanges();
+}
+
+void FuturesModel::clear()
+{
+    beginResetModel();
+    m_rows.clear();
+    m_index.clear();
+    m_keyIndex.clear();
+    m_keyIndexValid = true;
+    m_counts = {};
+    m_groups.clear();
+    m_groupIndex.clear();
+    m_resultRequests.clear();
+    m_forgotten.clear();
+    m_groupsBefore = 0;
+    m_touched.clear();
+    endResetModel();
+    ++m_errorsRevision;
+    emit groupsChanged();
+    emit errorsChanged();
+    emit statsChanged();
+}
+
+const FutureRow *FuturesModel::row(std::uint64_t id) const
+{
+    auto it = m_index.find(id);
+    return it == m_index.end() ? nullptr : &m_rows[std::size_t(it->second)];
+}
+
+int FuturesModel::rowOf(std::uint64_t id) const
+{
+    auto it = m_index.find(id);
+    return it == m_index.end() ? -1 : it->second;
+}
+
+const FutureRow *FuturesModel::rowByKey(const QString &key) const
+{
+    if (!m_keyIndexValid) {
+        m_keyIndex.clear();
+        m_keyIndex.reserve(qsizetype(m_rows.size()));
+        for (int i = 0; i < int(m_rows.size()); ++i)
+            m_keyIndex.insert(m_rows[std::size_t(i)].key, i);
+        m_keyIndexValid = true;
+    }
+    auto it = m_keyIndex.constFind(key);
+    return it == m_keyIndex.constEnd() ? nullptr : &m_rows[std::size_t(*it)];
+}
+
+std::vector<std::uint64_t> FuturesModel::downstreamOf(const std::vector<std::uint64_t> &ids) const
+{
+    std::unordered_set<std::uint64_t> seen(ids.begin(), ids.end());
+    std::vector<std::uint64_t> stack(ids.begin(), ids.end());
+    std::vector<std::uint64_t> out;
+    while (!stack.empty()) {
+        const std::uint64_t id = stack.back();
+        stack.pop_back();
+        const FutureRow *r = row(id);
+        if (!r)
+            continue;
+        for (std::uint64_t d : r->dependents) {
+            if (seen.insert(d).second) {
+                out.push_back(d);
+                stack.push_back(d);
+            }
+        }
+    }
+    return out;
+}
+
+} // namespace taskbench::gui

@@ -1,0 +1,158 @@
+// The futures table's model: one plain struct per task in a vector, indexed by task id, fed
+// by engine event batches once per frame. No item objects per cell, so 100,000 rows cost a
+// few megabytes and applying a frame costs time proportional to its events, not to the
+// table. The model also keeps the running counts the status bar, the progress panel and
+// the errors panel read (per status, per task group).
+#pragma once
+
+#include "taskdetails.h"
+
+#include "taskbench/events.h"
+#include "taskbench/taskstate.h"
+
+#include <QAbstractTableModel>
+#include <QHash>
+#include <QString>
+
+#include <array>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+namespace taskbench::gui {
+
+struct FutureRow
+{
+    std::uint64_t id = 0;
+    QString key;
+    QString function;
+    QString group;
+    TaskState state = TaskState::Released;
+    FutureStatus status = FutureStatus::Pending;
+    QString type;
+    QString preview;
+    int worker = -1;
+    int attempts = 0;
+    std::int64_t addedUs = 0;
+    std::int64_t startUs = 0;
+    std::int64_t endUs = 0;
+    double progress = -1; ///< last reported progress fraction while processing
+    std::vector<std::uint64_t> deps;
+    std::vector<std::uint64_t> dependents;
+    // Error details (fetched once the task errs).
+    bool hasError = false;
+    QString errorType;
+    QString errorMessage;
+    QString rootKey;
+    bool fromDependency = false;
+    QString arguments;
+    bool handleReleased = false; ///< the GUI dropped its handle; the task lives on for others
+};
+
+/// Counts of one task group (a map call, or a function): like dask's progress bars.
+struct GroupStats
+{
+    QString name;
+    QString function;
+    int total = 0;
+    std::array<int, 6> byStatus{}; ///< indexed by FutureStatus
+    int done() const { return byStatus[std::size_t(FutureStatus::Finished)]; }
+    int erred() const { return byStatus[std::size_t(FutureStatus::Error)]; }
+};
+
+class FuturesModel : public QAbstractTableModel
+{
+    Q_OBJECT
+public:
+    enum Column {
+        Key,
+        Function,
+        Status,
+        Type,
+        Result,
+        Worker,
+        Started,
+        Duration,
+        Attempts,
+        ColumnCount
+    };
+    enum Role {
+        SortRole = Qt::UserRole + 1, ///< numeric/string value to sort by
+        IdRole,                      ///< quint64 task id
+        StatusRole,                  ///< int(FutureStatus)
+        KeyRole,                     ///< QString key
+    };
+
+    explicit FuturesModel(QObject *parent = nullptr);
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+
+    /// Applies one frame's events (any number of batches, in order). Rows are inserted in
+    /// one block, changed rows reported in one dataChanged range, forgotten rows removed.
+    void applyEvents(const std::vector<Event> &events)
+    {
+        applyEvents(events.data(), events.data() + events.size());
+    }
+    void applyEvents(const Event *begin, const Event *end);
+    /// Result previews and errors fetched off the GUI thread.
+    void applyResults(const std::vector<ResultSummary> &results);
+    /// Ids that became finished or erred since the last call (their results are wanted).
+    std::vector<std::uint64_t> takeResultRequests();
+    /// Marks rows whose handle the GUI dropped (they stay while dependents need them).
+    void markReleased(const std::vector<std::uint64_t> &ids);
+    void clear();
+
+    const std::vector<FutureRow> &rows() const { return m_rows; }
+    const FutureRow *row(std::uint64_t id) const;
+    int rowOf(std::uint64_t id) const;
+    std::uint64_t idAt(int row) const { return m_rows[std::size_t(row)].id; }
+    const FutureRow *rowByKey(const QString &key) const;
+
+    int count(FutureStatus status) const { return m_counts[std::size_t(status)]; }
+    const std::vector<GroupStats> &groups() const { return m_groups; }
+    /// Bumped whenever the set or the details of erred tasks changed.
+    std::uint64_t errorsRevision() const { return m_errorsRevision; }
+
+    /// Every task downstream of `ids` (dependents, transitively), excluding `ids`.
+    std::vector<std::uint64_t> downstreamOf(const std::vector<std::uint64_t> &ids) const;
+
+signals:
+    /// After each applied frame (counts, groups or errors may have changed).
+    void statsChanged();
+    /// New groups appeared (the progress panel inserts rows).
+    void groupsInserted(int first, int last);
+    void groupsChanged();
+    void errorsChanged();
+    /// Log lines carried by task events, with the task's key resolved.
+    void taskLog(std::uint64_t id, const QString &key, const QString &text, std::int64_t timeUs);
+
+private:
+    void setStatus(FutureRow &row, FutureStatus status);
+    void touch(int row);
+    void flushChanges();
+    void removeForgotten();
+    void rebuildIndex();
+    GroupStats &groupFor(const QString &name, const QString &function);
+    QString intern(const std::string &s);
+
+    std::vector<FutureRow> m_rows;
+    std::unordered_map<std::uint64_t, int> m_index;
+    mutable QHash<QString, int> m_keyIndex; ///< built on demand (rowByKey)
+    mutable bool m_keyIndexValid = true;
+    std::array<int, 6> m_counts{};
+    std::vector<GroupStats> m_groups;
+    QHash<QString, int> m_groupIndex;
+    std::unordered_map<std::string, QString> m_strings; ///< interned function/group names
+    std::vector<std::uint64_t> m_resultRequests;
+    std::vector<std::uint64_t> m_forgotten;
+    std::vector<int> m_touched; ///< rows changed in this frame (flushed as dataChanged runs)
+    int m_groupsBefore = 0;
+    bool m_groupsDirty = false;
+    bool m_errorsDirty = false;
+    std::uint64_t m_errorsRevision = 0;
+};
+
+} // namespace taskbench::gui

@@ -1,0 +1,246 @@
+// The workers panel: background snapshots, the table, scaling and restart.
+#include "workerspanel.h"
+
+#include "inspectstyle.h"
+
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTableView>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <span>
+
+namespace taskbench::inspect {
+
+WorkersPanel::WorkersPanel(QWidget *parent)
+    : QWidget(parent)
+    , m_model(new WorkersModel(this))
+{
+    setAccessibleName(QStringLiteral("Workers"));
+    setAccessibleDescription(QStringLiteral("The cluster's workers, refreshed every second"));
+    m_pool.setMaxThreadCount(1);
+
+    m_summary = new QLabel(tr("No cluster"), this);
+    m_summary->setAccessibleName(QStringLiteral("Workers summary"));
+    auto *scaleLabel = new QLabel(tr("&Workers:"), this);
+    m_spin = new QSpinBox(this);
+    m_spin->setRange(0, 512);
+    m_spin->setAccessibleName(QStringLiteral("Number of workers"));
+    m_spin->setToolTip(tr("Scale the cluster to this many workers (Enter applies)"));
+    scaleLabel->setBuddy(m_spin);
+    m_scaleButton = new QPushButton(tr("&Scale"), this);
+    m_scaleButton->setAccessibleName(QStringLiteral("Scale cluster"));
+    m_restartButton = new QPushButton(tr("&Restart worker"), this);
+    m_restartButton->setAccessibleName(QStringLiteral("Restart worker"));
+
+    m_table = new QTableView(this);
+    m_table->setAccessibleName(QStringLiteral("Workers table"));
+    m_table->setModel(m_model);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_table->setAlternatingRowColors(true);
+    m_table->setWordWrap(false);
+    m_table->verticalHeader()->hide();
+    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 8);
+    m_table->horizontalHeader()->setStretchLastSection(false);
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_table->horizontalHeader()->setSectionResizeMode(WorkersModel::Running, QHeaderView::Stretch);
+    m_table->setShowGrid(false);
+
+    auto *bar = new QHBoxLayout;
+    bar->setContentsMargins(6, 4, 6, 4);
+    bar->addWidget(m_summary, 1);
+    bar->addWidget(scaleLabel);
+    bar->addWidget(m_spin);
+    bar->addWidget(m_scaleButton);
+    bar->addSpacing(12);
+    bar->addWidget(m_restartButton);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    layout->addLayout(bar);
+    layout->addWidget(m_table, 1);
+
+    connect(m_scaleButton, &QPushButton::clicked, this, &WorkersPanel::applyScale);
+    connect(m_spin, &QSpinBox::valueChanged, this, [this] { m_spinEdited = true; });
+    connect(m_spin, &QSpinBox::editingFinished, this, [this] {
+        if (m_spin->hasFocus() && m_spinEdited)
+            applyScale();
+    });
+    connect(m_restartButton, &QPushButton::clicked, this, &WorkersPanel::restartSelected);
+    connect(m_table->selectionModel(),
+            &QItemSelectionModel::selectionChanged,
+            this,
+            &WorkersPanel::updateButtons);
+    connect(&m_watcher,
+            &QFutureWatcher<std::vector<WorkerInfo>>::finished,
+            this,
+            &WorkersPanel::snapshotArrived);
+    m_timer.setInterval(1000);
+    connect(&m_timer, &QTimer::timeout, this, &WorkersPanel::refresh);
+    updateButtons();
+}
+
+WorkersPanel::~WorkersPanel()
+{
+    m_timer.stop();
+    m_watcher.disconnect(this);
+    m_pool.waitForDone();
+}
+
+void WorkersPanel::setClient(const std::shared_ptr<Client> &client)
+{
+    if (!client) {
+        setSource({}, {});
+        return;
+    }
+    std::weak_ptr<Client> weak = client;
+    setSource(
+        [weak]() -> std::vector<WorkerInfo> {
+            if (auto c = weak.lock())
+                return c->workers();
+            return {};
+        },
+        [weak](int n) {
+            if (auto c = weak.lock())
+                c->scale(n);
+        });
+}
+
+void WorkersPanel::setSource(Fetch fetch, Scale scale)
+{
+    m_fetch = fetch ? std::make_shared<Fetch>(std::move(fetch)) : nullptr;
+    m_scale = scale ? std::make_shared<Scale>(std::move(scale)) : nullptr;
+    if (!m_fetch) {
+        m_timer.stop();
+        m_model->setWorkers({});
+        m_summary->setText(tr("No cluster"));
+    } else {
+        m_timer.start();
+        refresh();
+    }
+    updateButtons();
+}
+
+void WorkersPanel::setRefreshInterval(int ms)
+{
+    m_timer.setInterval(std::max(50, ms));
+}
+
+void WorkersPanel::setRestartSupported(bool on)
+{
+    m_restartSupported = on;
+    updateButtons();
+}
+
+void WorkersPanel::applyEvents(const Event *begin, const Event *end)
+{
+    for (const Event &e : std::span(begin, end))
+        if (e.kind == EventKind::WorkerAdded || e.kind == EventKind::WorkerRemoved) {
+            refresh();
+            return;
+        }
+}
+
+void WorkersPanel::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    refresh();
+}
+
+void WorkersPanel::refresh()
+{
+    // A hidden panel (a closed dock) costs nothing: no round trips to the scheduler.
+    if (!m_fetch || m_inFlight || (!isVisible() && m_refreshes > 0))
+        return;
+    m_inFlight = true;
+    auto fetch = m_fetch;
+    m_watcher.setFuture(QtConcurrent::run(&m_pool, [fetch] { return (*fetch)(); }));
+}
+
+void WorkersPanel::snapshotArrived()
+{
+    m_inFlight = false;
+    std::vector<WorkerInfo> workers = m_watcher.result();
+    const int selected = selectedWorker();
+    m_model->setWorkers(std::move(workers));
+    if (selected >= 0) {
+        const int row = m_model->rowOfWorker(selected);
+        if (row >= 0 && !m_table->selectionModel()->isRowSelected(row, {}))
+            m_table->selectRow(row);
+    }
+    int threads = 0;
+    int busy = 0;
+    std::uint64_t done = 0;
+    for (const WorkerInfo &w : m_model->workers()) {
+        threads += w.threads;
+        busy += w.running.empty() ? 0 : 1;
+        done += w.tasksDone;
+    }
+    const int count = int(m_model->workers().size());
+    m_summary->setText(tr("%1 workers · %2 threads · %3 busy · %4 tasks done")
+                           .arg(count)
+                           .arg(threads)
+                           .arg(busy)
+                           .arg(formatCount(done)));
+    // Follow the cluster's size unless the user is choosing a new one.
+    if (!m_spinEdited && !m_scaling) {
+        const QSignalBlocker block(m_spin);
+        m_spin->setValue(count);
+    }
+    ++m_refreshes;
+    updateButtons();
+    emit refreshed();
+}
+
+void WorkersPanel::applyScale()
+{
+    if (!m_scale || m_scaling)
+        return;
+    const int n = m_spin->value();
+    m_scaling = true;
+    m_spinEdited = false;
+    updateButtons();
+    auto scale = m_scale;
+    auto *watcher = new QFutureWatcher<void>(this);
+    connect(watcher, &QFutureWatcher<void>::finished, this, [this, watcher] {
+        watcher->deleteLater();
+        m_scaling = false;
+        updateButtons();
+        refresh();
+    });
+    watcher->setFuture(QtConcurrent::run(&m_pool, [scale, n] { (*scale)(n); }));
+}
+
+int WorkersPanel::selectedWorker() const
+{
+    const auto rows = m_table->selectionModel()->selectedRows();
+    if (rows.isEmpty())
+        return -1;
+    return rows.front().data(WorkersModel::WorkerIdRole).toInt();
+}
+
+void WorkersPanel::restartSelected()
+{
+    const int id = selectedWorker();
+    if (id >= 0 && m_restartSupported)
+        emit restartRequested(id);
+}
+
+void WorkersPanel::updateButtons()
+{
+    m_scaleButton->setEnabled(m_scale && !m_scaling);
+    m_spin->setEnabled(bool(m_scale));
+    m_restartButton->setEnabled(m_restartSupported && selectedWorker() >= 0);
+    m_restartButton->setToolTip(m_restartSupported
+                                    ? tr("Restart the selected worker")
+                                    : tr("Not available: the engine has no call to restart one "
+                                         "worker (process workers restart on their own when "
+                                         "they die)"));
+}
+
+} // namespace taskbench::inspect

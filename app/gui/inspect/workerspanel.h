@@ -1,0 +1,97 @@
+// The workers panel: a table of the cluster's workers refreshed about once a second from
+// Client::workers(), called on a background thread (never on the GUI thread), plus scaling
+// the cluster up and down with a spin box and restarting a worker.
+//
+// The engine's Client has no "restart one worker" call yet: the Restart button emits
+// restartRequested(workerId) and stays disabled until setRestartSupported(true).
+#pragma once
+
+#include "workersmodel.h"
+
+#include "taskbench/client.h"
+#include "taskbench/events.h"
+
+#include <QFutureWatcher>
+#include <QThreadPool>
+#include <QTimer>
+#include <QWidget>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+class QLabel;
+class QPushButton;
+class QSpinBox;
+class QTableView;
+
+namespace taskbench::inspect {
+
+class WorkersPanel : public QWidget
+{
+    Q_OBJECT
+public:
+    using Fetch = std::function<std::vector<WorkerInfo>()>;
+    using Scale = std::function<void(int)>;
+
+    explicit WorkersPanel(QWidget *parent = nullptr);
+    ~WorkersPanel() override;
+
+    /// Watches this client (held weakly: a cluster restart just swaps the client).
+    void setClient(const std::shared_ptr<Client> &client);
+    /// Or any source: `fetch` and `scale` run on the panel's background thread.
+    void setSource(Fetch fetch, Scale scale);
+    /// WorkerAdded/WorkerRemoved trigger an immediate refresh; the rest is ignored.
+    void applyEvents(const taskbench::Event *begin, const taskbench::Event *end);
+    void applyEvents(const taskbench::EventBatch &batch)
+    {
+        applyEvents(batch.data(), batch.data() + batch.size());
+    }
+    void setRefreshInterval(int ms);
+    void setRestartSupported(bool on);
+
+    WorkersModel *model() const { return m_model; }
+    QTableView *table() const { return m_table; }
+    QSpinBox *scaleSpinBox() const { return m_spin; }
+    /// Snapshots received so far (tests wait on it).
+    int refreshCount() const { return m_refreshes; }
+
+public slots:
+    /// Fetches a snapshot now (unless one is in flight).
+    void refresh();
+    /// Scales the cluster to the spin box's value.
+    void applyScale();
+    void restartSelected();
+
+signals:
+    void restartRequested(int workerId);
+    /// After each snapshot.
+    void refreshed();
+
+protected:
+    void showEvent(QShowEvent *event) override;
+
+private:
+    void snapshotArrived();
+    void updateButtons();
+    int selectedWorker() const;
+
+    WorkersModel *m_model;
+    QTableView *m_table;
+    QLabel *m_summary;
+    QSpinBox *m_spin;
+    QPushButton *m_scaleButton;
+    QPushButton *m_restartButton;
+    QTimer m_timer;
+    QThreadPool m_pool; ///< one thread: fetches and scale calls never pile up
+    QFutureWatcher<std::vector<WorkerInfo>> m_watcher;
+    std::shared_ptr<Fetch> m_fetch;
+    std::shared_ptr<Scale> m_scale;
+    bool m_inFlight = false;
+    bool m_restartSupported = false;
+    bool m_scaling = false;
+    bool m_spinEdited = false; ///< the user picked a size not applied yet
+    int m_refreshes = 0;
+};
+
+} // namespace taskbench::inspect

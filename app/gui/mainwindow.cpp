@@ -1,0 +1,604 @@
+#include "mainwindow.h"
+
+#include "detailsdialog.h"
+#include "enginebridge.h"
+#include "errorspanel.h"
+#include "futuresmodel.h"
+#include "futurestable.h"
+#include "guilogsink.h"
+#include "icons.h"
+#include "logmodel.h"
+#include "logpanel.h"
+#include "mapform.h"
+#include "pluginspanel.h"
+#include "progresspanel.h"
+#include "settingsdialog.h"
+#include "statusstyle.h"
+#include "submitform.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QScrollArea>
+#include <QSettings>
+#include <QStatusBar>
+#include <QTableView>
+#include <QToolBar>
+
+namespace taskbench::gui {
+
+MainWindow::MainWindow(QWidget *parent)
+    : QMainWindow(parent)
+    , m_futures(new FuturesModel(this))
+    , m_log(new LogModel(this))
+    , m_bridge(new EngineBridge(m_futures, this))
+{
+    setWindowTitle(tr("Taskbench"));
+    setWindowIcon(QIcon(QStringLiteral(":/icons/taskbench.svg")));
+    setAccessibleName(tr("Taskbench"));
+    setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks
+                   | QMainWindow::AllowNestedDocks);
+    setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
+    setCorner(Qt::BottomRightCorner, Qt::BottomDockWidgetArea);
+    m_log->attach(installGuiLogSink());
+
+    m_table = new FuturesTable(m_futures, this);
+    setCentralWidget(m_table);
+    createDocks();
+    createActions();
+    createStatusBar();
+
+    auto selection = [this] { return m_table->selectedKeys(); };
+    auto known = [this](const QString &key) {
+        const FutureRow *r = m_futures->rowByKey(key);
+        return r && m_bridge->holds(r->id);
+    };
+    m_submit->setSelectionProvider(selection);
+    m_submit->setKeyValidator(known);
+    m_submit->setFutureKeyModel(m_futures, FuturesModel::Key);
+    m_map->setSelectionProvider(selection);
+
+    connect(m_bridge, &EngineBridge::pluginsChanged, this, [this] {
+        m_submit->setFunctions(m_bridge->functions());
+        m_map->setFunctions(m_bridge->functions());
+        const QString selected = m_plugins->currentFunction();
+        if (!selected.isEmpty()) {
+            m_submit->setCurrentFunction(selected);
+            m_map->setCurrentFunction(selected);
+        }
+    });
+    connect(m_plugins, &PluginsPanel::functionSelected, this, [this](const QString &name) {
+        m_submit->setCurrentFunction(name);
+        m_map->setCurrentFunction(name);
+    });
+    connect(m_plugins, &PluginsPanel::functionActivated, this, [this](const QString &name) {
+        m_submit->setCurrentFunction(name);
+        m_map->setCurrentFunction(name);
+        if (QDockWidget *d = dock(QStringLiteral("submitDock"))) {
+            d->show();
+            d->raise();
+        }
+        if (!m_submit->fields().empty())
+            m_submit->setFocus();
+    });
+    connect(m_submit,
+            &SubmitForm::submitRequested,
+            this,
+            [this](const QString &fn, const std::vector<Value> &args, const SubmitOptions &opts) {
+                m_lastSubmitRequest = m_bridge->submit(fn, args, opts);
+            });
+    connect(m_map,
+            &MapForm::mapRequested,
+            this,
+            [this](const QString &fn,
+                   const std::vector<std::vector<Value>> &args,
+                   const SubmitOptions &opts) {
+                m_lastMapRequest = m_bridge->mapArgs(fn, args, opts);
+                statusBar()->showMessage(
+                    tr("Mapping %1 over %n input(s)…", nullptr, int(args.size())).arg(fn), 4000);
+            });
+    connect(m_map,
+            &MapForm::reduceRequested,
+            this,
+            [this](const QString &fn, const std::vector<Value> &args, const SubmitOptions &opts) {
+                m_lastMapRequest = m_bridge->submit(fn, args, opts);
+            });
+    connect(m_bridge,
+            &EngineBridge::submitFailed,
+            this,
+            [this](quint64 request, const QString &message) {
+                if (request == m_lastMapRequest)
+                    m_map->showFormError(message);
+                else
+                    m_submit->showFormError(message);
+                statusBar()->showMessage(message, 8000);
+            });
+    connect(m_bridge, &EngineBridge::message, this, [this](const QString &m) {
+        statusBar()->showMessage(m, 5000);
+    });
+    connect(m_bridge, &EngineBridge::workersChanged, this, &MainWindow::updateStatus);
+    connect(m_futures, &FuturesModel::statsChanged, this, &MainWindow::updateStatus);
+    connect(m_futures,
+            &FuturesModel::taskLog,
+            this,
+            [this](std::uint64_t, const QString &key, const QString &text, std::int64_t timeUs) {
+                LogRecord r;
+                r.timeUs = timeUs;
+                r.level = 2;
+                r.source = key.isEmpty() ? "engine" : "task";
+                r.task = key.toStdString();
+                r.text = text.toStdString();
+                m_log->append({std::move(r)});
+            });
+    connect(m_table, &FuturesTable::detailsRequested, this, &MainWindow::openDetails);
+    connect(m_table, &FuturesTable::selectionChanged, this, &MainWindow::updateSelectionActions);
+    connect(m_errors, &ErrorsPanel::detailsRequested, this, &MainWindow::openDetails);
+    connect(m_errors, &ErrorsPanel::taskSelected, this, [this](std::uint64_t id) {
+        m_table->selectIds({id});
+    });
+    connect(m_progress, &ProgressPanel::groupActivated, this, [this](const QString &group) {
+        m_table->filterEdit()->setText(group);
+    });
+    updateStatus();
+    updateSelectionActions();
+    resize(1280, 800);
+    m_defaultState = saveState();
+}
+
+MainWindow::~MainWindow() = default;
+
+QDockWidget *MainWindow::addDock(QWidget *content,
+                                 const QString &title,
+                                 const QString &name,
+                                 Qt::DockWidgetArea area,
+                                 bool scroll)
+{
+    auto *dock = new QDockWidget(title, this);
+    dock->setObjectName(name);
+    dock->setAccessibleName(QString(title).remove(QLatin1Char('&')));
+    if (scroll) {
+        auto *area = new QScrollArea(dock);
+        area->setWidgetResizable(true);
+        area->setFrameShape(QFrame::NoFrame);
+        area->setWidget(content);
+        area->setAccessibleName(dock->accessibleName());
+        area->setFocusProxy(content);
+        dock->setWidget(area);
+    } else {
+        dock->setWidget(content);
+    }
+    addDockWidget(area, dock);
+    return dock;
+}
+
+void MainWindow::createDocks()
+{
+    m_plugins = new PluginsPanel(m_bridge, this);
+    m_submit = new SubmitForm(this);
+    m_map = new MapForm(this);
+    m_progress = new ProgressPanel(m_futures, this);
+    m_errors = new ErrorsPanel(m_bridge, m_futures, this);
+    m_logPanel = new LogPanel(m_log, this);
+
+    // Left: plugins above the submit and map forms (full height). Centre: the futures table
+    // at full width. Bottom: progress, errors and log side by side, a dashboard strip.
+    QDockWidget *plugins = addDock(
+        m_plugins, tr("Plugins"), QStringLiteral("pluginsDock"), Qt::LeftDockWidgetArea, false);
+    QDockWidget *submit = addDock(
+        m_submit, tr("Submit"), QStringLiteral("submitDock"), Qt::LeftDockWidgetArea, true);
+    QDockWidget *map
+        = addDock(m_map, tr("Map"), QStringLiteral("mapDock"), Qt::LeftDockWidgetArea, true);
+    tabifyDockWidget(submit, map);
+    submit->raise();
+    QDockWidget *progress = addDock(m_progress,
+                                    tr("Progress"),
+                                    QStringLiteral("progressDock"),
+                                    Qt::BottomDockWidgetArea,
+                                    false);
+    QDockWidget *errors = addDock(
+        m_errors, tr("Errors"), QStringLiteral("errorsDock"), Qt::BottomDockWidgetArea, false);
+    QDockWidget *log = addDock(
+        m_logPanel, tr("Log"), QStringLiteral("logDock"), Qt::BottomDockWidgetArea, false);
+    splitDockWidget(progress, errors, Qt::Horizontal);
+    splitDockWidget(errors, log, Qt::Horizontal);
+    resizeDocks({plugins, submit}, {250, 450}, Qt::Vertical);
+    resizeDocks({plugins}, {320}, Qt::Horizontal);
+    resizeDocks({progress, errors, log}, {250, 360, 350}, Qt::Horizontal);
+    resizeDocks({progress}, {270}, Qt::Vertical);
+}
+
+void MainWindow::createActions()
+{
+    auto make = [this](const QString &name,
+                       const QString &icon,
+                       const QString &text,
+                       const QKeySequence &shortcut,
+                       const QString &tip) {
+        auto *a = new QAction(icon.isEmpty() ? QIcon() : themedIcon(icon), text, this);
+        a->setObjectName(name);
+        if (!shortcut.isEmpty())
+            a->setShortcut(shortcut);
+        a->setToolTip(shortcut.isEmpty() ? tip
+                                         : QStringLiteral("%1 (%2)").arg(
+                                             tip, shortcut.toString(QKeySequence::NativeText)));
+        a->setStatusTip(tip);
+        addAction(a);
+        return a;
+    };
+    QAction *load = make(QStringLiteral("loadPlugin"),
+                         QStringLiteral("open"),
+                         tr("&Load plugin…"),
+                         QKeySequence::Open,
+                         tr("Load a plugin library"));
+    QAction *reload = make(QStringLiteral("reloadPlugins"),
+                           QStringLiteral("reload"),
+                           tr("&Reload plugins"),
+                           QKeySequence(Qt::Key_F5),
+                           tr("Reload changed plugin libraries"));
+    QAction *settings = make(QStringLiteral("settings"),
+                             QStringLiteral("settings"),
+                             tr("&Settings…"),
+                             QKeySequence(Qt::CTRL | Qt::Key_Comma),
+                             tr("Cluster and plugin settings"));
+    QAction *quit = make(
+        QStringLiteral("quit"), QString(), tr("&Quit"), QKeySequence::Quit, tr("Quit Taskbench"));
+    QAction *submit = make(QStringLiteral("submit"),
+                           QStringLiteral("submit"),
+                           tr("&Submit"),
+                           QKeySequence(Qt::CTRL | Qt::Key_Return),
+                           tr("Submit the call in the submit form"));
+    QAction *map = make(QStringLiteral("map"),
+                        QStringLiteral("map"),
+                        tr("&Map"),
+                        QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Return),
+                        tr("Map the function over the inputs in the map form"));
+    QAction *retry = make(QStringLiteral("retry"),
+                          QStringLiteral("retry"),
+                          tr("&Retry selection"),
+                          QKeySequence(Qt::CTRL | Qt::Key_R),
+                          tr("Re-run the selected failed futures"));
+    QAction *retryAll = make(QStringLiteral("retryAll"),
+                             QStringLiteral("retry"),
+                             tr("Retry &all failed"),
+                             QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R),
+                             tr("Re-run every failed future"));
+    QAction *cancel = make(QStringLiteral("cancel"),
+                           QStringLiteral("cancel"),
+                           tr("&Cancel selection"),
+                           QKeySequence(Qt::CTRL | Qt::Key_Period),
+                           tr("Cancel the selected futures"));
+    QAction *release = make(QStringLiteral("release"),
+                            QStringLiteral("release"),
+                            tr("R&elease selection"),
+                            QKeySequence(Qt::Key_Delete),
+                            tr("Release the selected futures (their results are freed)"));
+    QAction *copy = make(QStringLiteral("copyResult"),
+                         QStringLiteral("copy"),
+                         tr("C&opy result"),
+                         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C),
+                         tr("Copy the selected results as JSON"));
+    QAction *details = make(QStringLiteral("details"),
+                            QStringLiteral("details"),
+                            tr("&Details…"),
+                            QKeySequence(Qt::CTRL | Qt::Key_I),
+                            tr("Show the selected future's details"));
+    QAction *filter = make(QStringLiteral("filter"),
+                           QStringLiteral("filter"),
+                           tr("&Filter futures"),
+                           QKeySequence::Find,
+                           tr("Filter the futures table"));
+    QAction *errorsOnly = make(QStringLiteral("showErrors"),
+                               QString(),
+                               tr("Show &errors only"),
+                               QKeySequence(Qt::CTRL | Qt::Key_E),
+                               tr("Show only failed futures"));
+    QAction *showAll = make(QStringLiteral("showAll"),
+                            QString(),
+                            tr("Show all &futures"),
+                            QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E),
+                            tr("Clear the futures filters"));
+    QAction *resetLayout = make(QStringLiteral("resetLayout"),
+                                QString(),
+                                tr("Reset &layout"),
+                                QKeySequence(),
+                                tr("Restore the default dock layout"));
+    QAction *about = make(QStringLiteral("about"),
+                          QString(),
+                          tr("&About Taskbench"),
+                          QKeySequence(),
+                          tr("About Taskbench"));
+    // Delete and Ctrl+C must not steal keys from text fields: Qt gives a focused line edit
+    // the shortcut override first, so these only act when the table (or no editor) has focus.
+    release->setShortcutContext(Qt::WindowShortcut);
+
+    connect(load, &QAction::triggered, m_plugins, &PluginsPanel::loadPluginDialog);
+    connect(reload, &QAction::triggered, m_plugins, &PluginsPanel::reload);
+    connect(settings, &QAction::triggered, this, &MainWindow::showSettings);
+    connect(quit, &QAction::triggered, this, &QWidget::close);
+    connect(submit, &QAction::triggered, m_submit, &SubmitForm::trySubmit);
+    connect(map, &QAction::triggered, m_map, &MapForm::tryMap);
+    connect(retry, &QAction::triggered, this, &MainWindow::retrySelection);
+    connect(retryAll, &QAction::triggered, m_errors, &ErrorsPanel::retryAllFailed);
+    connect(cancel, &QAction::triggered, this, &MainWindow::cancelSelection);
+    connect(release, &QAction::triggered, this, &MainWindow::releaseSelection);
+    connect(copy, &QAction::triggered, this, &MainWindow::copySelection);
+    connect(details, &QAction::triggered, this, [this] {
+        const auto ids = m_table->selectedIds();
+        if (!ids.empty())
+            openDetails(ids.front());
+    });
+    connect(filter, &QAction::triggered, m_table, &FuturesTable::focusFilter);
+    connect(errorsOnly, &QAction::triggered, this, [this] {
+        m_table->setStatusFilter(int(FutureStatus::Error));
+    });
+    connect(showAll, &QAction::triggered, this, [this] {
+        m_table->setStatusFilter(-1);
+        m_table->filterEdit()->clear();
+    });
+    connect(resetLayout, &QAction::triggered, this, &MainWindow::resetLayout);
+    connect(about, &QAction::triggered, this, [this] {
+        QMessageBox::about(
+            this,
+            tr("About Taskbench"),
+            tr("<b>Taskbench</b> %1<br>A native workbench for futures-style parallel "
+               "computing.")
+                .arg(QApplication::applicationVersion()));
+    });
+
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addActions({load, reload});
+    file->addSeparator();
+    file->addAction(settings);
+    file->addSeparator();
+    file->addAction(quit);
+    QMenu *tasks = menuBar()->addMenu(tr("&Tasks"));
+    tasks->addActions({submit, map});
+    tasks->addSeparator();
+    tasks->addActions({retry, retryAll, cancel, release});
+    tasks->addSeparator();
+    tasks->addActions({copy, details});
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    view->addActions({filter, errorsOnly, showAll});
+    view->addSeparator();
+    for (QDockWidget *d : findChildren<QDockWidget *>())
+        view->addAction(d->toggleViewAction());
+    view->addSeparator();
+    view->addAction(resetLayout);
+    m_viewMenu = view;
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(about);
+
+    QToolBar *tb = addToolBar(tr("Main"));
+    tb->setObjectName(QStringLiteral("mainToolBar"));
+    tb->setAccessibleName(tr("Main toolbar"));
+    tb->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    tb->setIconSize(QSize(18, 18));
+    tb->setMovable(false);
+    tb->addActions({submit, map});
+    tb->addSeparator();
+    tb->addActions({retry, retryAll, cancel, release});
+    tb->addSeparator();
+    tb->addActions({copy, details});
+    auto *spacer = new QWidget(tb);
+    spacer->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
+    tb->addWidget(spacer);
+    tb->addActions({load, settings});
+    for (QAction *a : tb->actions())
+        if (QWidget *w = tb->widgetForAction(a); w && !a->text().isEmpty())
+            w->setAccessibleName(a->text().remove(QLatin1Char('&')).remove(QStringLiteral("…")));
+
+    // The table's context menu offers the selection actions.
+    QTableView *tv = m_table->view();
+    tv->setContextMenuPolicy(Qt::ActionsContextMenu);
+    tv->addActions({details, retry, cancel, release, copy});
+}
+
+void MainWindow::createStatusBar()
+{
+    auto make = [this](const QString &name, FutureStatus status, bool icon) {
+        auto *w = new QWidget(this);
+        auto *l = new QHBoxLayout(w);
+        l->setContentsMargins(6, 0, 6, 0);
+        l->setSpacing(4);
+        if (icon) {
+            auto *i = new QLabel(w);
+            i->setPixmap(statusIcon(status).pixmap(14, 14));
+            l->addWidget(i);
+        }
+        auto *label = new QLabel(w);
+        label->setAccessibleName(name);
+        l->addWidget(label);
+        statusBar()->addPermanentWidget(w);
+        return label;
+    };
+    m_statusWorkers = make(tr("Workers"), FutureStatus::Pending, false);
+    m_statusRunning = make(tr("Running"), FutureStatus::Processing, true);
+    m_statusQueued = make(tr("Queued"), FutureStatus::Pending, true);
+    m_statusFinished = make(tr("Finished"), FutureStatus::Finished, true);
+    m_statusErrors = make(tr("Errors"), FutureStatus::Error, true);
+}
+
+void MainWindow::updateStatus()
+{
+    const ClusterOptions &o = m_bridge->clusterOptions();
+    m_statusWorkers->setText(m_bridge->isRunning()
+                                 ? tr("%n worker(s)", nullptr, m_bridge->workerCount())
+                                       + (o.processes ? tr(" (processes)") : tr(" (threads)"))
+                                 : tr("cluster stopped"));
+    m_statusRunning->setText(tr("%1 running").arg(m_futures->count(FutureStatus::Processing)));
+    m_statusQueued->setText(tr("%1 queued").arg(m_futures->count(FutureStatus::Pending)));
+    m_statusFinished->setText(tr("%1 finished").arg(m_futures->count(FutureStatus::Finished)));
+    m_statusErrors->setText(tr("%1 errors").arg(m_futures->count(FutureStatus::Error)));
+    if (QAction *a = action(QStringLiteral("retryAll")))
+        a->setEnabled(m_futures->count(FutureStatus::Error) > 0);
+}
+
+void MainWindow::updateSelectionActions()
+{
+    const bool any = !m_table->selectedIds().empty();
+    for (const char *name : {"retry", "cancel", "release", "copyResult", "details"})
+        if (QAction *a = action(QString::fromLatin1(name)))
+            a->setEnabled(any);
+}
+
+QDockWidget *MainWindow::dock(const QString &objectName) const
+{
+    return findChild<QDockWidget *>(objectName);
+}
+
+QAction *MainWindow::action(const QString &objectName) const
+{
+    for (QAction *a : actions())
+        if (a->objectName() == objectName)
+            return a;
+    return nullptr;
+}
+
+void MainWindow::startEngine(const ClusterOptions &options)
+{
+    m_bridge->scanPlugins();
+    m_bridge->start(options);
+    updateStatus();
+}
+
+DetailsDialog *MainWindow::openDetails(std::uint64_t id)
+{
+    if (!id)
+        return nullptr;
+    auto it = m_details.find(id);
+    if (it != m_details.end()) {
+        it->second->show();
+        it->second->raise();
+        it->second->activateWindow();
+        return it->second;
+    }
+    auto *d = new DetailsDialog(m_bridge, m_futures, id, this);
+    m_details.emplace(id, d);
+    connect(d, &QObject::destroyed, this, [this, id] { m_details.erase(id); });
+    connect(d, &DetailsDialog::openRequested, this, &MainWindow::openDetails);
+    d->show();
+    return d;
+}
+
+void MainWindow::retrySelection()
+{
+    std::vector<std::uint64_t> ids = m_table->selectedIds();
+    if (ids.empty())
+        ids = m_errors->selectedIds();
+    m_bridge->retry(ids);
+}
+
+void MainWindow::cancelSelection()
+{
+    m_bridge->cancel(m_table->selectedIds());
+}
+
+void MainWindow::releaseSelection()
+{
+    m_bridge->release(m_table->selectedIds());
+}
+
+void MainWindow::copySelection()
+{
+    const auto ids = m_table->selectedIds();
+    if (ids.empty())
+        return;
+    m_bridge->fetchResultsJson(ids, this, [this](const QString &text) {
+        QApplication::clipboard()->setText(text);
+        statusBar()->showMessage(
+            tr("Copied %n line(s)", nullptr, int(text.count(QLatin1Char('\n')) + 1)), 3000);
+    });
+}
+
+void MainWindow::showSettings()
+{
+    SettingsDialog dialog(m_bridge->clusterOptions(), m_bridge->extraPluginFolders(), this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    const bool foldersChanged = dialog.pluginFolders() != m_bridge->extraPluginFolders();
+    m_bridge->setExtraPluginFolders(dialog.pluginFolders());
+    if (foldersChanged)
+        m_bridge->scanPlugins();
+    if (dialog.clusterChanged(m_bridge->clusterOptions())) {
+        const int live
+            = m_futures->count(FutureStatus::Pending) + m_futures->count(FutureStatus::Processing);
+        const QString text
+            = live > 0
+                  ? tr("Restart the cluster now? %n unfinished future(s) will be cancelled and "
+                       "the table cleared.",
+                       nullptr,
+                       live)
+                  : tr("Restart the cluster now? The table will be cleared.");
+        if (QMessageBox::question(
+                this, tr("Restart cluster"), text, QMessageBox::Yes | QMessageBox::No)
+            == QMessageBox::Yes)
+            m_bridge->restart(dialog.options());
+    }
+    saveSettings();
+}
+
+void MainWindow::resetLayout()
+{
+    restoreState(m_defaultState);
+    for (QDockWidget *d : findChildren<QDockWidget *>())
+        d->show();
+}
+
+ClusterOptions MainWindow::savedClusterOptions()
+{
+    QSettings s;
+    ClusterOptions o;
+    s.beginGroup(QStringLiteral("cluster"));
+    o.workers = s.value(QStringLiteral("workers"), 0).toInt();
+    o.threadsPerWorker = s.value(QStringLiteral("threadsPerWorker"), 1).toInt();
+    o.processes = s.value(QStringLiteral("processes"), false).toBool();
+    o.allowedFailures = s.value(QStringLiteral("allowedFailures"), 3).toInt();
+    s.endGroup();
+    return o;
+}
+
+QStringList MainWindow::savedPluginFolders()
+{
+    return QSettings().value(QStringLiteral("plugins/folders")).toStringList();
+}
+
+void MainWindow::restoreSettings()
+{
+    QSettings s;
+    if (s.contains(QStringLiteral("window/geometry")))
+        restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
+    if (s.contains(QStringLiteral("window/state")))
+        restoreState(s.value(QStringLiteral("window/state")).toByteArray());
+}
+
+void MainWindow::saveSettings() const
+{
+    QSettings s;
+    s.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    s.setValue(QStringLiteral("window/state"), saveState());
+    s.setValue(QStringLiteral("plugins/folders"), m_bridge->extraPluginFolders());
+    const ClusterOptions &o = m_bridge->clusterOptions();
+    s.beginGroup(QStringLiteral("cluster"));
+    s.setValue(QStringLiteral("workers"), o.workers);
+    s.setValue(QStringLiteral("threadsPerWorker"), o.threadsPerWorker);
+    s.setValue(QStringLiteral("processes"), o.processes);
+    s.setValue(QStringLiteral("allowedFailures"), o.allowedFailures);
+    s.endGroup();
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    if (property("saveOnClose").toBool())
+        saveSettings();
+    event->accept();
+}
+
+} // namespace taskbench::gui

@@ -1,0 +1,258 @@
+#include "submitform.h"
+
+#include "argumentfield.h"
+#include "icons.h"
+#include "statusstyle.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+namespace taskbench::gui {
+
+SubmitForm::SubmitForm(QWidget *parent)
+    : QWidget(parent)
+{
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 6, 6, 6);
+
+    auto *top = new QFormLayout;
+    m_functionBox = new QComboBox(this);
+    m_functionBox->setAccessibleName(tr("Function"));
+    m_functionBox->setMinimumContentsLength(14);
+    m_functionBox->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    auto *fnLabel = new QLabel(tr("&Function:"), this);
+    fnLabel->setBuddy(m_functionBox);
+    top->addRow(fnLabel, m_functionBox);
+    layout->addLayout(top);
+
+    m_signature = new QLabel(this);
+    m_signature->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_signature->setWordWrap(true);
+    QFont mono = m_signature->font();
+    mono.setFamily(QStringLiteral("monospace"));
+    mono.setStyleHint(QFont::Monospace);
+    m_signature->setFont(mono);
+    layout->addWidget(m_signature);
+    m_doc = new QLabel(this);
+    m_doc->setWordWrap(true);
+    m_doc->setForegroundRole(QPalette::PlaceholderText);
+    layout->addWidget(m_doc);
+
+    m_fieldsHost = new QWidget(this);
+    m_fieldsLayout = new QFormLayout(m_fieldsHost);
+    m_fieldsLayout->setContentsMargins(0, 4, 0, 4);
+    m_fieldsLayout->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+    layout->addWidget(m_fieldsHost);
+
+    auto *options = new QGroupBox(tr("Options"), this);
+    auto *of = new QFormLayout(options);
+    m_key = new QLineEdit(options);
+    m_key->setPlaceholderText(tr("automatic (function-token)"));
+    m_key->setAccessibleName(tr("Key"));
+    m_key->setClearButtonEnabled(true);
+    auto *keyLabel = new QLabel(tr("&Key:"), options);
+    keyLabel->setBuddy(m_key);
+    of->addRow(keyLabel, m_key);
+    m_pure = new QCheckBox(tr("&Pure (same call, same future)"), options);
+    m_pure->setChecked(true);
+    m_pure->setAccessibleName(tr("Pure"));
+    of->addRow(m_pure);
+    m_retries = new QSpinBox(options);
+    m_retries->setRange(0, 100);
+    m_retries->setAccessibleName(tr("Retries"));
+    auto *retriesLabel = new QLabel(tr("&Retries:"), options);
+    retriesLabel->setBuddy(m_retries);
+    of->addRow(retriesLabel, m_retries);
+    m_priority = new QSpinBox(options);
+    m_priority->setRange(-1000, 1000);
+    m_priority->setAccessibleName(tr("Priority"));
+    auto *prioLabel = new QLabel(tr("Pr&iority:"), options);
+    prioLabel->setBuddy(m_priority);
+    of->addRow(prioLabel, m_priority);
+    layout->addWidget(options);
+
+    m_formError = new QLabel(this);
+    m_formError->setWordWrap(true);
+    m_formError->setAccessibleName(tr("Submit error"));
+    QPalette pal = m_formError->palette();
+    pal.setColor(QPalette::WindowText, statusColor(FutureStatus::Error));
+    m_formError->setPalette(pal);
+    m_formError->hide();
+    layout->addWidget(m_formError);
+
+    m_submit = new QPushButton(themedIcon(QStringLiteral("submit")), tr("&Submit"), this);
+    m_submit->setAccessibleName(tr("Submit"));
+    m_submit->setToolTip(tr("Submit one call (Ctrl+Return)"));
+    m_submit->setDefault(true);
+    layout->addWidget(m_submit);
+    layout->addStretch(1);
+
+    connect(m_submit, &QPushButton::clicked, this, &SubmitForm::trySubmit);
+    connect(m_functionBox, &QComboBox::currentIndexChanged, this, [this](int) {
+        const QString name = m_functionBox->currentData().toString();
+        m_function = nullptr;
+        for (const FunctionPtr &f : m_functions)
+            if (QString::fromStdString(f->qualifiedName) == name)
+                m_function = f;
+        rebuildFields();
+        emit functionChanged(name);
+    });
+    rebuildFields();
+}
+
+void SubmitForm::setFunctions(const std::vector<FunctionPtr> &functions)
+{
+    const QString current = currentFunction();
+    m_functions = functions;
+    {
+        const QSignalBlocker block(m_functionBox);
+        m_functionBox->clear();
+        for (const FunctionPtr &f : functions) {
+            const QString name = QString::fromStdString(f->qualifiedName);
+            m_functionBox->addItem(themedIcon(QStringLiteral("function")), name, name);
+            m_functionBox->setItemData(m_functionBox->count() - 1,
+                                       QString::fromStdString(f->signature()),
+                                       Qt::ToolTipRole);
+        }
+    }
+    const int i = m_functionBox->findData(current);
+    m_functionBox->setCurrentIndex(-1);
+    m_functionBox->setCurrentIndex(i >= 0 ? i : (functions.empty() ? -1 : 0));
+}
+
+void SubmitForm::setCurrentFunction(const QString &qualifiedName)
+{
+    const int i = m_functionBox->findData(qualifiedName);
+    if (i >= 0)
+        m_functionBox->setCurrentIndex(i);
+}
+
+QString SubmitForm::currentFunction() const
+{
+    return m_functionBox->currentData().toString();
+}
+
+void SubmitForm::setFutureKeyModel(QAbstractItemModel *model, int column)
+{
+    m_keyModel = model;
+    m_keyColumn = column;
+    for (ArgumentField *f : m_fields)
+        f->setFutureKeys(model, column);
+}
+
+void SubmitForm::setKeyValidator(std::function<bool(const QString &)> known)
+{
+    m_known = std::move(known);
+    for (ArgumentField *f : m_fields)
+        f->setKeyValidator(m_known);
+}
+
+void SubmitForm::setSelectionProvider(std::function<QStringList()> provider)
+{
+    m_selection = std::move(provider);
+    for (ArgumentField *f : m_fields)
+        f->setSelectionProvider(m_selection);
+}
+
+ArgumentField *SubmitForm::field(const QString &name) const
+{
+    for (ArgumentField *f : m_fields)
+        if (QString::fromStdString(f->param().name) == name)
+            return f;
+    return nullptr;
+}
+
+void SubmitForm::rebuildFields()
+{
+    while (m_fieldsLayout->rowCount() > 0)
+        m_fieldsLayout->removeRow(0);
+    m_fields.clear();
+    m_formError->hide();
+    if (!m_function) {
+        m_signature->setText(tr("No task function loaded. Load a plugin first."));
+        m_doc->clear();
+        m_submit->setEnabled(false);
+        return;
+    }
+    m_signature->setText(QString::fromStdString(m_function->signature()));
+    m_doc->setText(QString::fromStdString(m_function->doc));
+    m_doc->setVisible(!m_function->doc.empty());
+    QWidget *previous = m_functionBox;
+    for (const sdk::ParamSpec &p : m_function->params) {
+        auto *f = new ArgumentField(p, m_fieldsHost);
+        if (m_keyModel)
+            f->setFutureKeys(m_keyModel, m_keyColumn);
+        f->setKeyValidator(m_known);
+        f->setSelectionProvider(m_selection);
+        auto *label
+            = new QLabel(QStringLiteral("%1:").arg(QString::fromStdString(p.name)), m_fieldsHost);
+        label->setBuddy(f->focusWidget());
+        label->setToolTip(QString::fromStdString(p.type));
+        m_fieldsLayout->addRow(label, f);
+        QWidget::setTabOrder(previous, f->focusWidget());
+        previous = f->focusWidget();
+        m_fields.push_back(f);
+    }
+    if (m_function->params.empty())
+        m_fieldsLayout->addRow(new QLabel(tr("This function takes no arguments."), m_fieldsHost));
+    m_submit->setEnabled(true);
+}
+
+bool SubmitForm::trySubmit()
+{
+    m_formError->hide();
+    if (!m_function) {
+        showFormError(tr("Choose a function first"));
+        return false;
+    }
+    std::vector<Value> args;
+    bool ok = true;
+    ArgumentField *firstBad = nullptr;
+    for (ArgumentField *f : m_fields) {
+        auto v = f->value();
+        if (!v) {
+            ok = false;
+            if (!firstBad)
+                firstBad = f;
+            continue;
+        }
+        args.push_back(std::move(*v));
+    }
+    if (!ok) {
+        firstBad->focusWidget()->setFocus();
+        return false;
+    }
+    std::string error;
+    if (!FunctionRegistry::bindArguments(*m_function, args, {}, &error)) {
+        showFormError(QString::fromStdString(error));
+        return false;
+    }
+    SubmitOptions opts;
+    opts.key = m_key->text().trimmed().toStdString();
+    opts.pure = m_pure->isChecked();
+    opts.retries = m_retries->value();
+    opts.priority = m_priority->value();
+    emit submitRequested(QString::fromStdString(m_function->qualifiedName), args, opts);
+    return true;
+}
+
+void SubmitForm::showFormError(const QString &message)
+{
+    m_formError->setText(message);
+    m_formError->show();
+}
+
+QString SubmitForm::formError() const
+{
+    return m_formError->isHidden() ? QString() : m_formError->text();
+}
+
+} // namespace taskbench::gui

@@ -1,0 +1,740 @@
+// End-to-end tests of taskbench-cli: runs build/bin/taskbench-cli as a child process with
+// the build tree's plugins and checks exit codes, stdout (human and --json) and stderr.
+// Covers the Dask futures tutorial's workflow (inc, inc, add -> 5; map flaky_inc with
+// retries, reduced with sum -> 55), every bad-input case (exit 2), task errors (exit 1),
+// the plugin listing, help, timeouts and Ctrl-C (exit 130).
+//
+// Determinism: the bench plugin's flaky_inc_det fails exactly the first attempt of every
+// i % 5 == 0; the one run of the tutorial's random flaky_inc allows 100 retries (a task
+// fails for good with probability 0.2^101). Every child process has a timeout.
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <csignal>
+
+#include <sys/types.h>
+
+namespace {
+
+const int kProcessTimeoutMs = 60000;
+
+struct CliRun
+{
+    int exitCode = -1;
+    QProcess::ExitStatus exitStatus = QProcess::CrashExit;
+    QString out;
+    QString err;
+    QString failure; ///< why the run itself failed (did not start, timed out, crashed)
+
+    QStringList lines() const { return out.split('\n', Qt::SkipEmptyParts); }
+    /// Every stdout line parsed as a JSON object (an invalid line yields an empty object).
+    QList<QJsonObject> objects() const
+    {
+        QList<QJsonObject> list;
+        for (const QString &line : lines())
+            list.append(QJsonDocument::fromJson(line.toUtf8()).object());
+        return list;
+    }
+};
+
+QString cliPath()
+{
+    return QStringLiteral(TASKBENCH_BIN_DIR "/taskbench-cli");
+}
+
+QStringList withPlugins(const QStringList &args)
+{
+    return QStringList{"--plugins", QStringLiteral(TASKBENCH_PLUGIN_DIR)} + args;
+}
+
+void configure(QProcess &p, const QStringList &args)
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove("TASKBENCH_PLUGIN_PATH");
+    p.setProcessEnvironment(env);
+    p.setProgram(cliPath());
+    p.setArguments(withPlugins(args));
+}
+
+/// Runs the CLI to completion; false (with run.failure) if it did not start, hung or
+/// crashed.
+bool runCli(const QStringList &args, const QByteArray &input, CliRun &run)
+{
+    QProcess p;
+    configure(p, args);
+    p.start();
+    if (!p.waitForStarted(10000)) {
+        run.failure = "did not start: " + p.errorString();
+        return false;
+    }
+    if (!input.isEmpty())
+        p.write(input);
+    p.closeWriteChannel();
+    const bool finished = p.waitForFinished(kProcessTimeoutMs);
+    if (!finished) {
+        p.kill();
+        p.waitForFinished(5000);
+    }
+    run.out = QString::fromUtf8(p.readAllStandardOutput());
+    run.err = QString::fromUtf8(p.readAllStandardError());
+    run.exitCode = p.exitCode();
+    run.exitStatus = p.exitStatus();
+    if (!finished) {
+        run.failure = "timed out: taskbench-cli " + args.join(' ') + "\nstderr: " + run.err;
+        return false;
+    }
+    if (p.exitStatus() != QProcess::NormalExit) {
+        run.failure = "crashed: taskbench-cli " + args.join(' ') + "\nstderr: " + run.err;
+        return false;
+    }
+    return true;
+}
+
+bool runCli(const QStringList &args, CliRun &run)
+{
+    return runCli(args, QByteArray(), run);
+}
+
+QString describe(const CliRun &r)
+{
+    return QStringLiteral("exit %1\n--- stdout:\n%2--- stderr:\n%3")
+        .arg(r.exitCode)
+        .arg(r.out, r.err);
+}
+
+} // namespace
+
+#define RUN_CLI(run, ...)                                                                          \
+    CliRun run;                                                                                    \
+    QVERIFY2(runCli(__VA_ARGS__, run), qPrintable(run.failure))
+
+#define EXPECT_EXIT(run, code) QVERIFY2((run).exitCode == (code), qPrintable(describe(run)))
+
+class TstCli : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    QString file(const QString &name, const QByteArray &content);
+    QString path(const QString &name) const { return m_dir.filePath(name); }
+
+private slots:
+    void initTestCase();
+
+    void test_helpAndVersion();
+    void test_pluginsListing();
+    void test_pluginsJsonAndRefusals();
+
+    void test_tutorialWorkflow();
+    void test_pureKeys();
+    void test_mapRetriesReduce();
+    void test_mapTutorialFlakyInc();
+    void test_mapWithoutRetriesFails();
+    void test_mapInputsFile();
+    void test_mapKeyPrefix();
+    void test_runNestedRefsAndAllOutputs();
+    void test_processWorkers();
+    void test_taskLogs();
+
+    void test_badInput_data();
+    void test_badInput();
+    void test_taskErrorExit1();
+    void test_propagatedErrorNamesRootCause();
+    void test_timeoutCancels();
+    void test_sigintCancelsExit130();
+};
+
+QString TstCli::file(const QString &name, const QByteArray &content)
+{
+    QFile f(path(name));
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        qFatal("cannot write %s", qPrintable(f.fileName()));
+    f.write(content);
+    return f.fileName();
+}
+
+void TstCli::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    QVERIFY2(QFile::exists(cliPath()), qPrintable(cliPath() + " is missing"));
+
+    file("tutorial.json",
+         R"({"tasks": {"x": {"function": "tutorial.inc", "args": [1]},
+                       "y": {"function": "tutorial.inc", "args": [2]},
+                       "z": {"function": "tutorial.add", "args": [{"$ref": "x"}, {"$ref": "y"}]}},
+             "outputs": ["z"]})");
+    file("nested.json",
+         R"({"tasks": {"x": {"function": "bench.inc", "args": [1]},
+                       "y": {"function": "bench.inc", "args": [2]},
+                       "total": {"function": "bench.sum",
+                                 "args": [[{"$ref": "x"}, {"$ref": "y"}, 10]]}}})");
+    file("malformed.json", R"({"tasks": {"x": {"function": "bench.inc", "args": [1]})");
+    file("notagraph.json", R"({"tasks": 5})");
+    file("cycle.json",
+         R"({"tasks": {"a": {"function": "bench.inc", "args": [{"$ref": "b"}]},
+                       "b": {"function": "bench.inc", "args": [{"$ref": "a"}]}}})");
+    file("dangling.json",
+         R"({"tasks": {"a": {"function": "bench.inc", "args": [{"$ref": "ghost"}]}}})");
+    file("unknownfn.json", R"({"tasks": {"a": {"function": "bench.nope", "args": [1]}}})");
+    file("wrongtype.json", R"({"tasks": {"a": {"function": "bench.inc", "args": ["abc"]}}})");
+    file("badoutput.json",
+         R"({"tasks": {"a": {"function": "bench.inc", "args": [1]}}, "outputs": ["q"]})");
+    file("propagated.json",
+         R"({"tasks": {"root": {"function": "bench.fail", "args": ["root failure"]},
+                       "child": {"function": "bench.inc", "args": [{"$ref": "root"}]}},
+             "outputs": ["child"]})");
+    file("inputs.jsonl", "1\n2\n\n3\n");
+    file("pairs.jsonl", "[1, 2]\n[3, 4]\n");
+    file("badline.jsonl", "1\n{bad\n3\n");
+    file("strings.jsonl", "\"a\"\n\"b\"\n");
+    QVERIFY(QDir().mkpath(path("notplugins")));
+    file("notplugins/libjunk.so",
+         QByteArray("\x7f"
+                    "ELF this is not a shared library"));
+}
+
+void TstCli::test_helpAndVersion()
+{
+    RUN_CLI(help, {"--help"});
+    EXPECT_EXIT(help, 0);
+    QVERIFY(help.out.contains("Usage: taskbench-cli"));
+    for (const char *command : {"plugins", "submit", "map", "run"})
+        QVERIFY2(help.out.contains(command), command);
+
+    RUN_CLI(submitHelp, {"submit", "--help"});
+    EXPECT_EXIT(submitHelp, 0);
+    QVERIFY(submitHelp.out.contains("--retries"));
+    QVERIFY(submitHelp.out.contains("--no-pure"));
+    QVERIFY(!submitHelp.out.contains("--range"));
+
+    RUN_CLI(mapHelp, {"help", "map"});
+    EXPECT_EXIT(mapHelp, 0);
+    QVERIFY(mapHelp.out.contains("--range"));
+    QVERIFY(mapHelp.out.contains("--reduce"));
+
+    RUN_CLI(version, {"--version"});
+    EXPECT_EXIT(version, 0);
+    QVERIFY2(version.out.startsWith("taskbench-cli "), qPrintable(version.out));
+}
+
+void TstCli::test_pluginsListing()
+{
+    RUN_CLI(r, {"plugins"});
+    EXPECT_EXIT(r, 0);
+    QVERIFY2(r.out.contains("bench.inc(x: int) -> int"), qPrintable(r.out));
+    QVERIFY(r.out.contains("Return x + 1."));
+    QVERIFY(r.out.contains("tutorial.add(x: int, y: int) -> int"));
+    QVERIFY(r.out.contains("tutorial.flaky_inc(i: int) -> int"));
+    QVERIFY(r.out.contains("You hit the error!"));
+    // Defaults are shown; the task context is not a user-visible parameter.
+    QVERIFY(r.out.contains("bench.slow_inc(x: int, ms: int = 100) -> int"));
+    QVERIFY(r.out.contains("bench.flaky_inc_det(i: int) -> int"));
+}
+
+void TstCli::test_pluginsJsonAndRefusals()
+{
+    RUN_CLI(r, {"--json", "--plugins", path("notplugins"), "plugins"});
+    EXPECT_EXIT(r, 0);
+    bool sawBench = false, sawRefusal = false;
+    for (const QJsonObject &o : r.objects()) {
+        QVERIFY2(!o.isEmpty(), qPrintable(r.out));
+        if (o["kind"] == "plugin" && o["name"] == "bench") {
+            sawBench = true;
+            QCOMPARE(o["version"].toString(), QString("1.0"));
+            QVERIFY(o["path"].toString().endsWith(".so"));
+            bool sawInc = false;
+            for (const QJsonValue &fn : o["functions"].toArray()) {
+                if (fn["name"] != "bench.inc")
+                    continue;
+                sawInc = true;
+                QCOMPARE(fn["signature"].toString(), QString("bench.inc(x: int) -> int"));
+                QCOMPARE(fn["doc"].toString(), QString("Return x + 1."));
+                QCOMPARE(fn["result"].toString(), QString("int"));
+                QCOMPARE(fn["params"].toArray().size(), 1);
+                QCOMPARE(fn["params"][0]["name"].toString(), QString("x"));
+                QCOMPARE(fn["params"][0]["type"].toString(), QString("int"));
+            }
+            QVERIFY(sawInc);
+        }
+        if (o["kind"] == "refused") {
+            sawRefusal = true;
+            QVERIFY(o["path"].toString().endsWith("libjunk.so"));
+            QVERIFY(!o["reason"].toString().isEmpty());
+        }
+    }
+    QVERIFY2(sawBench, qPrintable(r.out));
+    QVERIFY2(sawRefusal, qPrintable(r.out));
+
+    // The human listing names the refused library and why; the refusal is also a warning.
+    RUN_CLI(human, {"--plugins", path("notplugins"), "plugins"});
+    EXPECT_EXIT(human, 0);
+    QVERIFY(human.out.contains("Refused libraries:"));
+    QVERIFY(human.out.contains("libjunk.so: "));
+    QVERIFY(human.err.contains("libjunk.so"));
+}
+
+void TstCli::test_tutorialWorkflow()
+{
+    // x = client.submit(inc, 1); y = client.submit(inc, 2)
+    RUN_CLI(x, {"--json", "submit", "tutorial.inc", "1"});
+    EXPECT_EXIT(x, 0);
+    QCOMPARE(x.objects().size(), 1);
+    QJsonObject o = x.objects().front();
+    QCOMPARE(o["status"].toString(), QString("finished"));
+    QCOMPARE(o["result"].toInt(), 2);
+    QCOMPARE(o["type"].toString(), QString("int"));
+    QCOMPARE(o["function"].toString(), QString("tutorial.inc"));
+
+    RUN_CLI(y, {"submit", "tutorial.inc", "2"});
+    EXPECT_EXIT(y, 0);
+    QCOMPARE(y.lines().size(), 1);
+    QVERIFY2(y.lines().front().contains("  finished  int  3"), qPrintable(y.out));
+
+    // z = client.submit(add, x, y), as a graph (x and y run side by side on two workers).
+    RUN_CLI(z, {"--json", "--workers", "2", "run", path("tutorial.json")});
+    EXPECT_EXIT(z, 0);
+    QCOMPARE(z.objects().size(), 1);
+    o = z.objects().front();
+    QCOMPARE(o["name"].toString(), QString("z"));
+    QVERIFY(o["key"].isString());
+    QVERIFY(!o["key"].toString().isEmpty());
+    QCOMPARE(o["function"].toString(), QString("tutorial.add"));
+    QCOMPARE(o["status"].toString(), QString("finished"));
+    QCOMPARE(o["type"].toString(), QString("int"));
+    QVERIFY(o["result"].isDouble());
+    QCOMPARE(o["result"].toInt(), 5);
+    QVERIFY(o["error"].isNull());
+    QCOMPARE(o["attempts"].toInt(), 1);
+    QVERIFY(o["logs"].isArray());
+    QVERIFY(o["story"].isArray());
+    const QJsonArray story = o["story"].toArray();
+    QVERIFY(!story.isEmpty());
+    QCOMPARE(story.last()["to"].toString(), QString("memory"));
+
+    RUN_CLI(human, {"--workers", "2", "run", path("tutorial.json")});
+    EXPECT_EXIT(human, 0);
+    QCOMPARE(human.lines().size(), 1);
+    QVERIFY2(human.lines().front().startsWith("z ("), qPrintable(human.out));
+    QVERIFY2(human.lines().front().endsWith("  finished  int  5"), qPrintable(human.out));
+}
+
+void TstCli::test_pureKeys()
+{
+    // Pure calls get deterministic keys (the same in every process); --no-pure random ones.
+    RUN_CLI(a, {"--json", "submit", "bench.inc", "7"});
+    RUN_CLI(b, {"--json", "submit", "bench.inc", "7"});
+    RUN_CLI(c, {"--json", "submit", "bench.inc", "8"});
+    RUN_CLI(d, {"--json", "submit", "--no-pure", "bench.inc", "7"});
+    RUN_CLI(e, {"--json", "submit", "--key", "my-key", "bench.inc", "7"});
+    for (const CliRun *r : {&a, &b, &c, &d, &e})
+        EXPECT_EXIT(*r, 0);
+    const QString key = a.objects().front()["key"].toString();
+    QVERIFY(!key.isEmpty());
+    QCOMPARE(b.objects().front()["key"].toString(), key);
+    QVERIFY(c.objects().front()["key"].toString() != key);
+    QVERIFY(d.objects().front()["key"].toString() != key);
+    QCOMPARE(e.objects().front()["key"].toString(), QString("my-key"));
+    QCOMPARE(e.objects().front()["result"].toInt(), 8);
+}
+
+void TstCli::test_mapRetriesReduce()
+{
+    // futures = client.map(flaky_inc, range(10), retries=1): i = 0 and 5 fail once.
+    RUN_CLI(mapped, {"--json", "map", "bench.flaky_inc_det", "--range", "0:10", "--retries", "1"});
+    EXPECT_EXIT(mapped, 0);
+    const QList<QJsonObject> objects = mapped.objects();
+    QCOMPARE(objects.size(), 10);
+    for (int i = 0; i < 10; ++i) {
+        QCOMPARE(objects[i]["status"].toString(), QString("finished"));
+        QCOMPARE(objects[i]["result"].toInt(), i + 1);
+        QCOMPARE(objects[i]["attempts"].toInt(), i % 5 == 0 ? 2 : 1);
+        QVERIFY(objects[i]["error"].isNull());
+    }
+
+    // total = client.submit(sum, futures)
+    RUN_CLI(total,
+            {"--json",
+             "map",
+             "bench.flaky_inc_det",
+             "--range",
+             "0:10",
+             "--retries",
+             "1",
+             "--reduce",
+             "bench.sum"});
+    EXPECT_EXIT(total, 0);
+    QCOMPARE(total.objects().size(), 1);
+    const QJsonObject o = total.objects().front();
+    QCOMPARE(o["function"].toString(), QString("bench.sum"));
+    QCOMPARE(o["status"].toString(), QString("finished"));
+    QCOMPARE(o["type"].toString(), QString("int"));
+    QCOMPARE(o["result"].toInt(), 55);
+    QVERIFY(o["error"].isNull());
+
+    RUN_CLI(human,
+            {"map",
+             "bench.flaky_inc_det",
+             "--range",
+             "0:10",
+             "--retries",
+             "1",
+             "--reduce",
+             "bench.sum"});
+    EXPECT_EXIT(human, 0);
+    QCOMPARE(human.lines().size(), 1);
+    QVERIFY2(human.lines().front().endsWith("  finished  int  55"), qPrintable(human.out));
+    QVERIFY2(human.err.contains("10 tasks, 10 finished, 0 failed, 12 attempts"),
+             qPrintable(human.err));
+}
+
+void TstCli::test_mapTutorialFlakyInc()
+{
+    // The tutorial's own, random flaky_inc on ten workers; 100 retries make it certain.
+    RUN_CLI(r,
+            {"--json",
+             "--workers",
+             "10",
+             "--log-level",
+             "error",
+             "map",
+             "tutorial.flaky_inc",
+             "--range",
+             "0:10",
+             "--retries",
+             "100",
+             "--reduce",
+             "tutorial.sum"});
+    EXPECT_EXIT(r, 0);
+    QCOMPARE(r.objects().size(), 1);
+    QCOMPARE(r.objects().front()["result"].toInt(), 55);
+    QCOMPARE(r.objects().front()["status"].toString(), QString("finished"));
+}
+
+void TstCli::test_mapWithoutRetriesFails()
+{
+    RUN_CLI(r, {"--json", "map", "bench.flaky_inc_det", "--range", "0:10"});
+    EXPECT_EXIT(r, 1);
+    const QList<QJsonObject> objects = r.objects();
+    QCOMPARE(objects.size(), 10);
+    for (int i = 0; i < 10; ++i) {
+        if (i % 5 == 0) {
+            QCOMPARE(objects[i]["status"].toString(), QString("error"));
+            QVERIFY(objects[i]["result"].isNull());
+            QCOMPARE(objects[i]["error"]["type"].toString(), QString("ValueError"));
+            QCOMPARE(objects[i]["error"]["message"].toString(), QString("You hit the error!"));
+        } else {
+            QCOMPARE(objects[i]["status"].toString(), QString("finished"));
+        }
+    }
+    QCOMPARE(r.err.count("ValueError: You hit the error!") >= 2, true);
+
+    // Reduced, the sum fails with the root cause of the first failing input.
+    RUN_CLI(reduced, {"map", "bench.flaky_inc_det", "--range", "0:10", "--reduce", "bench.sum"});
+    EXPECT_EXIT(reduced, 1);
+    QVERIFY2(reduced.err.contains("root cause"), qPrintable(reduced.err));
+    QVERIFY2(reduced.err.contains("You hit the error!"), qPrintable(reduced.err));
+}
+
+void TstCli::test_mapInputsFile()
+{
+    RUN_CLI(r, {"--json", "map", "bench.inc", "--inputs", path("inputs.jsonl")});
+    EXPECT_EXIT(r, 0);
+    QCOMPARE(r.objects().size(), 3);
+    QCOMPARE(r.objects()[0]["result"].toInt(), 2);
+    QCOMPARE(r.objects()[1]["result"].toInt(), 3);
+    QCOMPARE(r.objects()[2]["result"].toInt(), 4);
+
+    // A function of two parameters takes each line as its argument list.
+    RUN_CLI(pairs, {"--json", "map", "bench.add", "--inputs", path("pairs.jsonl")});
+    EXPECT_EXIT(pairs, 0);
+    QCOMPARE(pairs.objects().size(), 2);
+    QCOMPARE(pairs.objects()[0]["result"].toInt(), 3);
+    QCOMPARE(pairs.objects()[1]["result"].toInt(), 7);
+
+    // "-" reads standard input.
+    RUN_CLI(stdinRun,
+            {"--json", "map", "bench.double", "--inputs", "-", "--reduce", "bench.sum"},
+            QByteArray("1\n2\n3\n"));
+    EXPECT_EXIT(stdinRun, 0);
+    QCOMPARE(stdinRun.objects().front()["result"].toInt(), 12);
+
+    // Python's range: negative steps, empty ranges.
+    RUN_CLI(down, {"--json", "map", "bench.inc", "--range", "10:0:-4", "--reduce", "bench.sum"});
+    EXPECT_EXIT(down, 0);
+    QCOMPARE(down.objects().front()["result"].toInt(), 11 + 7 + 3);
+    RUN_CLI(empty, {"--json", "map", "bench.inc", "--range", "3:3", "--reduce", "bench.sum"});
+    EXPECT_EXIT(empty, 0);
+    QCOMPARE(empty.objects().front()["result"].toInt(), 0);
+}
+
+void TstCli::test_mapKeyPrefix()
+{
+    RUN_CLI(r, {"--json", "map", "bench.inc", "--range", "0:3", "--key", "step"});
+    EXPECT_EXIT(r, 0);
+    QCOMPARE(r.objects().size(), 3);
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(r.objects()[i]["key"].toString(), QString("step-%1").arg(i));
+}
+
+void TstCli::test_runNestedRefsAndAllOutputs()
+{
+    // No "outputs": every task is printed, by name; references nested in a list resolve.
+    RUN_CLI(r, {"--json", "run", path("nested.json")});
+    EXPECT_EXIT(r, 0);
+    QMap<QString, int> results;
+    for (const QJsonObject &o : r.objects())
+        results[o["name"].toString()] = o["result"].toInt();
+    QCOMPARE(results.size(), 3);
+    QCOMPARE(results["x"], 2);
+    QCOMPARE(results["y"], 3);
+    QCOMPARE(results["total"], 15);
+}
+
+void TstCli::test_processWorkers()
+{
+    // The same workflow on process workers: results and retries cross the process boundary.
+    RUN_CLI(r,
+            {"--json",
+             "--processes",
+             "--workers",
+             "2",
+             "--log-level",
+             "error",
+             "map",
+             "bench.flaky_inc_det",
+             "--range",
+             "0:10",
+             "--retries",
+             "1",
+             "--reduce",
+             "bench.sum"});
+    EXPECT_EXIT(r, 0);
+    QCOMPARE(r.objects().size(), 1);
+    QCOMPARE(r.objects().front()["result"].toInt(), 55);
+
+    RUN_CLI(graph, {"--json", "--processes", "--workers", "2", "run", path("nested.json")});
+    EXPECT_EXIT(graph, 0);
+    QCOMPARE(graph.objects().size(), 3);
+}
+
+void TstCli::test_taskLogs()
+{
+    RUN_CLI(r, {"--json", "submit", "bench.log_and_progress", "3"});
+    EXPECT_EXIT(r, 0);
+    const QJsonArray logs = r.objects().front()["logs"].toArray();
+    QCOMPARE(logs.size(), 3);
+    QVERIFY2(logs[0].toString().contains("log line 1/3"), qPrintable(r.out));
+    QVERIFY2(logs[2].toString().contains("log line 3/3"), qPrintable(r.out));
+
+    RUN_CLI(human, {"submit", "bench.log_and_progress", "2"});
+    EXPECT_EXIT(human, 0);
+    QVERIFY2(human.out.contains("log: ") && human.out.contains("log line 2/2"),
+             qPrintable(human.out));
+}
+
+void TstCli::test_badInput_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QStringList>("messages"); // each must appear in stderr
+
+    QTest::newRow("no command") << QStringList{} << QStringList{"no command given", "--help"};
+    QTest::newRow("unknown command")
+        << QStringList{"frobnicate"} << QStringList{"unknown command 'frobnicate'"};
+    QTest::newRow("unknown option") << QStringList{"submit", "--frob", "bench.inc", "1"}
+                                    << QStringList{"unknown option '--frob'"};
+    QTest::newRow("option of another command")
+        << QStringList{"submit", "--range", "0:3", "bench.inc", "1"}
+        << QStringList{"--range is not an option of 'submit'"};
+    QTest::newRow("option without value") << QStringList{"submit", "bench.inc", "1", "--retries"}
+                                          << QStringList{"--retries needs a value"};
+    QTest::newRow("bad --workers") << QStringList{"--workers", "zero", "submit", "bench.inc", "1"}
+                                   << QStringList{"--workers: expected an integer"};
+    QTest::newRow("bad --retries") << QStringList{"submit", "--retries", "-1", "bench.inc", "1"}
+                                   << QStringList{"--retries: expected an integer"};
+    QTest::newRow("bad --log-level")
+        << QStringList{"--log-level", "loud", "submit", "bench.inc", "1"}
+        << QStringList{"unknown level 'loud'"};
+    QTest::newRow("bad --timeout") << QStringList{"--timeout", "soon", "submit", "bench.inc", "1"}
+                                   << QStringList{"--timeout: expected a positive number"};
+    QTest::newRow("submit without function")
+        << QStringList{"submit"} << QStringList{"missing argument: submit FUNC"};
+    QTest::newRow("unknown function")
+        << QStringList{"submit", "bench.nope", "1"}
+        << QStringList{"unknown function 'bench.nope'", "taskbench-cli plugins"};
+    QTest::newRow("unqualified function")
+        << QStringList{"submit", "inc", "1"}
+        << QStringList{"unknown function 'inc'", "did you mean", "bench.inc", "tutorial.inc"};
+    QTest::newRow("argument of the wrong type")
+        << QStringList{"submit", "bench.inc", "abc"}
+        << QStringList{"parameter 'x'", "expected int", "str"};
+    QTest::newRow("too many arguments")
+        << QStringList{"submit", "bench.inc", "1", "2"} << QStringList{"bench.inc"};
+    QTest::newRow("reference to an unknown future")
+        << QStringList{"submit", "bench.inc", R"({"$ref": "ghost-123"})"}
+        << QStringList{"ghost-123"};
+    QTest::newRow("map without inputs")
+        << QStringList{"map", "bench.inc"} << QStringList{"exactly one of --range"};
+    QTest::newRow("map with both inputs")
+        << QStringList{"map", "bench.inc", "--range", "0:3", "--inputs", "x.jsonl"}
+        << QStringList{"exactly one of --range"};
+    QTest::newRow("range not numbers")
+        << QStringList{"map", "bench.inc", "--range", "1:x"} << QStringList{"--range '1:x'", "A:B"};
+    QTest::newRow("range of one number")
+        << QStringList{"map", "bench.inc", "--range", "5"} << QStringList{"--range '5'"};
+    QTest::newRow("range step 0") << QStringList{"map", "bench.inc", "--range", "0:10:0"}
+                                  << QStringList{"the step must not be 0"};
+    QTest::newRow("range too large")
+        << QStringList{"map", "bench.inc", "--range", "0:1000000000000"}
+        << QStringList{"more than 10000000 values"};
+    QTest::newRow("map unknown function") << QStringList{"map", "bench.nope", "--range", "0:3"}
+                                          << QStringList{"unknown function 'bench.nope'"};
+    QTest::newRow("map inputs of the wrong type")
+        << QStringList{"map", "bench.inc", "--inputs", "@strings.jsonl"}
+        << QStringList{"expected int", "str"};
+    QTest::newRow("map pairs need lists")
+        << QStringList{"map", "bench.add", "--inputs", "@inputs.jsonl"}
+        << QStringList{"input 1", "JSON list"};
+    QTest::newRow("unreadable inputs file")
+        << QStringList{"map", "bench.inc", "--inputs", "@missing.jsonl"}
+        << QStringList{"cannot read inputs file", "missing.jsonl", "No such file"};
+    QTest::newRow("inputs file is a directory")
+        << QStringList{"map", "bench.inc", "--inputs", "@notplugins"}
+        << QStringList{"cannot read inputs file", "Is a directory"};
+    QTest::newRow("malformed inputs line")
+        << QStringList{"map", "bench.inc", "--inputs", "@badline.jsonl"}
+        << QStringList{"badline.jsonl:2: invalid JSON"};
+    QTest::newRow("unknown reduce function")
+        << QStringList{"map", "bench.inc", "--range", "0:3", "--reduce", "bench.nope"}
+        << QStringList{"--reduce: unknown function 'bench.nope'"};
+    QTest::newRow("missing graph file")
+        << QStringList{"run", "@nothere.json"}
+        << QStringList{"cannot read graph file", "nothere.json", "No such file"};
+    QTest::newRow("malformed graph")
+        << QStringList{"run", "@malformed.json"} << QStringList{"malformed.json: "};
+    QTest::newRow("graph of the wrong shape")
+        << QStringList{"run", "@notagraph.json"} << QStringList{"notagraph.json: "};
+    QTest::newRow("graph with a cycle")
+        << QStringList{"run", "@cycle.json"} << QStringList{"cycle.json: ", "cycle"};
+    QTest::newRow("graph with a dangling $ref")
+        << QStringList{"run", "@dangling.json"} << QStringList{"dangling.json: ", "ghost"};
+    QTest::newRow("graph with an unknown function")
+        << QStringList{"run", "@unknownfn.json"}
+        << QStringList{"task 'a': unknown function 'bench.nope'"};
+    QTest::newRow("graph argument of the wrong type")
+        << QStringList{"run", "@wrongtype.json"} << QStringList{"expected int", "str"};
+    QTest::newRow("graph output that is no task")
+        << QStringList{"run", "@badoutput.json"} << QStringList{"output 'q'"};
+    QTest::newRow("run with two graphs") << QStringList{"run", "@cycle.json", "@dangling.json"}
+                                         << QStringList{"unexpected argument"};
+    QTest::newRow("plugin folder missing")
+        << QStringList{"--plugins", "@nodir", "plugins"} << QStringList{"not a directory"};
+}
+
+void TstCli::test_badInput()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QStringList, messages);
+    // "@name" stands for a file in the test's temporary folder.
+    for (QString &a : args)
+        if (a.startsWith('@'))
+            a = path(a.mid(1));
+    RUN_CLI(r, args);
+    EXPECT_EXIT(r, 2);
+    QVERIFY2(r.out.isEmpty(), qPrintable(describe(r)));
+    for (const QString &m : messages)
+        QVERIFY2(r.err.contains(m), qPrintable("missing '" + m + "' in\n" + describe(r)));
+}
+
+void TstCli::test_taskErrorExit1()
+{
+    RUN_CLI(r, {"submit", "bench.fail", "boom"});
+    EXPECT_EXIT(r, 1);
+    QCOMPARE(r.lines().size(), 1);
+    QVERIFY2(r.lines().front().contains("  error  RuntimeError: boom"), qPrintable(r.out));
+    QVERIFY2(r.err.contains("error: "), qPrintable(r.err));
+    QVERIFY2(r.err.contains("RuntimeError: boom"), qPrintable(r.err));
+
+    RUN_CLI(j, {"--json", "submit", "bench.fail", "boom"});
+    EXPECT_EXIT(j, 1);
+    const QJsonObject o = j.objects().front();
+    QCOMPARE(o["status"].toString(), QString("error"));
+    QVERIFY(o["result"].isNull());
+    QVERIFY(o["type"].isNull());
+    QCOMPARE(o["error"]["type"].toString(), QString("RuntimeError"));
+    QCOMPARE(o["error"]["message"].toString(), QString("boom"));
+    QCOMPARE(o["error"]["from_dependency"].toBool(), false);
+    QCOMPARE(o["attempts"].toInt(), 1);
+
+    // With retries, the error comes after every attempt failed.
+    RUN_CLI(retried, {"--json", "--log-level", "off", "submit", "--retries", "2", "bench.fail"});
+    EXPECT_EXIT(retried, 1);
+    QCOMPARE(retried.objects().front()["attempts"].toInt(), 3);
+    QCOMPARE(retried.objects().front()["error"].toObject()["message"].toString(),
+             QString("fail() always fails"));
+}
+
+void TstCli::test_propagatedErrorNamesRootCause()
+{
+    RUN_CLI(r, {"--json", "run", path("propagated.json")});
+    EXPECT_EXIT(r, 1);
+    QCOMPARE(r.objects().size(), 1);
+    const QJsonObject o = r.objects().front();
+    QCOMPARE(o["name"].toString(), QString("child"));
+    QCOMPARE(o["status"].toString(), QString("error"));
+    const QJsonObject error = o["error"].toObject();
+    QCOMPARE(error["type"].toString(), QString("RuntimeError"));
+    QCOMPARE(error["message"].toString(), QString("root failure"));
+    QCOMPARE(error["from_dependency"].toBool(), true);
+    QCOMPARE(error["root_function"].toString(), QString("bench.fail"));
+    QVERIFY(!error["root_key"].toString().isEmpty());
+    QVERIFY2(r.err.contains("root cause: " + error["root_key"].toString()), qPrintable(r.err));
+    QVERIFY(r.err.contains("RuntimeError: root failure"));
+}
+
+void TstCli::test_timeoutCancels()
+{
+    QElapsedTimer timer;
+    timer.start();
+    RUN_CLI(r, {"--json", "--timeout", "0.5", "submit", "--no-pure", "bench.sleep_ms", "30000"});
+    EXPECT_EXIT(r, 1);
+    QVERIFY2(timer.elapsed() < 20000, qPrintable(QString::number(timer.elapsed())));
+    QVERIFY2(r.err.contains("timed out after 0.5 s"), qPrintable(r.err));
+    QCOMPARE(r.objects().size(), 1);
+    QCOMPARE(r.objects().front()["status"].toString(), QString("cancelled"));
+}
+
+void TstCli::test_sigintCancelsExit130()
+{
+    QProcess p;
+    configure(p, {"--log-level", "info", "submit", "--no-pure", "bench.sleep_ms", "30000"});
+    p.start();
+    QVERIFY(p.waitForStarted(10000));
+    // The CLI logs "waiting for N futures" once its signal handler is installed and the task
+    // is submitted: send Ctrl-C only then, so the test does not race the start-up.
+    QByteArray err;
+    QElapsedTimer timer;
+    timer.start();
+    while (!err.contains("waiting for") && timer.elapsed() < kProcessTimeoutMs) {
+        p.waitForReadyRead(100);
+        err += p.readAllStandardError();
+    }
+    QVERIFY2(err.contains("waiting for"), err.constData());
+    ::kill(pid_t(p.processId()), SIGINT);
+    const bool finished = p.waitForFinished(20000);
+    if (!finished)
+        p.kill();
+    QVERIFY2(finished, "taskbench-cli did not exit after SIGINT");
+    err += p.readAllStandardError();
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(p.exitCode(), 130);
+    QVERIFY2(err.contains("interrupted; cancelled 1 unfinished task"), err.constData());
+}
+
+QTEST_MAIN(TstCli)
+#include "tst_cli.moc"

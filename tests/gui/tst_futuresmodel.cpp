@@ -1,0 +1,324 @@
+// The futures model applying engine event batches: rows, statuses, counts, groups, removal
+// of forgotten tasks, sorting and filtering through FuturesFilter, and 10,000 tasks.
+#include "errorsmodel.h"
+#include "futuresfilter.h"
+#include "futuresmodel.h"
+#include "progressmodel.h"
+
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace taskbench;
+using namespace taskbench::gui;
+
+namespace {
+
+Event added(std::uint64_t id,
+            const std::string &key,
+            const std::string &fn,
+            std::vector<std::uint64_t> deps = {},
+            const std::string &group = {})
+{
+    Event e;
+    e.kind = EventKind::TaskAdded;
+    e.task = id;
+    e.key = key;
+    e.function = fn;
+    e.group = group.empty() ? fn : group;
+    e.deps = std::move(deps);
+    e.timeUs = 1'700'000'000'000'000 + std::int64_t(id);
+    return e;
+}
+
+Event moved(std::uint64_t id, TaskState from, TaskState to, int worker = -1, int attempt = 0)
+{
+    Event e;
+    e.kind = EventKind::Transition;
+    e.task = id;
+    e.from = from;
+    e.to = to;
+    e.worker = worker;
+    e.attempt = attempt;
+    return e;
+}
+
+Event executed(std::uint64_t id, std::int64_t startUs, std::int64_t endUs, int worker)
+{
+    Event e;
+    e.kind = EventKind::ExecutionFinished;
+    e.task = id;
+    e.startUs = startUs;
+    e.timeUs = endUs;
+    e.worker = worker;
+    e.attempt = 1;
+    return e;
+}
+
+/// Walks a task through to memory (finished).
+std::vector<Event> finish(std::uint64_t id, int worker = 0)
+{
+    return {moved(id, TaskState::Released, TaskState::Waiting),
+            moved(id, TaskState::Waiting, TaskState::Queued),
+            moved(id, TaskState::Queued, TaskState::Processing, worker, 1),
+            executed(id, 1000, 1000 + std::int64_t(id) * 10, worker),
+            moved(id, TaskState::Processing, TaskState::Memory, worker, 1)};
+}
+
+void append(std::vector<Event> &to, const std::vector<Event> &from)
+{
+    to.insert(to.end(), from.begin(), from.end());
+}
+
+QStringList column(const QAbstractItemModel &m, int col)
+{
+    QStringList out;
+    for (int r = 0; r < m.rowCount(); ++r)
+        out << m.index(r, col).data().toString();
+    return out;
+}
+
+} // namespace
+
+class tst_FuturesModel : public QObject
+{
+    Q_OBJECT
+private slots:
+    void test_addedRowsArePending()
+    {
+        FuturesModel m;
+        QSignalSpy inserted(&m, &QAbstractItemModel::rowsInserted);
+        m.applyEvents({added(1, "inc-a", "bench.inc"), added(2, "inc-b", "bench.inc")});
+        QCOMPARE(m.rowCount(), 2);
+        QCOMPARE(inserted.count(), 1); // one block per frame
+        QCOMPARE(m.count(FutureStatus::Pending), 2);
+        QCOMPARE(m.index(0, FuturesModel::Status).data().toString(), QStringLiteral("pending"));
+        QCOMPARE(m.index(1, FuturesModel::Key).data().toString(), QStringLiteral("inc-b"));
+        QCOMPARE(m.columnCount(), int(FuturesModel::ColumnCount));
+        QCOMPARE(m.headerData(FuturesModel::Result, Qt::Horizontal, Qt::DisplayRole).toString(),
+                 QStringLiteral("Result"));
+    }
+
+    void test_transitionsUpdateStatusAndCounts()
+    {
+        FuturesModel m;
+        std::vector<Event> events{added(1, "inc-a", "bench.inc")};
+        append(events, finish(1, 3));
+        QSignalSpy changed(&m, &QAbstractItemModel::dataChanged);
+        m.applyEvents(events);
+        QCOMPARE(m.count(FutureStatus::Finished), 1);
+        QCOMPARE(m.count(FutureStatus::Pending), 0);
+        const FutureRow *r = m.row(1);
+        QVERIFY(r);
+        QCOMPARE(r->status, FutureStatus::Finished);
+        QCOMPARE(r->worker, 3);
+        QCOMPARE(r->attempts, 1);
+        QCOMPARE(m.index(0, FuturesModel::Worker).data().toString(), QStringLiteral("worker-3"));
+        QCOMPARE(m.index(0, FuturesModel::Duration).data().toString(), QStringLiteral("10 µs"));
+        QVERIFY(changed.count() <= 1);
+        // A finished task asks for its result once.
+        QCOMPARE(m.takeResultRequests(), std::vector<std::uint64_t>{1});
+        QVERIFY(m.takeResultRequests().empty());
+    }
+
+    void test_resultsAndErrorsApplied()
+    {
+        FuturesModel m;
+        std::vector<Event> events{added(1, "inc-a", "bench.inc"),
+                                  added(2, "fail-b", "bench.fail"),
+                                  added(3, "inc-c", "bench.inc", {2})};
+        append(events, finish(1));
+        events.push_back(moved(2, TaskState::Processing, TaskState::Erred, 0, 1));
+        events.push_back(moved(3, TaskState::Waiting, TaskState::Erred));
+        m.applyEvents(events);
+        QCOMPARE(m.row(2)->dependents, std::vector<std::uint64_t>{3});
+        QCOMPARE(m.downstreamOf({2}), std::vector<std::uint64_t>{3});
+
+        ResultSummary ok;
+        ok.id = 1;
+        ok.status = FutureStatus::Finished;
+        ok.type = "int";
+        ok.preview = "2";
+        ResultSummary root;
+        root.id = 2;
+        root.status = FutureStatus::Error;
+        root.error = TaskError{"RuntimeError", "boom", "fail-b", "bench.fail", false, 0, 1, {}};
+        ResultSummary cascade;
+        cascade.id = 3;
+        cascade.status = FutureStatus::Error;
+        cascade.error = TaskError{"RuntimeError", "boom", "fail-b", "bench.fail", true, 0, 1, {}};
+        QSignalSpy errors(&m, &FuturesModel::errorsChanged);
+        m.applyResults({ok, root, cascade});
+        QCOMPARE(errors.count(), 1);
+        QCOMPARE(m.index(0, FuturesModel::Result).data().toString(), QStringLiteral("2"));
+        QCOMPARE(m.index(0, FuturesModel::Type).data().toString(), QStringLiteral("int"));
+        QCOMPARE(m.index(1, FuturesModel::Result).data().toString(),
+                 QStringLiteral("RuntimeError: boom"));
+
+        // The errors model puts the cascade under its root cause.
+        ErrorsModel em(&m);
+        QCOMPARE(em.rowCount(), 1); // one error type
+        const QModelIndex group = em.index(0, 0);
+        QCOMPARE(em.rowCount(group), 1); // one root cause
+        const QModelIndex rootIdx = em.index(0, 0, group);
+        QCOMPARE(rootIdx.data(ErrorsModel::IdRole).toULongLong(), quint64(2));
+        QCOMPARE(em.rowCount(rootIdx), 1);
+        QCOMPARE(em.index(0, 0, rootIdx).data(ErrorsModel::KindRole).toInt(),
+                 int(ErrorsModel::CascadeNode));
+        QCOMPARE(em.rootCauses(), std::vector<std::uint64_t>{2});
+        QCOMPARE(em.cascadeCount(), 1);
+        QCOMPARE(em.allErred().size(), std::size_t(2));
+
+        // A retry moves them on; the stale error detail is dropped.
+        m.applyEvents({moved(2, TaskState::Erred, TaskState::Waiting),
+                       moved(3, TaskState::Erred, TaskState::Waiting)});
+        QCOMPARE(m.count(FutureStatus::Error), 0);
+        QVERIFY(!m.row(2)->hasError);
+        QCOMPARE(em.rowCount(), 0);
+    }
+
+    void test_staleResultIgnored()
+    {
+        FuturesModel m;
+        std::vector<Event> events{added(1, "inc-a", "bench.inc")};
+        append(events, finish(1));
+        m.applyEvents(events);
+        ResultSummary s;
+        s.id = 1;
+        s.status = FutureStatus::Error; // fetched while it was erred; it is finished now
+        s.error = TaskError{"X", "y", "", "", false, 0, 1, {}};
+        m.applyResults({s});
+        QVERIFY(!m.row(1)->hasError);
+    }
+
+    void test_forgottenRowsRemoved()
+    {
+        FuturesModel m;
+        std::vector<Event> events;
+        for (std::uint64_t id = 1; id <= 5; ++id)
+            events.push_back(added(id, "t-" + std::to_string(id), "bench.inc"));
+        m.applyEvents(events);
+        QSignalSpy removed(&m, &QAbstractItemModel::rowsRemoved);
+        m.applyEvents({moved(2, TaskState::Waiting, TaskState::Forgotten),
+                       moved(3, TaskState::Waiting, TaskState::Forgotten),
+                       moved(5, TaskState::Waiting, TaskState::Forgotten)});
+        QCOMPARE(m.rowCount(), 2);
+        QCOMPARE(removed.count(), 2); // two contiguous blocks
+        QCOMPARE(column(m, FuturesModel::Key), (QStringList{"t-1", "t-4"}));
+        QCOMPARE(m.rowOf(4), 1);
+        QVERIFY(m.rowByKey(QStringLiteral("t-4")));
+        QVERIFY(!m.rowByKey(QStringLiteral("t-5")));
+        QCOMPARE(m.count(FutureStatus::Pending), 2);
+        QCOMPARE(m.groups().front().total, 2);
+    }
+
+    void test_groupsAndProgress()
+    {
+        FuturesModel m;
+        ProgressModel p(&m);
+        std::vector<Event> events;
+        for (std::uint64_t id = 1; id <= 4; ++id)
+            events.push_back(added(id, "inc-" + std::to_string(id), "bench.inc", {}, "inc-map-1"));
+        events.push_back(added(5, "sum-x", "bench.sum"));
+        append(events, finish(1));
+        append(events, finish(2));
+        events.push_back(moved(3, TaskState::Processing, TaskState::Erred, 0, 1));
+        m.applyEvents(events);
+        QCOMPARE(p.rowCount(), 2);
+        const QModelIndex g = p.index(0, 0);
+        QCOMPARE(g.data().toString(), QStringLiteral("inc-map-1"));
+        QCOMPARE(g.data(ProgressModel::DoneRole).toInt(), 2);
+        QCOMPARE(g.data(ProgressModel::ErredRole).toInt(), 1);
+        QCOMPARE(g.data(ProgressModel::TotalRole).toInt(), 4);
+        QCOMPARE(p.index(1, 0).data(ProgressModel::TotalRole).toInt(), 1);
+        m.clear();
+        QCOMPARE(p.rowCount(), 0);
+    }
+
+    void test_sortByStatusAndKey()
+    {
+        FuturesModel m;
+        FuturesFilter f;
+        f.setSourceModel(&m);
+        std::vector<Event> events{
+            added(1, "c", "bench.inc"), added(2, "a", "bench.inc"), added(3, "b", "bench.inc")};
+        append(events, finish(3));
+        events.push_back(moved(1, TaskState::Processing, TaskState::Erred, 0, 1));
+        m.applyEvents(events);
+        f.sort(FuturesModel::Key, Qt::AscendingOrder);
+        QCOMPARE(column(f, FuturesModel::Key), (QStringList{"a", "b", "c"}));
+        f.sort(FuturesModel::Status, Qt::AscendingOrder); // pending < finished < error
+        QCOMPARE(column(f, FuturesModel::Key), (QStringList{"a", "b", "c"}));
+        f.sort(FuturesModel::Status, Qt::DescendingOrder);
+        QCOMPARE(column(f, FuturesModel::Key), (QStringList{"c", "b", "a"}));
+        f.sort(FuturesModel::Duration, Qt::DescendingOrder);
+        QCOMPARE(column(f, FuturesModel::Key).front(), QStringLiteral("b"));
+        // Sorting stays correct as statuses change.
+        m.applyEvents(finish(2));
+        f.sort(FuturesModel::Status, Qt::AscendingOrder);
+        QCOMPARE(column(f, FuturesModel::Key).back(), QStringLiteral("c"));
+    }
+
+    void test_filterByStatusAndText()
+    {
+        FuturesModel m;
+        FuturesFilter f;
+        f.setSourceModel(&m);
+        std::vector<Event> events{added(1, "inc-1", "bench.inc"),
+                                  added(2, "add-2", "bench.add"),
+                                  added(3, "inc-3", "bench.inc")};
+        append(events, finish(1));
+        events.push_back(moved(2, TaskState::Processing, TaskState::Erred, 0, 1));
+        m.applyEvents(events);
+        QCOMPARE(f.rowCount(), 3);
+        f.setStatusMask(1u << unsigned(FutureStatus::Finished));
+        QCOMPARE(column(f, FuturesModel::Key), QStringList{"inc-1"});
+        f.setStatusMask((1u << unsigned(FutureStatus::Error))
+                        | (1u << unsigned(FutureStatus::Pending)));
+        QCOMPARE(column(f, FuturesModel::Key), (QStringList{"add-2", "inc-3"}));
+        f.setStatusMask(FuturesFilter::allStatuses());
+        f.setText(QStringLiteral("INC"));
+        QCOMPARE(column(f, FuturesModel::Key), (QStringList{"inc-1", "inc-3"}));
+        f.setText(QStringLiteral("bench.add"));
+        QCOMPARE(column(f, FuturesModel::Key), QStringList{"add-2"});
+        // Rows that start matching later appear (dynamic filter).
+        f.setText(QString());
+        f.setStatusMask(1u << unsigned(FutureStatus::Finished));
+        m.applyEvents(finish(3));
+        QCOMPARE(column(f, FuturesModel::Key), (QStringList{"inc-1", "inc-3"}));
+    }
+
+    void test_tenThousandTasks()
+    {
+        FuturesModel m;
+        FuturesFilter f;
+        f.setSourceModel(&m);
+        f.setStatusMask(1u << unsigned(FutureStatus::Error));
+        constexpr std::uint64_t n = 10000;
+        std::vector<Event> events;
+        for (std::uint64_t id = 1; id <= n; ++id)
+            events.push_back(added(id, "inc-" + std::to_string(id), "bench.inc", {}, "inc-map"));
+        m.applyEvents(events);
+        // Statuses arrive over several frames, as from the engine.
+        for (std::uint64_t first = 1; first <= n; first += 1000) {
+            std::vector<Event> frame;
+            for (std::uint64_t id = first; id < first + 1000; ++id) {
+                if (id % 100 == 0)
+                    frame.push_back(moved(id, TaskState::Processing, TaskState::Erred, 0, 1));
+                else
+                    append(frame, finish(id));
+            }
+            m.applyEvents(frame);
+        }
+        QCOMPARE(m.rowCount(), int(n));
+        QCOMPARE(m.count(FutureStatus::Finished), int(n - n / 100));
+        QCOMPARE(m.count(FutureStatus::Error), int(n / 100));
+        QCOMPARE(m.count(FutureStatus::Pending), 0);
+        QCOMPARE(f.rowCount(), int(n / 100));
+        QCOMPARE(m.groups().size(), std::size_t(1));
+        QCOMPARE(m.groups().front().done(), int(n - n / 100));
+        QCOMPARE(m.rowOf(n), int(n) - 1);
+    }
+};
+
+QTEST_MAIN(tst_FuturesModel)
+#include "tst_futuresmodel.moc"
