@@ -1065,7 +1065,9 @@ void Engine::maybeForget(TaskRecord *r)
             if (r->needs == 0 && r->state == TaskState::Memory && r->function) {
                 // Nobody needs the value any more; keep the record for the graph.
                 {
+                    // Pending before the value goes, so no reader sees "finished" and no value.
                     std::lock_guard slock(stripe(r));
+                    r->status.store(std::uint8_t(FutureStatus::Pending));
                     r->result = Value();
                 }
                 releaseOnWorker(r);
