@@ -7,13 +7,15 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 PKGS=(
   build-essential cmake ninja-build ccache pkg-config
-  qt6-base-dev qt6-base-dev-tools qt6-svg-dev libqt6svg6 libqt6sql6-sqlite
+  qt6-base-dev qt6-base-dev-tools qt6-svg-dev libqt6svg6 libqt6sql6-sqlite libsqlite3-dev
   libboost-dev libboost-filesystem-dev
   libspdlog-dev libfmt-dev
+  libssl-dev
   libgraphviz-dev graphviz
   libconcurrentqueue-dev
   xvfb xauth at-spi2-core
   qt6-qpa-plugins libgl1-mesa-dri fonts-dejavu-core
+  slurm-wlm munge
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -77,6 +77,25 @@ const CommandSpec kCommands[] = {
      "\"kwargs\" (a map) and \"retries\". Without \"outputs\" every task is printed.\n",
      1,
      1},
+    {"history",
+     "history [list|tasks|export|delete|retention|rerun]",
+     "List, search, export, delete and re-run recorded sessions",
+     "Every submit, map and run is recorded (unless --no-history) in the history database\n"
+     "(--db PATH; default $TASKBENCH_HISTORY_DB or <user data folder>/taskbench/history.sqlite).\n"
+     "  list       sessions, newest first: date, status, duration, tasks by status, plugins\n"
+     "             (--search TEXT: sessions whose title, functions, keys or errors match)\n"
+     "  tasks      the tasks of --session ID (or of every session), filtered by --function,\n"
+     "             --task-key, --status, --error\n"
+     "  export     --session ID --format perfetto|csv|json [-o FILE]: a Chrome trace /\n"
+     "             Perfetto JSON (one track per worker thread, one slice per attempt), a CSV of\n"
+     "             the tasks, or the whole session as JSON\n"
+     "  delete     --session ID\n"
+     "  retention  --keep-sessions N and/or --keep-days D: delete older sessions now\n"
+     "  rerun      --session ID [--failed | --task ID...]: run recorded tasks again (with\n"
+     "             what they depend on) in a new cluster\n"
+     "A session whose process died before it finished is listed as \"interrupted\".\n",
+     0,
+     1},
     {"help", "help [COMMAND]", "Show help for a command", "Shows the help of COMMAND.\n", 0, 1},
 };
 
@@ -96,12 +115,28 @@ const std::vector<OptionSpec> &optionTable()
         {"--threads-per-worker", "N", "Task slots per worker (default: 1)", {}},
         {"--threads", nullptr, "Thread workers (the default)", {}},
         {"--processes", nullptr, "Process workers (isolation)", {}},
+        {"--listen", "HOST:PORT", "Let remote workers join over TCP (port 0: any free one)", {}},
+        {"--token-file", "FILE", "Cluster token remote workers must know (created if missing)", {}},
+        {"--no-local-workers", nullptr, "Start no local workers: wait for remote ones", {}},
+        {"--tls", "MODE", "Remote workers: on, off or auto (default: on unless loopback)", {}},
         {"--json", nullptr, "Print one JSON object per line", {}},
         {"--log-level",
          "LEVEL",
          "trace, debug, info, warn (default), error, critical, off; logs go to stderr",
          {}},
         {"--timeout", "SECONDS", "Cancel what is unfinished after SECONDS and exit 1", {}},
+        {"--cluster", "KIND", "local (default) or slurm: every worker a Slurm batch job", {}},
+        {"--jobs", "N", "slurm: worker jobs to keep (default 1)", {}},
+        {"--cores", "C", "slurm: CPUs per job = worker threads (default 1)", {}},
+        {"--memory", "M", "slurm: memory per job, e.g. 4G (default 2G)", {}},
+        {"--partition", "P", "slurm: partition (default: the site's)", {}},
+        {"--walltime", "T", "slurm: time limit per job (default 01:00:00)", {}},
+        {"--account", "A", "slurm: account to charge", {}},
+        {"--job-extra", "OPT", "slurm: one more #SBATCH option, e.g. --qos=high (repeatable)", {}},
+        {"--job-prologue", "LINE", "slurm: shell line before the worker starts (repeatable)", {}},
+        {"--adapt-min", "N", "slurm: adaptive, at least N jobs", {}},
+        {"--adapt-max", "N", "slurm: adaptive, at most N jobs (one per C queued tasks)", {}},
+        {"--print-job-script", nullptr, "slurm: print the job script and exit", {}},
         {"--help", nullptr, "Show help (also -h)", {}},
         {"--version", nullptr, "Show the version", {}},
         {"--retries", "N", "Re-run a failing task up to N times", {"submit", "map", "run"}},
@@ -112,6 +147,24 @@ const std::vector<OptionSpec> &optionTable()
         {"--range", "A:B[:S]", "Map over A, A+S, ... before B", {"map"}},
         {"--inputs", "FILE", "Map over the JSON values of FILE's lines", {"map"}},
         {"--reduce", "FUNC", "Submit FUNC([all mapped futures]) and print its result", {"map"}},
+        {"--no-history", nullptr, "Do not record this run in the history database", {}},
+        {"--db", "PATH", "History database (default: the user data folder)", {}},
+        {"--session", "ID", "The recorded session", {"history"}},
+        {"--search", "TEXT", "list: sessions whose title or tasks match TEXT", {"history"}},
+        {"--function", "TEXT", "tasks: function contains TEXT", {"history"}},
+        {"--task-key", "TEXT", "tasks: key contains TEXT", {"history"}},
+        {"--status",
+         "S",
+         "tasks: status is S (finished, error, cancelled, lost, pending, processing)",
+         {"history"}},
+        {"--error", "TEXT", "tasks: error type, message or traceback contains TEXT", {"history"}},
+        {"--limit", "N", "list, tasks: at most N rows", {"history"}},
+        {"--format", "F", "export: perfetto, csv or json", {"history"}},
+        {"--output", "FILE", "export: write to FILE (also -o; default: standard output)", {"history"}},
+        {"--keep-sessions", "N", "retention: keep the newest N sessions", {"history"}},
+        {"--keep-days", "D", "retention: keep sessions younger than D days", {"history"}},
+        {"--failed", nullptr, "rerun: every failed task of the session", {"history"}},
+        {"--task", "ID", "rerun: this task (repeatable)", {"history"}},
     };
     return table;
 }
@@ -224,6 +277,8 @@ Options parseCommandLine(const std::vector<std::string> &args)
             name = arg.substr(0, eq);
             value = arg.substr(eq + 1);
         }
+        if (name == "-o")
+            name = "--output"; // the usual short form
         const OptionSpec *spec = findOption(name);
         if (!spec)
             throw UsageError("unknown option '" + name + "'", o.command);
@@ -246,6 +301,23 @@ Options parseCommandLine(const std::vector<std::string> &args)
             o.processes = false;
         } else if (name == "--processes") {
             o.processes = true;
+        } else if (name == "--listen") {
+            const auto colon = v.rfind(':');
+            const std::string port = colon == std::string::npos ? "" : v.substr(colon + 1);
+            if (colon == 0 || port.empty() || port.size() > 5
+                || port.find_first_not_of("0123456789") != std::string::npos
+                || std::stol(port) > 65535)
+                throw UsageError("--listen: expected HOST:PORT (e.g. 127.0.0.1:0), got '" + v + "'",
+                                 o.command);
+            o.listen = v;
+        } else if (name == "--token-file") {
+            o.tokenFile = v;
+        } else if (name == "--no-local-workers") {
+            o.localWorkers = false;
+        } else if (name == "--tls") {
+            if (v != "on" && v != "off" && v != "auto")
+                throw UsageError("--tls: expected on, off or auto, got '" + v + "'", o.command);
+            o.tls = v == "auto" ? std::nullopt : std::optional<bool>(v == "on");
         } else if (name == "--json") {
             o.json = true;
         } else if (name == "--log-level") {
@@ -258,6 +330,37 @@ Options parseCommandLine(const std::vector<std::string> &args)
                 throw UsageError(
                     "--timeout: expected a positive number of seconds, got '" + v + "'", o.command);
             o.timeoutSeconds = seconds;
+        } else if (name == "--cluster") {
+            if (v != "local" && v != "slurm")
+                throw UsageError("--cluster: expected local or slurm, got '" + v + "'", o.command);
+            o.cluster = v;
+        } else if (name == "--jobs") {
+            o.jobs = parseInt(name, v, 0, 100000, o.command);
+        } else if (name == "--cores") {
+            o.cores = parseInt(name, v, 1, 4096, o.command);
+        } else if (name == "--memory" || name == "--partition" || name == "--walltime"
+                   || name == "--account" || name == "--job-extra" || name == "--job-prologue") {
+            // Each becomes one line of the job script.
+            if (v.find_first_of("\n\r") != std::string::npos)
+                throw UsageError(name + ": must be a single line", o.command);
+            if (name == "--memory")
+                o.memory = v;
+            else if (name == "--partition")
+                o.partition = v;
+            else if (name == "--walltime")
+                o.walltime = v;
+            else if (name == "--account")
+                o.account = v;
+            else if (name == "--job-extra")
+                o.jobExtra.push_back(v);
+            else
+                o.jobPrologue.push_back(v);
+        } else if (name == "--adapt-min") {
+            o.adaptMin = parseInt(name, v, 0, 100000, o.command);
+        } else if (name == "--adapt-max") {
+            o.adaptMax = parseInt(name, v, 1, 100000, o.command);
+        } else if (name == "--print-job-script") {
+            o.printJobScript = true;
         } else if (name == "--help") {
             o.help = true;
         } else if (name == "--version") {
@@ -281,6 +384,47 @@ Options parseCommandLine(const std::vector<std::string> &args)
             if (eq == std::string::npos || eq == 0)
                 throw UsageError("--kwarg: expected NAME=VALUE, got '" + v + "'", o.command);
             o.kwargs.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+        } else if (name == "--no-history") {
+            o.noHistory = true;
+        } else if (name == "--db") {
+            if (v.empty())
+                throw UsageError("--db: the path must not be empty", o.command);
+            o.historyDb = v;
+        } else if (name == "--session" || name == "--task") {
+            std::int64_t id = 0;
+            if (!parseInt64(v, id) || id <= 0)
+                throw UsageError(name + ": expected a positive integer, got '" + v + "'", o.command);
+            if (name == "--session")
+                o.session = id;
+            else
+                o.taskIds.push_back(std::uint64_t(id));
+        } else if (name == "--search") {
+            o.search = v;
+        } else if (name == "--function") {
+            o.filterFunction = v;
+        } else if (name == "--task-key") {
+            o.filterKey = v;
+        } else if (name == "--status") {
+            o.filterStatus = v;
+        } else if (name == "--error") {
+            o.filterError = v;
+        } else if (name == "--limit") {
+            o.limit = parseInt(name, v, 0, std::numeric_limits<int>::max(), o.command);
+        } else if (name == "--format") {
+            if (v != "perfetto" && v != "chrome" && v != "csv" && v != "json")
+                throw UsageError("--format: expected perfetto, csv or json, got '" + v + "'",
+                                 o.command);
+            o.exportFormat = v;
+        } else if (name == "--output") {
+            if (v.empty())
+                throw UsageError("--output: the file name must not be empty", o.command);
+            o.output = v;
+        } else if (name == "--keep-sessions") {
+            o.keepSessions = parseInt(name, v, 0, std::numeric_limits<int>::max(), o.command);
+        } else if (name == "--keep-days") {
+            o.keepDays = parseInt(name, v, 0, 365'000, o.command);
+        } else if (name == "--failed") {
+            o.failedOnly = true;
         } else if (name == "--range") {
             o.range = v;
         } else if (name == "--inputs") {
@@ -292,12 +436,23 @@ Options parseCommandLine(const std::vector<std::string> &args)
 
     if (o.help || o.version)
         return o; // help and version win over everything else
+    const bool slurmOptionGiven = std::any_of(seen.begin(), seen.end(), [](const OptionSpec *s) {
+        return std::string_view(s->help).rfind("slurm:", 0) == 0;
+    });
+    if (slurmOptionGiven && o.cluster != "slurm")
+        throw UsageError("Slurm options (--jobs, --cores, ...) need --cluster slurm", o.command);
+    if (o.adaptMin.has_value() != o.adaptMax.has_value())
+        throw UsageError("--adapt-min and --adapt-max go together", o.command);
+    if (o.adaptMin && *o.adaptMin > *o.adaptMax)
+        throw UsageError("--adapt-min must not exceed --adapt-max", o.command);
+    if (o.printJobScript)
+        return o; // needs no command
     if (o.command.empty())
         throw UsageError("no command given");
     const CommandSpec *command = findCommand(o.command);
     if (!command)
         throw UsageError("unknown command '" + o.command
-                         + "' (commands: plugins, submit, map, run, help)");
+                         + "' (commands: plugins, submit, map, run, history, help)");
     if (o.command == "help") {
         o.help = true;
         o.command = o.positional.empty() ? std::string() : o.positional.front();
@@ -320,6 +475,25 @@ Options parseCommandLine(const std::vector<std::string> &args)
         if (o.range.has_value() == o.inputs.has_value())
             throw UsageError("map needs exactly one of --range A:B[:S] or --inputs FILE",
                              o.command);
+    }
+    if (o.command == "history") {
+        o.historyAction = o.positional.empty() ? "list" : o.positional.front();
+        static const std::vector<std::string> actions
+            = {"list", "tasks", "export", "delete", "retention", "rerun"};
+        if (std::find(actions.begin(), actions.end(), o.historyAction) == actions.end())
+            throw UsageError("history: unknown action '" + o.historyAction
+                                 + "' (list, tasks, export, delete, retention, rerun)",
+                             o.command);
+        const std::string &a = o.historyAction;
+        if ((a == "export" || a == "delete" || a == "rerun") && o.session == 0)
+            throw UsageError("history " + a + " needs --session ID", o.command);
+        if (a == "export" && o.exportFormat.empty())
+            throw UsageError("history export needs --format perfetto|csv|json", o.command);
+        if (a == "retention" && !o.keepSessions && !o.keepDays)
+            throw UsageError("history retention needs --keep-sessions N and/or --keep-days D",
+                             o.command);
+        if (a == "rerun" && o.failedOnly && !o.taskIds.empty())
+            throw UsageError("history rerun takes --failed or --task ID, not both", o.command);
     }
     return o;
 }

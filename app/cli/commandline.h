@@ -58,11 +58,29 @@ struct Options
     int workers = 0; ///< 0: the engine's default (one per core)
     int threadsPerWorker = 1;
     bool processes = false;
+    std::string listen;    ///< remote workers: HOST:PORT to listen on (empty: none)
+    std::string tokenFile; ///< remote workers: the cluster token file
+    bool localWorkers = true;
+    std::optional<bool> tls; ///< remote workers: nullopt = on unless loopback
     bool json = false;
     std::string logLevel = "warn";
     std::optional<double> timeoutSeconds;
     bool help = false;
     bool version = false;
+
+    // Slurm cluster (--cluster slurm): every worker a batch job (see SlurmOptions).
+    std::string cluster = "local"; ///< "local" or "slurm"
+    int jobs = 1;
+    int cores = 1;
+    std::string memory = "2G";
+    std::string partition;
+    std::string walltime = "01:00:00";
+    std::string account;
+    std::vector<std::string> jobExtra;
+    std::vector<std::string> jobPrologue;
+    std::optional<int> adaptMin;
+    std::optional<int> adaptMax;
+    bool printJobScript = false;
 
     // submit / map / run.
     int retries = 0;
@@ -75,6 +93,24 @@ struct Options
     std::optional<std::string> range;
     std::optional<std::string> inputs;
     std::optional<std::string> reduce;
+
+    // History: every submit/map/run is recorded unless --no-history; the `history` command.
+    bool noHistory = false;
+    std::string historyDb;     ///< --db PATH; empty: the default database
+    std::string historyAction; ///< list (default), tasks, export, delete, retention, rerun
+    std::int64_t session = 0;  ///< --session ID
+    std::string search;        ///< --search: sessions matching the text
+    std::string filterFunction;
+    std::string filterKey;
+    std::string filterStatus;
+    std::string filterError;
+    std::int64_t limit = -1;
+    std::string exportFormat;  ///< perfetto, csv, json
+    std::string output = "-"; ///< -o / --output
+    std::optional<int> keepSessions;
+    std::optional<int> keepDays;
+    bool failedOnly = false;
+    std::vector<std::uint64_t> taskIds;
 };
 
 /// Parses argv[1..]. Throws UsageError.

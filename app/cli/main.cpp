@@ -8,8 +8,13 @@
 // starts, engine refusals (std::invalid_argument) become exit code 2, a waiting loop in short
 // slices notices Ctrl-C (cancel, exit 130) and --timeout, and a watchdog bounds shutdown.
 #include "commandline.h"
+#include "slurmsetup.h"
 
 #include "taskbench/client.h"
+#include "taskbench/history/exporters.h"
+#include "taskbench/history/historystore.h"
+#include "taskbench/history/recorder.h"
+#include "taskbench/history/rerun.h"
 #include "taskbench/functionregistry.h"
 #include "taskbench/logging.h"
 #include "taskbench/pluginloader.h"
@@ -19,10 +24,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <csignal>
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -451,6 +459,212 @@ int finish(Client &client,
     return ok ? kExitOk : kExitTaskFailed;
 }
 
+// ---------------------------------------------------------------------------------------
+// History: recording this run, and the `history` command
+
+/// The recording of this run (none with --no-history or when the database is unusable).
+history::Recorder *g_recorder = nullptr;
+
+void trackFutures(const std::vector<Future> &futures, const SubmitOptions &options)
+{
+    if (g_recorder)
+        g_recorder->track(futures, options);
+}
+
+std::string historyPath(const Options &opts)
+{
+    return opts.historyDb.empty() ? history::HistoryStore::defaultPath() : opts.historyDb;
+}
+
+/// Records the run; an unusable database only costs the recording, never the run.
+void startRecording(std::optional<history::Recorder> &recorder,
+                    Client &client,
+                    const Options &opts,
+                    int argc,
+                    char **argv)
+{
+    history::RecorderOptions ro;
+    ro.databasePath = historyPath(opts);
+    ro.session.app = "taskbench-cli";
+    for (int i = 1; i < argc; ++i)
+        ro.session.title += (i > 1 ? " " : "") + std::string(argv[i]);
+    ro.session.workers = int(client.workers().size());
+    ro.session.threadsPerWorker = opts.threadsPerWorker;
+    ro.session.processes = opts.processes;
+    recorder.emplace(client, ro);
+    for (const std::string &notice : recorder->notices())
+        std::cerr << "taskbench-cli: history: " << notice << "\n";
+    if (!recorder->ok()) {
+        std::cerr << "taskbench-cli: history: " << recorder->errorString()
+                  << "; this run is not recorded\n";
+        recorder.reset();
+        return;
+    }
+    g_recorder = &*recorder;
+}
+
+void openHistory(history::HistoryStore &store, const Options &opts)
+{
+    if (!store.open(historyPath(opts)))
+        throw InputError("history: " + store.errorString());
+    for (const std::string &notice : store.notices())
+        std::cerr << "taskbench-cli: history: " << notice << "\n";
+}
+
+std::string localTime(std::int64_t us)
+{
+    const std::time_t t = std::time_t(us / 1'000'000);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}
+
+std::string seconds(std::int64_t us)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f s", double(us) / 1e6);
+    return buf;
+}
+
+Value parsedOrNull(const std::string &json)
+{
+    return json.empty() ? Value() : fromJson(json).value_or(Value());
+}
+
+int listSessions(history::HistoryStore &store, const Options &opts)
+{
+    history::SessionQuery q;
+    q.text = opts.search;
+    q.limit = opts.limit;
+    const std::vector<history::SessionSummary> sessions = store.sessions(q);
+    for (const history::SessionSummary &s : sessions) {
+        const std::int64_t duration = s.endedUs > s.startedUs ? s.endedUs - s.startedUs : 0;
+        if (opts.json) {
+            Value::Map counts;
+            for (const auto &[status, n] : s.counts)
+                counts[status] = static_cast<long long>(n);
+            std::cout << toJson(Value::Map{
+                {"kind", "session"},
+                {"id", static_cast<long long>(s.id)},
+                {"started_us", static_cast<long long>(s.startedUs)},
+                {"ended_us", static_cast<long long>(s.endedUs)},
+                {"duration_us", static_cast<long long>(duration)},
+                {"status", s.status},
+                {"app", s.app},
+                {"title", s.title},
+                {"task_count", static_cast<long long>(s.taskCount)},
+                {"counts", Value(std::move(counts))},
+                {"plugins", Value::List(s.plugins.begin(), s.plugins.end())}})
+                      << "\n";
+            continue;
+        }
+        std::string counts;
+        for (const auto &[status, n] : s.counts)
+            counts += (counts.empty() ? "" : ", ") + std::to_string(n) + " " + status;
+        std::cout << "#" << s.id << "  " << localTime(s.startedUs) << "  " << s.status << "  "
+                  << (s.status == "running" ? std::string("-") : seconds(duration)) << "  "
+                  << plural(s.taskCount, "task") << (counts.empty() ? "" : " (" + counts + ")")
+                  << "  " << (s.plugins.empty() ? "-" : join(s.plugins, ", ")) << "  "
+                  << s.title << "\n";
+    }
+    if (sessions.empty() && !opts.json)
+        std::cout << "No recorded sessions in " << store.path() << ".\n";
+    return kExitOk;
+}
+
+int listTasks(history::HistoryStore &store, const Options &opts)
+{
+    if (opts.session > 0 && !store.session(opts.session))
+        throw InputError("history: no session " + std::to_string(opts.session) + " in "
+                         + store.path());
+    history::TaskQuery q;
+    q.session = opts.session;
+    q.function = opts.filterFunction;
+    q.key = opts.filterKey;
+    q.status = opts.filterStatus;
+    q.errorText = opts.filterError;
+    q.limit = opts.limit;
+    for (const history::TaskRecord &t : store.tasks(q)) {
+        const bool failed = !t.errorType.empty() || !t.errorMessage.empty();
+        if (opts.json) {
+            std::cout << toJson(Value::Map{
+                {"kind", "task"},
+                {"session", static_cast<long long>(t.session)},
+                {"id", static_cast<long long>(t.id)},
+                {"key", t.key},
+                {"function", t.function},
+                {"status", t.status},
+                {"state", t.state},
+                {"attempts", t.attempts},
+                {"worker", t.worker},
+                {"submitted_us", static_cast<long long>(t.submittedUs)},
+                {"started_us", static_cast<long long>(t.startedUs)},
+                {"finished_us", static_cast<long long>(t.finishedUs)},
+                {"arguments", parsedOrNull(t.argsJson)},
+                {"result", t.resultStored ? parsedOrNull(t.resultJson) : Value()},
+                {"result_type", t.resultType},
+                {"result_size", static_cast<long long>(t.resultSize)},
+                {"error",
+                 failed ? Value(Value::Map{{"type", t.errorType},
+                                           {"message", t.errorMessage},
+                                           {"root_key", t.errorRoot},
+                                           {"traceback", t.traceback}})
+                        : Value()}})
+                      << "\n";
+            continue;
+        }
+        std::cout << "#" << t.session << "/" << t.id << "  " << t.key << "  " << t.status << "  "
+                  << plural(t.attempts, "attempt");
+        if (t.finishedUs > 0 && t.startedUs > 0)
+            std::cout << "  " << seconds(t.finishedUs - t.startedUs);
+        if (t.resultStored)
+            std::cout << "  " << t.resultType << "  "
+                      << repr(parsedOrNull(t.resultJson), 60);
+        else if (t.resultSize >= 0)
+            std::cout << "  " << t.resultType << " (" << t.resultSize << " bytes, not stored)";
+        if (failed)
+            std::cout << "  " << t.errorType << ": " << t.errorMessage;
+        std::cout << "\n";
+    }
+    return kExitOk;
+}
+
+int commandHistory(const Options &opts)
+{
+    history::HistoryStore store;
+    openHistory(store, opts);
+    const std::string &action = opts.historyAction;
+    if (action == "list")
+        return listSessions(store, opts);
+    if (action == "tasks")
+        return listTasks(store, opts);
+    if (action == "export") {
+        std::string error;
+        if (!history::exportSession(store,
+                                    opts.session,
+                                    *history::exportFormatFromName(opts.exportFormat),
+                                    opts.output,
+                                    &error))
+            throw InputError("history export: " + error);
+        if (opts.output != "-")
+            std::cerr << "taskbench-cli: exported session " << opts.session << " to "
+                      << opts.output << "\n";
+        return kExitOk;
+    }
+    if (action == "delete") {
+        if (!store.deleteSession(opts.session))
+            throw InputError("history delete: " + store.errorString());
+        std::cout << "Deleted session " << opts.session << ".\n";
+        return kExitOk;
+    }
+    // retention
+    const int deleted = store.applyRetention(opts.keepSessions.value_or(0), opts.keepDays.value_or(0));
+    std::cout << "Deleted " << plural(deleted, "session") << ".\n";
+    return kExitOk;
+}
+
 SubmitOptions submitOptions(const Options &opts)
 {
     SubmitOptions so;
@@ -492,6 +706,7 @@ int commandSubmit(Client &client, const FunctionRegistry &registry, const Option
     } catch (const std::invalid_argument &e) {
         throw InputError(e.what());
     }
+    trackFutures({future}, so);
     return finish(client, {Output{{}, future}}, {}, opts);
 }
 
@@ -567,6 +782,10 @@ int commandMap(Client &client, const FunctionRegistry &registry, const Options &
         throw InputError(e.what());
     }
 
+    trackFutures(mapped, so);
+    if (reduced)
+        trackFutures({*reduced}, so);
+
     if (!reduced) {
         std::vector<Output> outputs;
         outputs.reserve(mapped.size());
@@ -618,6 +837,10 @@ int commandRun(Client &client, const FunctionRegistry &registry, const Options &
     } catch (const std::invalid_argument &e) {
         throw InputError(path + ": " + e.what());
     }
+    std::vector<Future> computed;
+    for (const auto &kv : futures)
+        computed.push_back(kv.second);
+    trackFutures(computed, so);
     std::vector<std::string> names = graph->outputs;
     if (names.empty())
         for (const auto &kv : futures)
@@ -627,6 +850,33 @@ int commandRun(Client &client, const FunctionRegistry &registry, const Options &
         const auto it = futures.find(n);
         if (it != futures.end())
             outputs.push_back(Output{n, it->second});
+    }
+    return finish(client, outputs, {}, opts);
+}
+
+/// history rerun: the recorded calls again, in this run's cluster (and recorded as a new
+/// session).
+int commandRerun(Client &client, const FunctionRegistry &registry, const Options &opts)
+{
+    history::HistoryStore store;
+    openHistory(store, opts);
+    if (!store.session(opts.session))
+        throw InputError("history rerun: no session " + std::to_string(opts.session) + " in "
+                         + store.path());
+    const history::RerunPlan plan
+        = history::planRerun(store, opts.session, opts.taskIds, opts.failedOnly, registry);
+    if (!plan.problems.empty())
+        throw InputError("history rerun: " + join(plan.problems, "\n  "));
+    std::vector<Future> futures;
+    try {
+        futures = history::submitRerun(client, plan);
+    } catch (const std::invalid_argument &e) {
+        throw InputError(std::string("history rerun: ") + e.what());
+    }
+    std::vector<Output> outputs;
+    for (std::size_t i = 0; i < futures.size(); ++i) {
+        trackFutures({futures[i]}, plan.calls[i].options);
+        outputs.push_back(Output{{}, futures[i]});
     }
     return finish(client, outputs, {}, opts);
 }
@@ -643,11 +893,17 @@ int runCli(int argc, char **argv)
         std::cout << helpText(opts.command);
         return kExitOk;
     }
+    if (opts.printJobScript) { // the Slurm job script, to read or adapt; starts nothing
+        std::cout << SlurmCluster::jobScript(slurmOptions(opts, printedSchedulerAddress(opts), opts.tokenFile));
+        return kExitOk;
+    }
     log::useStderr();
     if (!log::setLevel(opts.logLevel))
         throw UsageError("--log-level: unknown level '" + opts.logLevel
                          + "' (trace, debug, info, warn, error, critical, off)");
     installSignalHandlers();
+    if (opts.command == "history" && opts.historyAction != "rerun")
+        return commandHistory(opts);
 
     auto registry = std::make_shared<FunctionRegistry>();
     PluginLoader loader(*registry);
@@ -672,6 +928,15 @@ int runCli(int argc, char **argv)
     cluster.workers = opts.workers;
     cluster.threadsPerWorker = opts.threadsPerWorker;
     cluster.processes = opts.processes;
+    cluster.listen = opts.listen;
+    cluster.tokenFile = opts.tokenFile;
+    cluster.localWorkers = opts.localWorkers;
+    cluster.tls = opts.tls;
+    if (opts.cluster == "slurm") { // every worker a Slurm job: none here, a port they reach
+        cluster.localWorkers = false;
+        if (cluster.listen.empty())
+            cluster.listen = defaultSlurmListen();
+    }
     for (const PluginRecord &p : loader.plugins())
         cluster.pluginPaths.push_back(p.path);
 
@@ -681,7 +946,28 @@ int runCli(int argc, char **argv)
     else if (opts.command == "map")
         requireFunction(*registry, opts.positional.front());
 
-    Client client(cluster, registry);
+    std::unique_ptr<Client> owned;
+    try {
+        owned = std::make_unique<Client>(cluster, registry);
+    } catch (const std::runtime_error &e) {
+        if (cluster.listen.empty())
+            throw;
+        throw InputError("--listen " + cluster.listen + ": " + e.what()); // port taken, token file
+    }
+    Client &client = *owned;
+    if (!cluster.listen.empty())
+        std::cerr << "taskbench: listening for workers on " << client.listenAddress()
+                  << " (token file " << client.tokenFile() << ")" << std::endl;
+    // After the client: its jobs are cancelled before the client goes.
+    std::unique_ptr<SlurmCluster> slurm;
+    if (opts.cluster == "slurm")
+        slurm = startSlurmCluster(client, opts);
+    // Declared after the client, so the recorder finishes before the client goes.
+    std::optional<history::Recorder> recorder;
+    if (!opts.noHistory)
+        startRecording(recorder, client, opts, argc, argv);
+    if (opts.command == "history")
+        return commandRerun(client, *registry, opts);
     if (opts.command == "submit")
         return commandSubmit(client, *registry, opts);
     if (opts.command == "map")

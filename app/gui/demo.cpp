@@ -132,6 +132,14 @@ Demo::Demo(MainWindow *window, const QString &plugin, QObject *parent)
              if (bench)
                  submitThroughForm(fn("log_and_progress"), {QStringLiteral("5")});
          }},
+        {tr("map sleep_ms over a few durations: the task stream shows them side by side"),
+         [this, bench] {
+             if (bench)
+                 mapThroughForm(fn("sleep_ms"),
+                                QStringLiteral("180, 120, 260, 90, 150, 210, 130, 170"),
+                                0,
+                                false);
+         }},
         {tr("done"),
          [this] {
              // Leave the form on a friendly function and the errors in view.

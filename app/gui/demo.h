@@ -2,8 +2,9 @@
 // same forms a user would fill in: submit inc(1); inc(1), inc(2) and add of the two; sum of
 // a list of futures; map flaky_inc over 0..9 without retries (errors appear) and retry one
 // failed future; map again with retries = 5; a failure with a dependent (root cause and
-// cascade); a task that logs and reports progress. Each step waits for the previous one to
-// settle, without blocking the event loop.
+// cascade); a task that logs and reports progress; a few sleeps of different lengths, so the
+// task stream shows real bars. Each step waits for the previous one to settle, without
+// blocking the event loop.
 #pragma once
 
 #include <QObject>

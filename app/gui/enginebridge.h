@@ -56,6 +56,14 @@ public:
     std::vector<FunctionPtr> functions() const;
     FunctionPtr function(const QString &qualifiedName) const;
     std::shared_ptr<FunctionRegistry> registry() const { return m_registry; }
+    /// The running cluster's client (null while stopped), for observers such as the history
+    /// recorder. They must not keep it past clusterStopped() longer than they need.
+    std::shared_ptr<Client> client() const { return m_client; }
+    /// The GUI's handles for these ids (the ones it holds).
+    std::vector<Future> futures(const std::vector<std::uint64_t> &ids) const
+    {
+        return handlesFor(ids);
+    }
 
     // --- cluster ---
     void start(const ClusterOptions &options);

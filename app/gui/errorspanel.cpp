@@ -136,8 +136,15 @@ ErrorsPanel::ErrorsPanel(EngineBridge *bridge, FuturesModel *futures, QWidget *p
     });
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
         updateActions();
-        const auto ids = selectedIds();
-        if (ids.size() == 1)
+        if (m_selecting)
+            return;
+        // The clicked task itself (a root cause's row stands for its cascade too, but the
+        // other views select the task the user pointed at).
+        const QModelIndex current = m_view->currentIndex();
+        const auto id = current.data(ErrorsModel::IdRole).toULongLong();
+        if (id && m_view->selectionModel()->isSelected(current.siblingAtColumn(0)))
+            emit taskSelected(id);
+        else if (const auto ids = selectedIds(); ids.size() == 1)
             emit taskSelected(ids.front());
     });
     m_confirm = [this](const QString &title, const QString &text) {
@@ -158,6 +165,36 @@ std::vector<std::uint64_t> ErrorsPanel::selectedIds() const
                 out.push_back(id);
     std::sort(out.begin(), out.end());
     return out;
+}
+
+void ErrorsPanel::selectIds(const std::vector<std::uint64_t> &ids)
+{
+    const std::unordered_set<std::uint64_t> wanted(ids.begin(), ids.end());
+    QItemSelection selection;
+    QModelIndex first;
+    // Groups, their root causes, the roots' cascades: three levels at most.
+    std::vector<QModelIndex> stack{QModelIndex()};
+    while (!stack.empty()) {
+        const QModelIndex parent = stack.back();
+        stack.pop_back();
+        for (int r = 0; r < m_model->rowCount(parent); ++r) {
+            const QModelIndex i = m_model->index(r, 0, parent);
+            if (wanted.count(i.data(ErrorsModel::IdRole).toULongLong())) {
+                selection.select(i, i.siblingAtColumn(ErrorsModel::ColumnCount - 1));
+                if (!first.isValid())
+                    first = i;
+            }
+            if (m_model->rowCount(i) > 0)
+                stack.push_back(i);
+        }
+    }
+    m_selecting = true;
+    m_view->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect);
+    if (first.isValid()) {
+        m_view->selectionModel()->setCurrentIndex(first, QItemSelectionModel::NoUpdate);
+        m_view->scrollTo(first);
+    }
+    m_selecting = false;
 }
 
 void ErrorsPanel::updateActions()

@@ -33,6 +33,9 @@ public:
         m_confirm = std::move(confirm);
     }
     std::vector<std::uint64_t> selectedIds() const;
+    /// Selects the rows of these tasks (clears the selection if none is here) and scrolls to
+    /// the first, without emitting taskSelected.
+    void selectIds(const std::vector<std::uint64_t> &ids);
 
 public slots:
     int retrySelected();
@@ -61,6 +64,7 @@ private:
     QToolButton *m_edit;
     std::function<bool(const QString &, const QString &)> m_confirm;
     QStringList m_expanded;
+    bool m_selecting = false;
 };
 
 } // namespace taskbench::gui

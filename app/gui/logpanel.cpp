@@ -122,6 +122,38 @@ LogPanel::LogPanel(LogModel *model, QWidget *parent)
         if (m_view->property("follow").toBool())
             m_view->scrollToBottom();
     });
+    connect(m_view->selectionModel(),
+            &QItemSelectionModel::currentRowChanged,
+            this,
+            [this](const QModelIndex &current) {
+                if (m_selecting || !current.isValid())
+                    return;
+                const QString key = current.data(LogModel::TaskKeyRole).toString();
+                if (!key.isEmpty())
+                    emit taskSelected(key);
+            });
+}
+
+void LogPanel::selectTask(const QString &key)
+{
+    QItemSelection selection;
+    QModelIndex last;
+    if (!key.isEmpty()) {
+        for (int r = 0; r < m_proxy->rowCount(); ++r) {
+            const QModelIndex i = m_proxy->index(r, 0);
+            if (i.data(LogModel::TaskKeyRole).toString() == key) {
+                selection.select(i, i.siblingAtColumn(LogModel::ColumnCount - 1));
+                last = i;
+            }
+        }
+    }
+    m_selecting = true;
+    m_view->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect);
+    if (last.isValid()) {
+        m_view->selectionModel()->setCurrentIndex(last, QItemSelectionModel::NoUpdate);
+        m_view->scrollTo(last);
+    }
+    m_selecting = false;
 }
 
 int LogPanel::visibleRows() const

@@ -16,6 +16,13 @@
 #include "statusstyle.h"
 #include "submitform.h"
 
+#include "inspect/taskgraphview.h"
+#include "inspect/taskstreamview.h"
+#include "inspect/workerspanel.h"
+
+#include "history/guirecorder.h"
+#include "history/historypanel.h"
+
 #include <QAction>
 #include <QApplication>
 #include <QClipboard>
@@ -54,6 +61,7 @@ MainWindow::MainWindow(QWidget *parent)
     setCentralWidget(m_table);
     createDocks();
     createActions();
+    resolveShortcutClashes();
     createStatusBar();
 
     auto selection = [this] { return m_table->selectedKeys(); };
@@ -141,15 +149,14 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_table, &FuturesTable::detailsRequested, this, &MainWindow::openDetails);
     connect(m_table, &FuturesTable::selectionChanged, this, &MainWindow::updateSelectionActions);
     connect(m_errors, &ErrorsPanel::detailsRequested, this, &MainWindow::openDetails);
-    connect(m_errors, &ErrorsPanel::taskSelected, this, [this](std::uint64_t id) {
-        m_table->selectIds({id});
-    });
+    connectInspectViews();
     connect(m_progress, &ProgressPanel::groupActivated, this, [this](const QString &group) {
         m_table->filterEdit()->setText(group);
     });
     updateStatus();
     updateSelectionActions();
     resize(1280, 800);
+    sizeDocks();
     m_defaultState = saveState();
 }
 
@@ -190,7 +197,7 @@ void MainWindow::createDocks()
 
     // Left: plugins above the submit and map forms (full height). Centre: the futures table
     // at full width. Bottom: progress, errors and log side by side, a dashboard strip.
-    QDockWidget *plugins = addDock(
+    addDock(
         m_plugins, tr("Plugins"), QStringLiteral("pluginsDock"), Qt::LeftDockWidgetArea, false);
     QDockWidget *submit = addDock(
         m_submit, tr("Submit"), QStringLiteral("submitDock"), Qt::LeftDockWidgetArea, true);
@@ -209,10 +216,164 @@ void MainWindow::createDocks()
         m_logPanel, tr("Log"), QStringLiteral("logDock"), Qt::BottomDockWidgetArea, false);
     splitDockWidget(progress, errors, Qt::Horizontal);
     splitDockWidget(errors, log, Qt::Horizontal);
-    resizeDocks({plugins, submit}, {250, 450}, Qt::Vertical);
-    resizeDocks({plugins}, {320}, Qt::Horizontal);
-    resizeDocks({progress, errors, log}, {250, 360, 350}, Qt::Horizontal);
-    resizeDocks({progress}, {270}, Qt::Vertical);
+
+    // Right: the task graph above the task stream; the workers share the log's place.
+    m_graph = new inspect::TaskGraphView(this);
+    m_stream = new inspect::TaskStreamView(this);
+    m_workersPanel = new inspect::WorkersPanel(this);
+    QDockWidget *graph = addDock(
+        m_graph, tr("Task graph"), QStringLiteral("graphDock"), Qt::RightDockWidgetArea, false);
+    QDockWidget *stream = addDock(
+        m_stream, tr("Task stream"), QStringLiteral("streamDock"), Qt::RightDockWidgetArea, false);
+    QDockWidget *workers = addDock(m_workersPanel,
+                                   tr("Workers"),
+                                   QStringLiteral("workersDock"),
+                                   Qt::BottomDockWidgetArea,
+                                   false);
+    splitDockWidget(graph, stream, Qt::Vertical);
+    tabifyDockWidget(log, workers);
+    log->raise();
+
+    // History (app/gui/history): recorded sessions, with the log and the workers.
+    m_history = new HistoryPanel(m_bridge, new GuiRecorder(m_bridge, this), this);
+    QDockWidget *history = addDock(
+        m_history, tr("History"), QStringLiteral("historyDock"), Qt::BottomDockWidgetArea, false);
+    tabifyDockWidget(log, history);
+    log->raise();
+    connect(m_history, &HistoryPanel::message, this, [this](const QString &m) {
+        statusBar()->showMessage(m, 8000);
+    });
+
+}
+
+void MainWindow::sizeDocks()
+{
+    // Proportions only mean something once the window has its size: called after resize().
+    auto d = [this](const char *name) { return dock(QString::fromLatin1(name)); };
+    resizeDocks({d("pluginsDock"), d("submitDock")}, {230, 470}, Qt::Vertical);
+    resizeDocks({d("pluginsDock"), d("graphDock")}, {300, 460}, Qt::Horizontal);
+    resizeDocks({d("graphDock"), d("streamDock")}, {290, 190}, Qt::Vertical);
+    resizeDocks({d("progressDock"), d("errorsDock"), d("logDock")},
+                {200, 380, 380},
+                Qt::Horizontal);
+    resizeDocks({d("progressDock")}, {240}, Qt::Vertical);
+}
+
+void MainWindow::connectInspectViews()
+{
+    using inspect::TaskGraphView;
+    using inspect::TaskStreamView;
+    // The views feed on the bridge's frames (GUI thread, in order): no engine subscription
+    // of their own.
+    connect(
+        m_bridge, &EngineBridge::eventsApplied, this, [this](const Event *begin, const Event *end) {
+            m_graph->applyEvents(begin, end);
+            m_stream->applyEvents(begin, end);
+            m_workersPanel->applyEvents(begin, end);
+        });
+    // A new cluster numbers its tasks from 1 again: start from empty views.
+    connect(m_bridge, &EngineBridge::clusterStarted, this, [this] {
+        m_graph->clear();
+        m_stream->clear();
+        m_workersPanel->setClient(m_bridge->client());
+    });
+    connect(m_bridge, &EngineBridge::clusterStopped, this, [this] {
+        m_graph->clear();
+        m_stream->clear();
+        m_workersPanel->setClient(nullptr);
+    });
+    connect(
+        m_workersPanel, &inspect::WorkersPanel::restartFinished, this, [this](int worker, bool ok) {
+            statusBar()->showMessage(
+                ok ? tr("Restarting worker %1").arg(worker)
+                   : tr("Worker %1 could not be restarted (it is gone)").arg(worker),
+                5000);
+        });
+
+    // The views' context menus act through the bridge, like the table's.
+    auto ids = [](const QList<quint64> &list) {
+        return std::vector<std::uint64_t>(list.begin(), list.end());
+    };
+    auto retry = [this, ids](const QList<quint64> &l) { m_bridge->retry(ids(l)); };
+    auto cancel = [this, ids](const QList<quint64> &l) { m_bridge->cancel(ids(l)); };
+    auto release = [this, ids](const QList<quint64> &l) { m_bridge->release(ids(l)); };
+    auto show = [this](quint64 id) { openDetails(id); };
+    connect(m_graph, &TaskGraphView::retryRequested, this, retry);
+    connect(m_graph, &TaskGraphView::cancelRequested, this, cancel);
+    connect(m_graph, &TaskGraphView::releaseRequested, this, release);
+    connect(m_graph, &TaskGraphView::showResultRequested, this, show);
+    connect(m_stream, &TaskStreamView::retryRequested, this, retry);
+    connect(m_stream, &TaskStreamView::cancelRequested, this, cancel);
+    connect(m_stream, &TaskStreamView::releaseRequested, this, release);
+    connect(m_stream, &TaskStreamView::showResultRequested, this, show);
+
+    // Linked selection.
+    connect(m_table, &FuturesTable::selectionChanged, this, [this] {
+        selectTasks(m_table->selectedIds(), m_table);
+    });
+    connect(m_graph, &TaskGraphView::taskSelected, this, [this](quint64 id) {
+        const QList<quint64> selected = m_graph->selectedTasks();
+        if (selected.contains(id))
+            selectTasks(std::vector<std::uint64_t>(selected.begin(), selected.end()), m_graph);
+        else
+            selectTasks({id}, m_graph);
+    });
+    connect(m_stream, &TaskStreamView::taskSelected, this, [this](quint64 id) {
+        selectTasks({id}, m_stream);
+    });
+    connect(m_errors, &ErrorsPanel::taskSelected, this, [this](std::uint64_t id) {
+        selectTasks({id}, m_errors);
+    });
+    connect(m_logPanel, &LogPanel::taskSelected, this, [this](const QString &key) {
+        if (const FutureRow *r = m_futures->rowByKey(key))
+            selectTasks({r->id}, m_logPanel);
+    });
+}
+
+void MainWindow::selectTasks(const std::vector<std::uint64_t> &ids, QObject *origin)
+{
+    // Each view's programmatic selection reports back (the table's does): ignore the echo.
+    if (m_linkingSelection)
+        return;
+    m_linkingSelection = true;
+    const std::vector<std::uint64_t> linked(
+        ids.begin(), ids.begin() + std::ptrdiff_t(std::min(ids.size(), kLinkedSelectionLimit)));
+    const QList<quint64> list(linked.begin(), linked.end());
+    if (origin != m_table)
+        m_table->selectIds(linked);
+    if (origin != m_graph)
+        m_graph->selectTasks(list);
+    if (origin != m_stream)
+        m_stream->selectTasks(list);
+    if (origin != m_errors)
+        m_errors->selectIds(linked);
+    if (origin != m_logPanel) {
+        const FutureRow *first = linked.empty() ? nullptr : m_futures->row(linked.front());
+        m_logPanel->selectTask(first ? first->key : QString());
+    }
+    m_linkingSelection = false;
+}
+
+void MainWindow::resolveShortcutClashes()
+{
+    // A view's local key (Qt::WidgetWithChildrenShortcut) that is also a window-wide
+    // shortcut makes the key ambiguous while the view has focus, and Qt then runs neither.
+    // The window's action works on the linked selection, so the view's copy of the key goes
+    // (the action stays in the view's context menu).
+    QList<QKeySequence> windowKeys;
+    for (QAction *a : actions())
+        windowKeys += a->shortcuts();
+    for (QWidget *view : {static_cast<QWidget *>(m_graph),
+                          static_cast<QWidget *>(m_stream),
+                          static_cast<QWidget *>(m_workersPanel)})
+        for (QAction *a : view->findChildren<QAction *>()) {
+            QList<QKeySequence> keep;
+            for (const QKeySequence &k : a->shortcuts())
+                if (!windowKeys.contains(k))
+                    keep << k;
+            if (keep.size() != a->shortcuts().size())
+                a->setShortcuts(keep);
+        }
 }
 
 void MainWindow::createActions()
@@ -370,6 +531,18 @@ void MainWindow::createActions()
     view->addSeparator();
     for (QDockWidget *d : findChildren<QDockWidget *>())
         view->addAction(d->toggleViewAction());
+    // The inspect views come and go often enough to deserve keys.
+    const std::pair<const char *, QKeySequence> dockKeys[] = {
+        {"graphDock", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_G)},
+        {"streamDock", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T)},
+        {"workersDock", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_W)},
+        {"historyDock", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_H)},
+    };
+    for (const auto &[name, key] : dockKeys)
+        if (QDockWidget *d = dock(QString::fromLatin1(name))) {
+            d->toggleViewAction()->setShortcut(key);
+            addAction(d->toggleViewAction());
+        }
     view->addSeparator();
     view->addAction(resetLayout);
     m_viewMenu = view;

@@ -1,25 +1,36 @@
 // The workbench's main window: the futures table in the centre, docks for plugins, the
-// submit and map forms, progress, errors and the log, actions with shortcuts, a status bar
-// with cluster counts, and the layout saved with QSettings. It wires widgets to the engine
-// bridge and owns no engine state itself.
+// submit and map forms, progress, errors, the log, the task graph, the task stream and the
+// workers, actions with shortcuts, a status bar with cluster counts, and the layout saved
+// with QSettings. It wires widgets to the engine bridge and owns no engine state itself.
+// Selection is linked: a task selected in the table, the graph, the task stream, the errors
+// or the log is selected (and scrolled into view) in all the others.
 #pragma once
 
 #include "taskbench/client.h"
 
 #include <QMainWindow>
 
+#include <cstddef>
 #include <cstdint>
 #include <unordered_map>
+#include <vector>
 
 class QAction;
 class QDockWidget;
 class QLabel;
+
+namespace taskbench::inspect {
+class TaskGraphView;
+class TaskStreamView;
+class WorkersPanel;
+} // namespace taskbench::inspect
 
 namespace taskbench::gui {
 
 class DetailsDialog;
 class EngineBridge;
 class ErrorsPanel;
+class HistoryPanel;
 class FuturesModel;
 class FuturesTable;
 class LogModel;
@@ -46,6 +57,9 @@ public:
     ErrorsPanel *errorsPanel() const { return m_errors; }
     ProgressPanel *progressPanel() const { return m_progress; }
     LogPanel *logPanel() const { return m_logPanel; }
+    inspect::TaskGraphView *graphView() const { return m_graph; }
+    inspect::TaskStreamView *streamView() const { return m_stream; }
+    inspect::WorkersPanel *workersPanel() const { return m_workersPanel; }
     QDockWidget *dock(const QString &objectName) const;
     QAction *action(const QString &objectName) const;
 
@@ -59,6 +73,10 @@ public:
     static QStringList savedPluginFolders();
 
     DetailsDialog *openDetails(std::uint64_t id);
+    /// Linked views: selects these tasks in every view except `origin` and scrolls them into
+    /// view (a huge selection links its first kLinkedSelectionLimit tasks).
+    void selectTasks(const std::vector<std::uint64_t> &ids, QObject *origin = nullptr);
+    static constexpr std::size_t kLinkedSelectionLimit = 2000;
 
 public slots:
     void retrySelection();
@@ -74,7 +92,10 @@ protected:
 private:
     void createActions();
     void createDocks();
+    void sizeDocks();
     void createStatusBar();
+    void connectInspectViews();
+    void resolveShortcutClashes();
     void updateStatus();
     void updateSelectionActions();
     QDockWidget *addDock(QWidget *content,
@@ -93,6 +114,11 @@ private:
     ErrorsPanel *m_errors = nullptr;
     ProgressPanel *m_progress = nullptr;
     LogPanel *m_logPanel = nullptr;
+    inspect::TaskGraphView *m_graph = nullptr;
+    inspect::TaskStreamView *m_stream = nullptr;
+    inspect::WorkersPanel *m_workersPanel = nullptr;
+    HistoryPanel *m_history = nullptr;
+    bool m_linkingSelection = false;
     QMenu *m_viewMenu = nullptr;
     QLabel *m_statusWorkers = nullptr;
     QLabel *m_statusRunning = nullptr;

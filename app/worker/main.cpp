@@ -2,6 +2,13 @@
 //
 //   taskbench-worker --connect <socket> --id N [--threads T] [--plugin <lib.so>]...
 //                    [--log-level L] [--status-fd FD] [--output-fd FD]
+//   taskbench-worker --scheduler tcp://HOST:PORT --token-file F [--threads T] [--name LABEL]
+//                    [--runtime-dir DIR] [--plugin <lib.so>]... [--log-level L]
+//
+// The second form is a remote worker, started by hand or by a batch system on any machine
+// that reaches the scheduler: it proves it knows the cluster token (remotejoin.cpp), gets
+// its worker id from the scheduler and the plugin files it lacks (cached by content hash in
+// DIR/taskbench-<uid>/plugin-cache).
 //
 // Started by the scheduler's nanny (core/src/processworker.cpp), never by hand. It loads the
 // plugin libraries by path, connects to the scheduler's socket, proves who it is with the
@@ -20,7 +27,10 @@
 // handshake it cannot accept (2): the nanny then restarts it.
 #include "engine_p.h" // wallClockUs
 #include "protocol_p.h"
+#include "remotejoin.h"
+#include "runtimedir_p.h"
 #include "transport_p.h"
+#include "workerauth_p.h"
 #include "workerbackend_p.h"
 
 #include "taskbench/functionregistry.h"
@@ -68,6 +78,7 @@ namespace {
 constexpr int kExitUsage = 2;
 constexpr int kExitProtocol = 2;
 constexpr auto kFlushInterval = 1ms;
+constexpr std::int64_t kExecutorSpinUs = 20;
 /// Flush early when this many completion bytes are waiting (keeps frames moderate).
 constexpr std::size_t kFlushBytes = std::size_t(4) << 20;
 /// Output kept per task (the tail; the head is elided with a note).
@@ -87,6 +98,11 @@ struct Options
     int outputFd = -1;
     /// Testing only: announce another protocol version in the Hello.
     std::uint32_t speakVersion = proto::kProtocolVersion;
+    // Remote workers (--scheduler): the id comes from the scheduler's Hello.
+    std::string scheduler;
+    std::string tokenFile;
+    std::string name;
+    std::string runtimeDir;
 };
 
 int usage(const std::string &message)
@@ -95,7 +111,10 @@ int usage(const std::string &message)
                  "taskbench-worker: %s\n"
                  "usage: taskbench-worker --connect <socket> --id N [--threads T] "
                  "[--plugin <lib.so>]... [--log-level L] [--status-fd FD] [--output-fd FD]\n"
-                 "(started by the Taskbench scheduler; not meant to be run by hand)\n",
+                 "       (a local worker, started by the Taskbench scheduler)\n"
+                 "   or: taskbench-worker --scheduler tcp://HOST:PORT --token-file FILE "
+                 "[--threads T] [--name LABEL] [--runtime-dir DIR] [--log-level L]\n"
+                 "       (a remote worker; FILE holds the cluster token, mode 0600)\n",
                  message.c_str());
     return kExitUsage;
 }
@@ -262,7 +281,7 @@ private:
 class Worker final : public WorkerSink
 {
 public:
-    Worker(const Options &options,
+    Worker(Options &options,
            std::unique_ptr<Connection> conn,
            FunctionRegistry &registry,
            std::atomic<std::uint64_t> *status,
@@ -295,53 +314,14 @@ public:
         }
         flush();
 
+        // T + 1 threads serve alike: one at a time reads the connection, the others run
+        // tasks. The reader that receives work runs it itself and an idle thread takes over
+        // the reading: a task starts without a thread hand-off on its critical path (a chain
+        // of small tasks is a series of such hand-offs), and a Cancel for a running task is
+        // still read at once.
         for (int t = 0; t < m_options.threads; ++t)
-            std::thread([this, t] { executor(t); }).detach();
-
-        proto::FrameReader reader;
-        for (;;) {
-            int timeout = -1;
-            if (m_flushArmed.load(std::memory_order_acquire)) {
-                const auto due = m_lastFlushAtomic() + kFlushInterval;
-                const auto now = Clock::now();
-                timeout
-                    = due <= now
-                          ? 0
-                          : int(std::chrono::ceil<std::chrono::milliseconds>(due - now).count());
-            }
-            pollfd fds[2] = {{m_conn->fd(), POLLIN, 0}, {m_wake, POLLIN, 0}};
-            const int n = ::poll(fds, m_wake >= 0 ? 2 : 1, timeout);
-            if (n < 0 && errno != EINTR)
-                exitNow(1, std::string("poll failed: ") + std::strerror(errno));
-            if (n > 0 && m_wake >= 0 && fds[1].revents) {
-                std::uint64_t count;
-                [[maybe_unused]] const ssize_t r = ::read(m_wake, &count, sizeof(count));
-            }
-            if (m_flushArmed.load(std::memory_order_acquire)
-                && Clock::now() >= m_lastFlushAtomic() + kFlushInterval)
-                flush();
-            if (n <= 0 || !fds[0].revents)
-                continue;
-            int err = 0;
-            const auto st = reader.readFrom(m_conn->fd(), &err);
-            if (st == proto::FrameReader::ReadStatus::Closed)
-                exitNow(0, "the scheduler closed the connection");
-            if (st == proto::FrameReader::ReadStatus::Error)
-                exitNow(0, std::string("connection error: ") + std::strerror(err));
-            std::string_view payload;
-            std::string error;
-            for (;;) {
-                const auto next = reader.next(&payload, &error);
-                if (next == proto::FrameReader::Next::NeedMore)
-                    break;
-                if (next == proto::FrameReader::Next::Error)
-                    exitNow(kExitProtocol, "malformed frame from the scheduler: " + error);
-                std::optional<proto::Message> m = proto::decodeMessage(payload, &error);
-                if (!m)
-                    exitNow(kExitProtocol, "malformed frame from the scheduler: " + error);
-                handle(*m);
-            }
-        }
+            std::thread([this] { serve(); }).detach();
+        serve();
     }
 
     // WorkerSink: what tasks report through their context.
@@ -393,6 +373,10 @@ private:
                             + proto::messageTypeName(m));
             if (const std::string bad = proto::checkHello(*h); !bad.empty())
                 exitNow(kExitProtocol, bad);
+            if (m_options.id < 0 && h->worker >= 0) {
+                m_options.id = h->worker; // before any task: executors read it after a job
+                wlog()->info("joined {} as worker {}", m_conn->peer(), h->worker);
+            }
             m_gotHello = true;
             return;
         }
@@ -439,15 +423,12 @@ private:
             }
             m_queued.store(m_queue.size(), std::memory_order_release);
         }
-        if (added == 0 || m_sleepers.load(std::memory_order_acquire) == 0)
-            return;
-        if (added > 1)
+        // The reader (this thread) runs one itself; idle threads take the rest.
+        if (added > 1 && m_sleepers.load(std::memory_order_acquire) > 0)
             m_queueCv.notify_all();
-        else
-            m_queueCv.notify_one();
     }
 
-    /// Main thread only (the cache has no lock).
+    /// The reader only (one thread at a time: the role passes under m_queueMutex).
     FunctionPtr lookup(const std::string &name)
     {
         auto it = m_functions.find(name);
@@ -614,33 +595,113 @@ private:
         return true;
     }
 
-    void executor(int t)
+    /// One poll of the connection as the reader: handles what arrived (and queues the work).
+    void readOnce()
     {
-        Slot &slot = m_slots[std::size_t(t)];
+        int timeout = -1;
+        if (m_flushArmed.load(std::memory_order_acquire)) {
+            const auto due = m_lastFlushAtomic() + kFlushInterval;
+            const auto now = Clock::now();
+            timeout = due <= now
+                          ? 0
+                          : int(std::chrono::ceil<std::chrono::milliseconds>(due - now).count());
+        }
+        pollfd fds[2] = {{m_conn->fd(), POLLIN, 0}, {m_wake, POLLIN, 0}};
+        const int n = ::poll(fds, m_wake >= 0 ? 2 : 1, timeout);
+        if (n < 0 && errno != EINTR)
+            exitNow(1, std::string("poll failed: ") + std::strerror(errno));
+        if (n > 0 && m_wake >= 0 && fds[1].revents) {
+            std::uint64_t count;
+            [[maybe_unused]] const ssize_t r = ::read(m_wake, &count, sizeof(count));
+        }
+        if (m_flushArmed.load(std::memory_order_acquire)
+            && Clock::now() >= m_lastFlushAtomic() + kFlushInterval)
+            flush();
+        if (n <= 0 || !fds[0].revents)
+            return;
+        int err = 0;
+        const auto st = m_reader.readFrom(m_conn->fd(), &err);
+        if (st == proto::FrameReader::ReadStatus::Closed)
+            exitNow(0, "the scheduler closed the connection");
+        if (st == proto::FrameReader::ReadStatus::Error)
+            exitNow(0, std::string("connection error: ") + std::strerror(err));
+        std::string_view payload;
+        std::string error;
+        for (;;) {
+            const auto next = m_reader.next(&payload, &error);
+            if (next == proto::FrameReader::Next::NeedMore)
+                break;
+            if (next == proto::FrameReader::Next::Error)
+                exitNow(kExitProtocol, "malformed frame from the scheduler: " + error);
+            std::optional<proto::Message> m = proto::decodeMessage(payload, &error);
+            if (!m)
+                exitNow(kExitProtocol, "malformed frame from the scheduler: " + error);
+            handle(*m);
+        }
+    }
+
+    /// What every thread runs: a task when there is one and a slot free, else the reading
+    /// when nobody reads, else a nap.
+    [[noreturn]] void serve()
+    {
         std::string encoded;
         for (;;) {
-            // Spin (yielding) briefly before sleeping: a steady stream of small tasks then
-            // never pays a wake-up.
-            for (int spin = 0; spin < 64 && m_queued.load(std::memory_order_acquire) == 0; ++spin)
-                std::this_thread::yield();
             Job job;
+            std::size_t t = 0;
+            bool read = false;
+            bool wakeReader = false;
             {
                 std::unique_lock lock(m_queueMutex);
-                if (m_queue.empty()) {
-                    m_sleepers.fetch_add(1, std::memory_order_acq_rel);
-                    m_queueCv.wait(lock, [&] { return !m_queue.empty(); });
-                    m_sleepers.fetch_sub(1, std::memory_order_acq_rel);
+                for (;;) {
+                    if (!m_queue.empty() && m_running < m_slots.size()) {
+                        job = std::move(m_queue.front());
+                        m_queue.pop_front();
+                        m_queued.store(m_queue.size(), std::memory_order_release);
+                        while (m_slots[t].task != 0)
+                            ++t;
+                        ++m_running;
+                        m_slots[t].task = job.item.task + 1;
+                        m_slots[t].cancel.store(job.item.cancelled, std::memory_order_relaxed);
+                        // Nobody reads while this thread runs the task: wake one to take over.
+                        wakeReader = !m_reading.load(std::memory_order_relaxed)
+                                     && m_sleepers.load(std::memory_order_relaxed) > 0;
+                        break;
+                    }
+                    if (!m_reading.load(std::memory_order_relaxed)) {
+                        m_reading.store(true, std::memory_order_relaxed);
+                        read = true;
+                        break;
+                    }
+                    // Spin (yielding) briefly before sleeping: a steady stream of small tasks
+                    // then never pays a wake-up. Short: on a loaded machine a spinning thread
+                    // loses the wake-up priority a sleeping one gets.
+                    lock.unlock();
+                    spinFor(kExecutorSpinUs, [&] {
+                        return m_queued.load(std::memory_order_acquire) != 0
+                               || !m_reading.load(std::memory_order_acquire);
+                    });
+                    lock.lock();
+                    if ((!m_queue.empty() && m_running < m_slots.size())
+                        || !m_reading.load(std::memory_order_relaxed))
+                        continue;
+                    m_sleepers.fetch_add(1, std::memory_order_relaxed);
+                    m_queueCv.wait(lock);
+                    m_sleepers.fetch_sub(1, std::memory_order_relaxed);
                 }
-                job = std::move(m_queue.front());
-                m_queue.pop_front();
-                m_queued.store(m_queue.size(), std::memory_order_release);
-                slot.task = job.item.task + 1;
-                slot.cancel.store(job.item.cancelled, std::memory_order_relaxed);
             }
-            if (m_status && std::size_t(t) < m_statusSlots)
+            if (read) {
+                readOnce();
+                std::lock_guard lock(m_queueMutex);
+                m_reading.store(false, std::memory_order_release);
+                continue; // next round: run what arrived, or read on
+            }
+            if (wakeReader)
+                m_queueCv.notify_one();
+            Slot &slot = m_slots[t];
+            if (m_status && t < m_statusSlots)
                 m_status[t].store(job.item.task + 1, std::memory_order_release);
 
-            Completion c = runJob(job, slot, t);
+            Completion c = runJob(job, slot, int(t));
 
             if (c.ok) {
                 // The value stays here; a small one also travels with the completion.
@@ -660,12 +721,13 @@ private:
                 std::lock_guard lock(m_storeMutex);
                 m_store[c.task] = std::move(value);
             }
+            if (m_status && t < m_statusSlots)
+                m_status[t].store(0, std::memory_order_release);
             {
                 std::lock_guard lock(m_queueMutex);
                 slot.task = 0;
+                --m_running;
             }
-            if (m_status && std::size_t(t) < m_statusSlots)
-                m_status[t].store(0, std::memory_order_release);
             bool flushNow;
             {
                 std::lock_guard lock(m_outMutex);
@@ -757,7 +819,7 @@ private:
         return true;
     }
 
-    const Options &m_options;
+    Options &m_options; // id: set by the scheduler's Hello for remote workers
     std::unique_ptr<Connection> m_conn;
     FunctionRegistry &m_registry;
     std::atomic<std::uint64_t> *m_status;
@@ -772,7 +834,10 @@ private:
     std::deque<Job> m_queue;
     std::atomic<std::size_t> m_queued{0};
     std::atomic<int> m_sleepers{0};
-    std::vector<Slot> m_slots;
+    std::vector<Slot> m_slots;          ///< one per task that may run at once (the status page's)
+    std::size_t m_running = 0;          ///< slots in use
+    std::atomic<bool> m_reading{false}; ///< a thread reads the connection (set under the lock)
+    proto::FrameReader m_reader;        ///< the reader's only
 
     std::mutex m_storeMutex;
     std::unordered_map<std::uint64_t, std::shared_ptr<const Value>> m_store;
@@ -827,18 +892,40 @@ int main(int argc, char **argv)
             if (!v)
                 return usage("--log-level needs a level");
             o.logLevel = v;
+        } else if (arg == "--scheduler" || arg == "--token-file" || arg == "--name"
+                   || arg == "--runtime-dir") {
+            const char *v = value();
+            if (!v || !*v)
+                return usage(arg + " needs a value");
+            (arg == "--scheduler"    ? o.scheduler
+             : arg == "--token-file" ? o.tokenFile
+             : arg == "--name"       ? o.name
+                                     : o.runtimeDir)
+                = v;
         } else {
             return usage("unknown argument '" + arg + "'");
         }
     }
-    if (o.connect.empty() || o.id < 0)
-        return usage("--connect and --id are required");
+    const bool remote = !o.scheduler.empty();
+    if (remote) {
+        std::string host, port;
+        if (o.scheduler.rfind("tcp://", 0) != 0 || !splitHostPort(o.scheduler, &host, &port))
+            return usage("--scheduler takes tcp://HOST:PORT, got '" + o.scheduler + "'");
+        if (o.tokenFile.empty())
+            return usage("--scheduler needs --token-file");
+        if (!o.connect.empty())
+            return usage("--connect and --scheduler exclude each other");
+        o.id = -1;
+    } else if (o.connect.empty() || o.id < 0) {
+        return usage("--connect and --id are required (or --scheduler and --token-file)");
+    }
     if (o.threads < 1)
         return usage("--threads must be at least 1");
 
     // End with the scheduler even if it is killed (the closed socket would tell us too, but
-    // not while a task hangs).
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // not while a task hangs). A remote worker's parent is a shell or a batch system.
+    if (!remote)
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::signal(SIGPIPE, SIG_IGN);
 
     // The worker's own log keeps the original stderr; fd 1 and 2 become the capture file.
@@ -869,6 +956,33 @@ int main(int argc, char **argv)
     if (!capture.init(o.outputFd, &error))
         wlog()->warn("task output is not captured: {}", error);
 
+    std::unique_ptr<Connection> conn;
+    if (remote) {
+        // Join first: the scheduler says which plugins to load (and sends missing ones).
+        try {
+            RemoteJoin join;
+            join.token = auth::readTokenFile(o.tokenFile);
+            join.name = o.name;
+            join.threads = o.threads;
+            join.version = o.speakVersion;
+            join.cacheDir = runtimeBaseDir(o.runtimeDir) + "/plugin-cache";
+            try {
+                conn = connectTo(o.scheduler);
+            } catch (const std::exception &e) {
+                wlog()->error("{}", e.what());
+                return 1;
+            }
+            for (std::string &path : joinScheduler(conn, join))
+                o.plugins.push_back(std::move(path));
+        } catch (const std::exception &e) {
+            wlog()->error("cannot join {}: {}", o.scheduler, e.what());
+            // _exit: a TLS relay thread may still be running; exit-time cleanup of OpenSSL
+            // under its feet would crash it.
+            spdlog::shutdown();
+            ::_exit(kExitProtocol);
+        }
+    }
+
     FunctionRegistry registry;
     PluginLoader loader(registry);
     for (const std::string &path : o.plugins) {
@@ -877,12 +991,13 @@ int main(int argc, char **argv)
             wlog()->error("plugin {} not loaded: {}", r.path, r.reason);
     }
 
-    std::unique_ptr<Connection> conn;
-    try {
-        conn = connectTo(o.connect);
-    } catch (const std::exception &e) {
-        wlog()->error("{}", e.what());
-        return kExitUsage;
+    if (!remote) {
+        try {
+            conn = connectTo(o.connect);
+        } catch (const std::exception &e) {
+            wlog()->error("{}", e.what());
+            return kExitUsage;
+        }
     }
     wlog()->debug(
         "connected to {} ({} threads, {} functions)", o.connect, o.threads, registry.all().size());

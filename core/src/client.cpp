@@ -570,6 +570,37 @@ void Client::scale(int workers)
     m_engine->post(detail::ScaleMsg{workers});
 }
 
+bool Client::restartWorker(int workerId)
+{
+    bool ok = false;
+    m_engine->query([&] { ok = !m_engine->closed() && m_engine->restartWorker(workerId); });
+    return ok;
+}
+
+bool Client::loseWorker(int workerId, const std::string &cause)
+{
+    bool ok = false;
+    m_engine->query([&] { ok = !m_engine->closed() && m_engine->loseWorker(workerId, cause); });
+    return ok;
+}
+
+bool Client::retireWorker(int workerId)
+{
+    bool ok = false;
+    m_engine->query([&] { ok = !m_engine->closed() && m_engine->retireWorkerById(workerId); });
+    return ok;
+}
+
+std::string Client::listenAddress() const
+{
+    return m_engine->listenAddress();
+}
+
+std::string Client::tokenFile() const
+{
+    return m_engine->tokenFile();
+}
+
 std::size_t Client::taskCount()
 {
     std::size_t n = 0;

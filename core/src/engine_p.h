@@ -7,6 +7,7 @@
 // they run (a record is never deleted while it is processing).
 #pragma once
 
+#include "spin_p.h"
 #include "taskbench/client.h"
 #include "workerbackend_p.h"
 
@@ -26,6 +27,9 @@
 #include <vector>
 
 namespace taskbench::detail {
+
+class WorkerGate;
+struct RemotePeer;
 
 std::int64_t wallClockUs();
 std::int64_t steadyUs();
@@ -239,6 +243,15 @@ public:
     std::size_t taskCountNow() const { return m_tasks.size(); }
     TaskRecord *lookup(std::uint64_t id) const;
     std::vector<WorkerInfo> workerInfos() const;
+    /// Client::restartWorker: false for an unknown (or retiring) worker.
+    bool restartWorker(int id);
+    /// Client::loseWorker: false for an unknown worker or a thread worker.
+    bool loseWorker(int id, const std::string &cause);
+    /// Client::retireWorker: false for an unknown (or already retiring) worker.
+    bool retireWorkerById(int id);
+    /// Remote workers' TCP address and token file ("" unless options.listen); set by start().
+    std::string listenAddress() const;
+    std::string tokenFile() const;
 
 private:
     void run();
@@ -278,9 +291,11 @@ private:
     void deleteRecord(TaskRecord *r);
     void runCallbacks(TaskRecord *r);
     void schedule();
+    void failUnrunnable();
     std::vector<Value> resolveArgs(const TaskRecord *r) const;
     Value resolveValue(const Value &v, const TaskRecord *r) const;
     void addWorker();
+    void addRemoteWorker(std::unique_ptr<RemotePeer> peer);
     void retireWorker(WorkerBackend *w);
     void reapRetired();
     void flushEvents();
@@ -288,6 +303,7 @@ private:
 
     ClusterOptions m_options;
     std::shared_ptr<FunctionRegistry> m_functions;
+    std::unique_ptr<WorkerGate> m_gate; ///< where remote workers come in (options.listen)
 
     // Inbox.
     std::mutex m_inboxMutex;
@@ -328,6 +344,7 @@ private:
     std::vector<std::unique_ptr<WorkerBackend>> m_workers;
     std::vector<std::unique_ptr<WorkerBackend>> m_retiring;
     int m_nextWorkerId = 0;
+    std::string m_workerStartError; ///< why the last process worker could not start
     /// Deadlines: task timeouts and kills after the cancel grace period.
     struct Timer
     {

@@ -4,9 +4,11 @@
 // queues commands (execute, fetch, store, release, cancel, kill, restart, drain) and wakes
 // the I/O thread through an eventfd; the I/O thread encodes them into batched frames, writes
 // them without ever blocking on a slow socket, reads and decodes the worker's frames, and
-// calls the WorkerSink. It also is the nanny: it notices the child's death (pidfd, socket
-// end, handshake timeout, memory limit), reaps it, works out the cause, and starts a fresh
-// process when the scheduler asks for it (restart()).
+// calls the WorkerSink. (Fast path: when the I/O thread sleeps in poll() with nothing queued,
+// the scheduler thread encodes and writes an Execute/Release/Fetch/Cancel itself, under the
+// same I/O lock; see sendDirect.) It also is the nanny: it notices the child's death (pidfd,
+// socket end, handshake timeout, memory limit), reaps it, works out the cause, and starts a
+// fresh process when the scheduler asks for it (restart()).
 //
 // Which tasks were really running when a worker died: the child publishes the task each of
 // its threads runs in a small shared page (memfd, fd 3 of the child). At death, the
@@ -17,6 +19,7 @@
 #include "runtimedir_p.h"
 #include "transport_p.h"
 #include "workerbackend_p.h"
+#include "workergate_p.h"
 
 #include "taskbench/logging.h"
 
@@ -221,10 +224,20 @@ class ProcessWorker final : public WorkerBackend
 {
 public:
     ProcessWorker(int id, const ClusterOptions &options, WorkerSink &sink);
+    /// A remote worker: talks over the connection the gate handed over, spawns nothing.
+    ProcessWorker(int id, std::unique_ptr<RemotePeer> peer, WorkerSink &sink);
     ~ProcessWorker() override { stop(); }
 
     int id() const override { return m_id; }
-    std::string name() const override { return "process-worker-" + std::to_string(m_id); }
+    std::string name() const override
+    {
+        if (m_remote)
+            return "tcp-worker-" + std::to_string(m_id) + " (" + m_remote->label
+                   + (m_remote->label.empty() ? "" : "@") + m_remote->host + ", pid "
+                   + std::to_string(m_remotePid) + ")";
+        return "process-worker-" + std::to_string(m_id);
+    }
+    std::optional<RemoteIdentity> remoteIdentity() const override { return m_remote; }
     int threads() const override { return m_threads; }
     long pid() const override { return m_shownPid.load(std::memory_order_relaxed); }
     void execute(std::vector<Assignment> batch) override
@@ -267,6 +280,8 @@ private:
     };
 
     void post(Command c);
+    bool sendDirect(Command &c);
+    void wakeIo();
     void ioMain(std::promise<std::string> *started);
     void loop();
     int pollTimeout(Clock::time_point now) const;
@@ -291,6 +306,8 @@ private:
     }
     void queueFrame(const proto::Message &m);
     std::string spawn();
+    void startIo();
+    void remoteLost(const std::string &cause);
     void acceptAll();
     void handleCandidate(std::size_t index);
     void promote(Candidate &c);
@@ -317,6 +334,9 @@ private:
     const std::vector<std::string> m_pluginPaths;
     const std::uint64_t m_memoryLimit;
     std::string m_executable;
+    const std::optional<RemoteIdentity> m_remote; ///< set: a remote worker (no process here)
+    const long m_remotePid = 0;
+    std::unique_ptr<RemotePeer> m_peer; ///< until the I/O thread takes it over
     std::shared_ptr<RuntimeDir> m_dir;
     std::unique_ptr<Listener> m_listener;
     UniqueFd m_wake;
@@ -327,6 +347,9 @@ private:
     // Shared with the scheduler thread.
     std::mutex m_cmdMutex;
     std::vector<Command> m_commands;
+    /// Held by whoever does the I/O: the I/O thread, except while it sleeps in poll(), or the
+    /// scheduler thread on the direct send path (sendDirect). Guards the I/O-thread-only state.
+    std::mutex m_ioMutex;
     std::atomic<bool> m_stopRequested{false};
     std::atomic<long> m_shownPid{0};
     std::atomic<std::uint64_t> m_rss{0};
@@ -368,9 +391,9 @@ ProcessWorker::ProcessWorker(int id, const ClusterOptions &options, WorkerSink &
                                                     : options.workerExecutable)
 {
     if (m_executable.find('/') != std::string::npos && ::access(m_executable.c_str(), X_OK) != 0)
-        throw std::runtime_error("worker executable " + m_executable + " is not usable ("
+        throw std::runtime_error("cannot start worker process " + m_executable + ": "
                                  + std::strerror(errno)
-                                 + "); set ClusterOptions::workerExecutable");
+                                 + " (set ClusterOptions::workerExecutable)");
     static std::atomic<unsigned> serial{0};
     m_dir = RuntimeDir::acquire(options.runtimeDir);
     m_listener = listenUnix(m_dir->path() + "/worker-" + std::to_string(id) + "-"
@@ -391,7 +414,26 @@ ProcessWorker::ProcessWorker(int id, const ClusterOptions &options, WorkerSink &
             m_statusFd = std::move(status);
         }
     }
+    startIo();
+}
 
+ProcessWorker::ProcessWorker(int id, std::unique_ptr<RemotePeer> peer, WorkerSink &sink)
+    : m_id(id)
+    , m_threads(std::max(1, peer->threads))
+    , m_sink(sink)
+    , m_memoryLimit(0)
+    , m_remote(peer->identity)
+    , m_remotePid(peer->pid)
+    , m_peer(std::move(peer))
+{
+    m_wake.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!m_wake.valid())
+        throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+    startIo();
+}
+
+void ProcessWorker::startIo()
+{
     std::promise<std::string> started;
     std::future<std::string> result = started.get_future();
     m_io = std::thread([this, &started] { ioMain(&started); });
@@ -430,6 +472,8 @@ void ProcessWorker::stop()
 
 void ProcessWorker::post(Command c)
 {
+    if (sendDirect(c))
+        return;
     bool wake;
     {
         std::lock_guard lock(m_cmdMutex);
@@ -438,10 +482,42 @@ void ProcessWorker::post(Command c)
     }
     // The I/O thread clears the eventfd before it takes the queue, so a push that found the
     // queue non-empty is always picked up with the earlier one.
-    if (wake) {
-        const std::uint64_t one = 1;
-        [[maybe_unused]] const ssize_t w = ::write(m_wake.get(), &one, sizeof(one));
+    if (wake)
+        wakeIo();
+}
+
+void ProcessWorker::wakeIo()
+{
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t w = ::write(m_wake.get(), &one, sizeof(one));
+}
+
+bool ProcessWorker::sendDirect(Command &c)
+{
+    // The fast path of a chain of small tasks: when the I/O thread sleeps in poll() and
+    // nothing is queued ahead (order matters: a Store before the Execute that reads it), the
+    // calling thread encodes and writes the frame itself. That saves an eventfd wake-up and a
+    // thread switch per message, a large part of a round trip on a busy 2-core machine.
+    if (!std::holds_alternative<CmdExecute>(c) && !std::holds_alternative<CmdRelease>(c)
+        && !std::holds_alternative<CmdFetch>(c) && !std::holds_alternative<CmdCancel>(c))
+        return false;
+    std::unique_lock io(m_ioMutex, std::try_to_lock);
+    if (!io.owns_lock() || m_stopRequested.load())
+        return false;
+    {
+        std::lock_guard lock(m_cmdMutex);
+        if (!m_commands.empty())
+            return false;
     }
+    if (m_state != State::Connected || !m_conn || !m_out.empty())
+        return false;
+    std::visit([this](auto &cmd) { command(cmd); }, c);
+    flushOut();
+    // The I/O thread polls with what it saw before sleeping: wake it when the socket was full
+    // (it must watch POLLOUT) or the connection went away.
+    if (m_state != State::Connected || !m_conn || !m_out.empty())
+        wakeIo();
+    return true;
 }
 
 std::string ProcessWorker::helloFrame() const
@@ -460,7 +536,13 @@ void ProcessWorker::ioMain(std::promise<std::string> *started)
     std::string error;
     try {
         m_out = helloFrame();
-        error = spawn();
+        if (m_peer) {
+            Candidate c{std::move(m_peer->conn), std::move(m_peer->reader), Clock::now()};
+            m_peer.reset();
+            promote(c);
+        } else {
+            error = spawn();
+        }
     } catch (const std::exception &e) {
         error = e.what();
     }
@@ -472,6 +554,7 @@ void ProcessWorker::ioMain(std::promise<std::string> *started)
     } catch (const std::exception &e) {
         workerLog()->critical("worker {}: I/O thread failed: {}", m_id, e.what());
     }
+    std::lock_guard io(m_ioMutex);
     shutdownChild();
 }
 
@@ -587,7 +670,7 @@ int ProcessWorker::pollTimeout(Clock::time_point now) const
         if (timeout < 0 || ms < timeout)
             timeout = ms;
     };
-    if (hasProcess()) {
+    if (hasProcess() && !m_remote) {
         consider(m_nextMemoryPoll);
         if (!m_pidfd.valid())
             consider(now + 50ms); // no pidfd: notice the exit by polling waitpid
@@ -604,10 +687,11 @@ int ProcessWorker::pollTimeout(Clock::time_point now) const
 void ProcessWorker::loop()
 {
     std::vector<pollfd> fds;
+    std::unique_lock io(m_ioMutex);
     while (!m_stopRequested.load()) {
         fds.clear();
         fds.push_back({m_wake.get(), POLLIN, 0});
-        fds.push_back({m_listener->fd(), POLLIN, 0});
+        fds.push_back({m_listener ? m_listener->fd() : -1, POLLIN, 0}); // remote: none
         Connection *polledConn = m_conn.get();
         const std::size_t connAt = fds.size();
         if (polledConn) {
@@ -625,7 +709,10 @@ void ProcessWorker::loop()
         for (const Candidate &c : m_candidates)
             fds.push_back({c.conn->fd(), POLLIN, 0});
 
-        const int n = ::poll(fds.data(), fds.size(), pollTimeout(Clock::now()));
+        const int timeout = pollTimeout(Clock::now());
+        io.unlock(); // the scheduler may write directly meanwhile (sendDirect)
+        const int n = ::poll(fds.data(), fds.size(), timeout);
+        io.lock();
         if (n < 0 && errno != EINTR) {
             workerLog()->error("worker {}: poll failed: {}", m_id, std::strerror(errno));
             std::this_thread::sleep_for(10ms);
@@ -761,7 +848,7 @@ void ProcessWorker::command(CmdKill &c)
 
 void ProcessWorker::command(CmdRestart &)
 {
-    if (m_state != State::Dead)
+    if (m_state != State::Dead || m_remote)
         return; // alive (or already coming back): nothing to do
     auto delay = Clock::duration::zero();
     if (m_failures > 0)
@@ -975,6 +1062,8 @@ void ProcessWorker::flushOut()
 void ProcessWorker::connectionLost(const std::string &reason)
 {
     workerLog()->debug("worker {}: {}", m_id, reason);
+    if (m_remote)
+        return remoteLost("connection to " + m_remote->address + " lost: " + reason);
     m_conn.reset();
     m_reader.reset();
     if (m_state == State::Starting || m_state == State::Connected) {
@@ -983,6 +1072,15 @@ void ProcessWorker::connectionLost(const std::string &reason)
         if (m_killCause.empty())
             m_lastCause = reason; // used only if the process then lingers
     }
+}
+
+void ProcessWorker::remoteLost(const std::string &cause)
+{
+    // No process here to wait for: the worker is gone when its connection is.
+    workerLog()->warn("remote worker {} ({}) lost: {}", m_id, m_remote->address, cause);
+    m_conn.reset();
+    m_reader.reset();
+    processEnded(cause);
 }
 
 void ProcessWorker::protocolError(const std::string &what)
@@ -996,6 +1094,8 @@ void ProcessWorker::protocolError(const std::string &what)
 
 void ProcessWorker::killProcess(const std::string &cause)
 {
+    if (m_remote && hasProcess())
+        return remoteLost(cause); // dropping the connection ends the remote process
     if (!hasProcess() || m_child <= 0)
         return;
     if (m_killCause.empty())
@@ -1142,7 +1242,7 @@ void ProcessWorker::processEnded(const std::string &cause)
         m_failures = m_everConnected ? 0 : m_failures + 1;
     // Hand back what never ran; what was running stays outstanding: died() covers it.
     std::vector<Completion> back;
-    handBack(back, pid > 0);
+    handBack(back, pid > 0 || m_remote); // remote: no status page, all in flight may run
     m_inflight.clear();
     const std::string gone = "worker " + std::to_string(m_id) + " died (" + cause + ")";
     std::vector<std::uint64_t> fetches;
@@ -1205,6 +1305,10 @@ std::string ProcessWorker::outputTail() const
 void ProcessWorker::shutdownChild()
 {
     m_candidates.clear();
+    if (m_remote && m_state == State::Connected && m_conn) {
+        queueFrame(proto::Shutdown{}); // best effort: the closed connection ends it too
+        flushOut();
+    }
     if (hasProcess() && m_child > 0) {
         if (m_state == State::Connected && m_conn) {
             queueFrame(proto::Shutdown{});
@@ -1249,6 +1353,12 @@ std::unique_ptr<WorkerBackend>
 makeProcessWorker(int id, const ClusterOptions &options, WorkerSink &sink)
 {
     return std::make_unique<ProcessWorker>(id, options, sink);
+}
+
+std::unique_ptr<WorkerBackend>
+makeRemoteWorker(int id, std::unique_ptr<RemotePeer> peer, WorkerSink &sink)
+{
+    return std::make_unique<ProcessWorker>(id, std::move(peer), sink);
 }
 
 } // namespace taskbench::detail

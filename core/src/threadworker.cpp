@@ -18,6 +18,9 @@ namespace taskbench::detail {
 
 namespace {
 
+/// How long an idle thread spins before it sleeps.
+constexpr std::int64_t kSpinUs = 20;
+
 std::string demangle(const char *name)
 {
     int status = 0;
@@ -132,10 +135,9 @@ private:
         std::vector<Completion> done;
         for (;;) {
             // Spin briefly (yielding: the machine may have fewer cores than threads) before
-            // sleeping, so a steady stream of small tasks never pays a wake-up.
-            for (int spin = 0; spin < 64 && m_queued.load(std::memory_order_acquire) == 0;
-                 ++spin)
-                std::this_thread::yield();
+            // sleeping, so a steady stream of small tasks never pays a wake-up. Bounded in
+            // time, not rounds: on a loaded machine one yield may last a whole time slice.
+            spinFor(kSpinUs, [&] { return m_queued.load(std::memory_order_acquire) != 0; });
             {
                 std::unique_lock lock(m_mutex);
                 ++m_sleepers;

@@ -3,14 +3,17 @@
 // sees file descriptors to poll and bytes to read and write, so a TCP listener for workers on
 // other machines fits in later by adding another Listener and another address scheme.
 //
-// Addresses: "unix:<path>" or a bare path (a unix socket). Every descriptor is created
-// close-on-exec; listener and accepted connections are non-blocking.
+// Addresses: "unix:<path>" or a bare path (a unix socket), or "tcp://HOST:PORT" (remote
+// workers; HOST may be a name, an IPv4 address or a bracketed IPv6 address). Every
+// descriptor is created close-on-exec; listener and accepted connections are non-blocking;
+// TCP connections have Nagle's algorithm off (the protocol batches frames itself).
 #pragma once
 
 #include <sys/types.h>
 
 #include <memory>
 #include <string>
+#include <utility>
 
 namespace taskbench::detail {
 
@@ -30,6 +33,8 @@ public:
     long peerPid() const { return m_peerPid; }
     void setPeerPid(long pid) { m_peerPid = pid; }
     void setNonBlocking(bool on);
+    /// Gives up ownership of the descriptor (a TLS relay takes it over) and returns it.
+    int release() { return std::exchange(m_fd, -1); }
 
     /// Writes what the socket takes now. Returns the bytes written (0: would block), or -1
     /// with errno set. Never raises SIGPIPE.
@@ -58,6 +63,16 @@ public:
 /// Throws std::runtime_error (path too long, bind failure...). The file is removed when the
 /// listener is destroyed.
 std::unique_ptr<Listener> listenUnix(const std::string &path);
+
+/// Listens on "HOST:PORT" (or "tcp://HOST:PORT"); port 0 picks a free port (see address()).
+/// Throws std::runtime_error (bad address, bind failure...).
+std::unique_ptr<Listener> listenTcp(const std::string &hostPort);
+
+/// Splits "HOST:PORT" / "[V6]:PORT" (an optional "tcp://" in front). False when malformed.
+bool splitHostPort(const std::string &address, std::string *host, std::string *port);
+
+/// True for addresses that stay on this machine (127.0.0.0/8, ::1, "localhost").
+bool isLoopbackHost(const std::string &host);
 
 /// Connects to an address (blocking connection). Throws std::runtime_error.
 std::unique_ptr<Connection> connectTo(const std::string &address);

@@ -74,6 +74,14 @@ public:
     }
 };
 
+/// Who a remote (TCP) worker is, for display and for whoever launched it (a batch job).
+struct RemoteIdentity
+{
+    std::string address; ///< peer "host:port" of its connection
+    std::string label;   ///< what it was started with (--name), e.g. "slurm-job-42"
+    std::string host;    ///< the host name it reports
+};
+
 class WorkerBackend
 {
 public:
@@ -111,6 +119,9 @@ public:
     virtual void restart() {}
     /// Resident memory of the worker process, 0 if unknown.
     virtual std::uint64_t memoryBytes() const { return 0; }
+    /// Remote workers: who they are. They are not restarted after died(): the scheduler
+    /// removes them.
+    virtual std::optional<RemoteIdentity> remoteIdentity() const { return std::nullopt; }
 
     // Bookkeeping owned by the scheduler thread.
     std::size_t outstanding = 0;

@@ -11,7 +11,9 @@
 
 #include <malloc.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -84,11 +86,12 @@ struct Options
 constexpr std::int64_t kDefaultMemoryFutures = 1'000'000;
 
 const char *const kUsage
-    = "usage: taskbench-bench [--engine threads|processes] [--workloads LIST] [--scale S]\n"
+    = "usage: taskbench-bench [--engine threads|processes|tcp] [--workloads LIST] [--scale S]\n"
       "                       [--repeat R] [--json] [--timeout SECONDS] [--memory [N]]\n"
       "\n"
       "Runs the workloads of shared/bench/WORKLOADS.md on 2 workers x 1 thread.\n"
-      "  --engine     threads (default) or processes\n"
+      "  --engine     threads (default), processes, or tcp (taskbench-worker processes\n"
+      "               joining over loopback TCP: ClusterOptions::listen)\n"
       "  --workloads  comma list from submit,map,chain,tree,latency,retries (default all)\n"
       "  --scale      multiplies every N (default 1.0)\n"
       "  --repeat     timed runs per workload, median reported (default 3)\n"
@@ -164,8 +167,8 @@ std::optional<Options> parseArguments(int argc, char **argv, bool *help)
         } else if (arg == "--json" && !inlineValue) {
             o.json = true;
         } else if (arg == "--engine") {
-            if (!value(&v) || (v != "threads" && v != "processes"))
-                return fail("--engine must be threads or processes");
+            if (!value(&v) || (v != "threads" && v != "processes" && v != "tcp"))
+                return fail("--engine must be threads, processes or tcp");
             o.engine = v;
         } else if (arg == "--workloads") {
             if (!value(&workloads))
@@ -739,6 +742,34 @@ Record runWorkload(const Options &o, Bench &bench, const std::string &workload)
     return rec;
 }
 
+/// --engine tcp: kWorkers taskbench-worker processes (next to this binary) that join the
+/// client's TCP port, as a remote node would. Returns their pids (they exit with the cluster).
+std::vector<pid_t> startTcpWorkers(const Client &client)
+{
+    const std::string exe
+        = (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "taskbench-worker")
+              .string();
+    std::vector<pid_t> pids;
+    for (int i = 0; i < kWorkers; ++i) {
+        std::vector<std::string> args = {exe,
+                                         "--scheduler",
+                                         client.listenAddress(),
+                                         "--token-file",
+                                         client.tokenFile(),
+                                         "--name",
+                                         "bench-" + std::to_string(i)};
+        std::vector<char *> argv;
+        for (std::string &a : args)
+            argv.push_back(a.data());
+        argv.push_back(nullptr);
+        pid_t pid = 0;
+        if (const int rc = ::posix_spawn(&pid, exe.c_str(), nullptr, nullptr, argv.data(), environ))
+            throw std::runtime_error("cannot start " + exe + ": " + std::strerror(rc));
+        pids.push_back(pid);
+    }
+    return pids;
+}
+
 int run(const Options &o)
 {
     // Loading the plugin library is not start-up (WORKLOADS.md §1.1): before the clock.
@@ -751,6 +782,11 @@ int run(const Options &o)
     cluster.workers = kWorkers;
     cluster.threadsPerWorker = 1;
     cluster.processes = o.engine == "processes";
+    if (o.engine == "tcp") {
+        cluster.listen = "127.0.0.1:0";
+        cluster.localWorkers = false;
+    }
+    std::vector<pid_t> tcpWorkers;
 
     std::unique_ptr<Client> client;
     std::unique_ptr<Bench> bench;
@@ -767,6 +803,8 @@ int run(const Options &o)
         try {
             const auto t0 = Clock::now();
             client = std::make_unique<Client>(cluster, functions);
+            if (o.engine == "tcp")
+                tcpWorkers = startTcpWorkers(*client);
             bench = std::make_unique<Bench>(*client, functions);
             bench->waitForWorkers(cluster.processes);
             startup.seconds = secondsSince(t0);
@@ -814,6 +852,11 @@ int run(const Options &o)
         } catch (const std::exception &e) {
             std::fprintf(stderr, "taskbench-bench: close: %s\n", e.what());
             status = kExitFailed;
+        }
+    }
+    for (const pid_t pid : tcpWorkers) { // closed cluster: they exit on their own
+        int st = 0;
+        while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
         }
     }
     return status;

@@ -2,10 +2,13 @@
 // `faults` plugin leaves the test process alive with the right error text and the worker
 // back; lost results are recomputed; scale-down loses nothing; output is captured per
 // task; and a chaos run (a seeded PRNG picks which worker to SIGKILL) ends with every
-// future finished and right.
+// future finished and right; restartWorker gives a process worker a new pid (a thread
+// worker a successor) with every result still right.
 #include "taskbench/client.h"
 #include "taskbench/pluginloader.h"
 
+#include <QFile>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <csignal>
@@ -253,6 +256,118 @@ private slots:
         QCOMPARE(values.size(), std::size_t(1000));
         for (int i = 0; i < 1000; ++i)
             QCOMPARE(values[std::size_t(i)].toInt(), i + 2);
+    }
+
+    void test_restartWorkerGivesNewProcessResultsStayRight()
+    {
+        // allowedFailures = 1: were the user's restart blamed on the running task, it would
+        // err at once. It must run again instead.
+        Client c(processOptions(1, 1), loadPlugins());
+        QTRY_VERIFY_WITH_TIMEOUT(allWorkersAlive(c, 1), 10000);
+        // A large result stays on the worker (lost with the process, then recomputed).
+        Future big = c.submit("bench.range_list", {5000});
+        c.wait({big}, ReturnWhen::AllCompleted, 30s);
+        QCOMPARE(big.status(), FutureStatus::Finished);
+        // Slow tasks, so one is running when the worker goes.
+        std::vector<std::vector<Value>> slow;
+        for (int i = 0; i < 6; ++i)
+            slow.push_back({i, 150});
+        SubmitOptions o;
+        o.pure = false;
+        auto running = c.mapArgs("bench.slow_inc", slow, o);
+        QTRY_VERIFY_WITH_TIMEOUT(!c.workers().at(0).running.empty(), 10000);
+        const WorkerInfo before = c.workers().at(0);
+
+        QVERIFY(!c.restartWorker(before.id + 100)); // no such worker
+        QVERIFY(c.restartWorker(before.id));
+        QTRY_VERIFY_WITH_TIMEOUT(allWorkersAlive(c, 1) && c.workers().at(0).pid != before.pid,
+                                 20000);
+        const WorkerInfo after = c.workers().at(0);
+        QCOMPARE(after.id, before.id);
+        QVERIFY(after.pid != before.pid);
+
+        auto values = c.gather(running, Errors::Raise, 60s);
+        for (int i = 0; i < 6; ++i)
+            QCOMPARE(values[std::size_t(i)].toInt(), i + 1);
+        QCOMPARE(c.submit("bench.sum", {big}).result(30s).toInt(), std::int64_t(4999) * 5000 / 2);
+        QCOMPARE(big.result(30s).toList().size(), std::size_t(5000));
+    }
+
+    void test_restartThreadWorkerReplacesIt()
+    {
+        ClusterOptions o;
+        o.workers = 2;
+        o.allowedFailures = 1;
+        Client c(o, loadPlugins());
+        QCOMPARE(c.workers().size(), std::size_t(2));
+        std::vector<std::vector<Value>> slow;
+        for (int i = 0; i < 8; ++i)
+            slow.push_back({i, 100});
+        SubmitOptions so;
+        so.pure = false;
+        auto fs = c.mapArgs("bench.slow_inc", slow, so);
+        const int victim = c.workers().at(0).id;
+        QVERIFY(c.restartWorker(victim));
+        QVERIFY(!c.restartWorker(victim)); // retiring: no longer restartable
+        // A fresh worker takes its place; the old one leaves once its running task is done.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                auto ws = c.workers();
+                return ws.size() == 2 && std::none_of(ws.begin(), ws.end(), [&](auto &w) {
+                           return w.id == victim;
+                       });
+            }(),
+            20000);
+        auto values = c.gather(fs, Errors::Raise, 60s);
+        for (int i = 0; i < 8; ++i)
+            QCOMPARE(values[std::size_t(i)].toInt(), i + 1);
+    }
+
+    void test_unstartableWorkerFailsTasksInsteadOfHanging_data()
+    {
+        QTest::addColumn<QString>("content"); // empty: the file does not exist
+        QTest::addColumn<bool>("executable");
+        QTest::addColumn<QString>("reason");
+        QTest::newRow("missing") << QString() << false << "No such file or directory";
+        QTest::newRow("not executable") << "#!/bin/sh\n" << false << "Permission denied";
+        QTest::newRow("not a program") << "garbage\n" << true << "Exec format error";
+    }
+
+    void test_unstartableWorkerFailsTasksInsteadOfHanging()
+    {
+        // No worker process can start: queued tasks (and their dependents) err at once with
+        // the reason, instead of staying pending forever, and the client closes normally.
+        QFETCH(QString, content);
+        QFETCH(bool, executable);
+        QFETCH(QString, reason);
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString path = dir.filePath("taskbench-worker");
+        if (!content.isEmpty()) {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(content.toUtf8());
+            f.close();
+            QFile::Permissions perms = QFile::ReadOwner | QFile::WriteOwner;
+            if (executable)
+                perms |= QFile::ExeOwner;
+            QVERIFY(f.setPermissions(perms));
+        }
+        ClusterOptions o = processOptions(2);
+        o.workerExecutable = path.toStdString();
+        Client c(o, loadPlugins());
+        QVERIFY(c.workers().empty());
+        Future x = c.submit("bench.inc", {1});
+        Future y = c.submit("bench.add", {x, 2});
+        const WaitResult w = c.wait({x, y}, ReturnWhen::AllCompleted, 20s);
+        QCOMPARE(w.notDone.size(), std::size_t(0));
+        QCOMPARE(x.status(), FutureStatus::Error);
+        const std::string expected = "cannot start worker process " + path.toStdString() + ": "
+                                     + reason.toStdString();
+        QVERIFY2(errorText(x).find(expected) != std::string::npos, errorText(x).c_str());
+        QCOMPARE(y.status(), FutureStatus::Error);
+        QVERIFY(y.error()->fromDependency);
+        QVERIFY_THROWS_EXCEPTION(TaskFailed, x.result(5s));
     }
 };
 

@@ -1,5 +1,6 @@
 // The workers panel: rows from a real cluster (fetched off the GUI thread), scaling up and
-// down, restart gated on support, formatting of every column, tasks done after real work.
+// down, restart gated on support, a process worker restarted from the panel (a new pid),
+// formatting of every column, tasks done after real work.
 #include "inspect/workerspanel.h"
 
 #include "taskbench/pluginloader.h"
@@ -106,7 +107,7 @@ private slots:
         QPushButton *restart = button(panel, QStringLiteral("Restart worker"));
         QVERIFY(restart);
         panel.table()->selectRow(0);
-        QVERIFY(!restart->isEnabled()); // the Client has no call for it yet
+        QVERIFY(!restart->isEnabled()); // this source cannot restart workers
         QVERIFY(restart->toolTip().contains(QStringLiteral("Not available")));
         panel.setRestartSupported(true);
         QVERIFY(restart->isEnabled());
@@ -114,6 +115,40 @@ private slots:
         QTest::mouseClick(restart, Qt::LeftButton);
         QCOMPARE(requested.count(), 1);
         QCOMPARE(requested.takeFirst().at(0).toInt(), 7);
+    }
+
+    void test_restartProcessWorkerGivesNewPid()
+    {
+        auto registry = std::make_shared<FunctionRegistry>();
+        PluginLoader loader(*registry);
+        QVERIFY(!loader.load(TASKBENCH_PLUGIN_DIR "/libtaskbench_bench.so").loaded.empty());
+        ClusterOptions options;
+        options.workers = 1;
+        options.processes = true;
+        options.workerExecutable = TASKBENCH_BIN_DIR "/taskbench-worker";
+        auto client = std::make_shared<Client>(options, registry);
+        WorkersPanel panel;
+        panel.setRefreshInterval(100);
+        panel.show();
+        panel.setClient(client);
+        auto pid = [&] {
+            return panel.model()->rowCount() == 1 ? panel.model()->workers().front().pid : 0L;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(pid() > 0, 10000);
+        const long before = pid();
+        panel.table()->selectRow(0);
+        QPushButton *restart = button(panel, QStringLiteral("Restart worker"));
+        QVERIFY(restart->isEnabled()); // a Client can restart its workers
+        QSignalSpy requested(&panel, &WorkersPanel::restartRequested);
+        QSignalSpy finished(&panel, &WorkersPanel::restartFinished);
+        QTest::mouseClick(restart, Qt::LeftButton);
+        QCOMPARE(requested.count(), 1);
+        QVERIFY(finished.count() == 1 || finished.wait(10000));
+        QVERIFY(finished.at(0).at(1).toBool());
+        QTRY_VERIFY_WITH_TIMEOUT(pid() > 0 && pid() != before, 20000);
+        QCOMPARE(cell(panel, 0, WorkersModel::Pid), QString::number(pid()));
+        QCOMPARE(client->submit("bench.inc", {Value(1)}).result(std::chrono::seconds(30)).toInt(),
+                 2);
     }
 
     void test_columnsAreFormatted()

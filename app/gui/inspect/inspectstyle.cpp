@@ -1,5 +1,9 @@
-// Colours and formatting shared by the inspect views.
+// Colours and formatting shared by the inspect views. Status colours and durations come
+// from the workbench's one definition (statusstyle), so the graph, the table and the
+// progress bars always agree.
 #include "inspectstyle.h"
+
+#include "statusstyle.h"
 
 #include <array>
 
@@ -52,20 +56,23 @@ QColor nodeStatusColor(NodeStatus status)
 {
     switch (status) {
     case NodeStatus::Pending:
-        return QColor(0x8a, 0x93, 0xa0);
+        return gui::statusColor(FutureStatus::Pending);
     case NodeStatus::Processing:
-        return QColor(0x2f, 0x80, 0xed);
+        return gui::statusColor(FutureStatus::Processing);
     case NodeStatus::Finished:
-        return QColor(0x21, 0xa3, 0x66);
+        return gui::statusColor(FutureStatus::Finished);
     case NodeStatus::ErrorRoot:
-        return QColor(0xe0, 0x3e, 0x47);
-    case NodeStatus::ErrorPropagated:
-        // The same hue, washed out: "red because of something else".
-        return QColor(0xf3, 0xb3, 0xb7);
+        return gui::statusColor(FutureStatus::Error);
+    case NodeStatus::ErrorPropagated: {
+        // The error colour washed out towards white: "red because of something else".
+        const QColor e = gui::statusColor(FutureStatus::Error);
+        auto wash = [](int c) { return c + (255 - c) * 61 / 100; };
+        return QColor(wash(e.red()), wash(e.green()), wash(e.blue()));
+    }
     case NodeStatus::Cancelled:
-        return QColor(0xe8, 0x8a, 0x2e);
+        return gui::statusColor(FutureStatus::Cancelled);
     case NodeStatus::Lost:
-        return QColor(0x9b, 0x51, 0xe0);
+        return gui::statusColor(FutureStatus::Lost);
     }
     return Qt::gray;
 }
@@ -122,17 +129,7 @@ QString shortFunctionName(std::string_view qualified)
 
 QString formatDuration(std::int64_t micros)
 {
-    if (micros < 0)
-        return QStringLiteral("—");
-    if (micros < 1000)
-        return QStringLiteral("%1 µs").arg(micros);
-    if (micros < 1000 * 1000)
-        return QStringLiteral("%1 ms").arg(double(micros) / 1000.0, 0, 'f', micros < 10000 ? 2 : 1);
-    const double s = double(micros) / 1e6;
-    if (s < 60)
-        return QStringLiteral("%1 s").arg(s, 0, 'f', 2);
-    const int total = int(s);
-    return QStringLiteral("%1 min %2 s").arg(total / 60).arg(total % 60, 2, 10, QLatin1Char('0'));
+    return micros < 0 ? QStringLiteral("—") : gui::formatDuration(micros);
 }
 
 QString formatBytes(std::uint64_t bytes)

@@ -1,7 +1,7 @@
 // How the inspect views draw things: the display status of a task (the six statuses users see,
 // with errors split into root causes and errors propagated from a dependency), its colour and
 // label, the stable colour of a task function in the task stream, and number/duration/byte
-// formatting. The status colours match the futures table (app/gui/statusstyle.cpp).
+// formatting. The status colours are the futures table's (app/gui/statusstyle.cpp).
 #pragma once
 
 #include "taskbench/taskstate.h"

@@ -146,12 +146,16 @@ TaskGraphView::TaskGraphView(QWidget *parent)
     m_info = new QLabel(this);
     m_info->setAccessibleName(QStringLiteral("Task graph summary"));
     m_info->setTextFormat(Qt::PlainText);
-    m_info->setContentsMargins(8, 0, 8, 0);
+    m_info->setContentsMargins(8, 1, 8, 2);
+    m_info->setForegroundRole(QPalette::PlaceholderText);
+    // Its own row: at the end of the toolbar it vanished into the overflow in a narrow dock.
+    m_info->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);
     layout->addWidget(m_toolBar);
+    layout->addWidget(m_info);
     layout->addWidget(m_canvas, 1);
     layout->addWidget(m_legend);
     setFocusProxy(m_canvas); // focusing the view (a dock, Tab) puts the keys on the graph
@@ -242,7 +246,10 @@ TaskGraphView::TaskGraphView(QWidget *parent)
     m_toolBar->addAction(m_direction);
     m_toolBar->addAction(m_legendToggle);
     m_toolBar->addAction(m_export);
-    m_toolBar->addWidget(m_info);
+    m_toolBar->setObjectName(QStringLiteral("taskGraphToolBar"));
+    for (QAction *a : m_toolBar->actions())
+        if (QWidget *w = m_toolBar->widgetForAction(a); w && !a->text().isEmpty())
+            w->setAccessibleName(a->text().remove(QLatin1Char('&')).remove(QStringLiteral("…")));
 
     m_relayoutTimer.setSingleShot(true);
     connect(&m_relayoutTimer, &QTimer::timeout, this, &TaskGraphView::startLayout);

@@ -554,7 +554,7 @@ void TaskStreamView::paintEvent(QPaintEvent *)
         p.setPen(kMuted);
         p.drawText(plot,
                    Qt::AlignCenter,
-                   lanes.empty() ? tr("No workers yet")
+                   lanes.empty() ? tr("No tasks have run yet")
                                  : tr("No executions yet: tasks appear here as they run"));
     }
     paintFunctionLegend(p, plot);

@@ -26,6 +26,9 @@ WorkersPanel::WorkersPanel(QWidget *parent)
 
     m_summary = new QLabel(tr("No cluster"), this);
     m_summary->setAccessibleName(QStringLiteral("Workers summary"));
+    // The summary gives way (elided by its width) rather than widening a docked panel.
+    m_summary->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_summary->setMinimumWidth(60);
     auto *scaleLabel = new QLabel(tr("&Workers:"), this);
     m_spin = new QSpinBox(this);
     m_spin->setRange(0, 512);
@@ -108,13 +111,18 @@ void WorkersPanel::setClient(const std::shared_ptr<Client> &client)
         [weak](int n) {
             if (auto c = weak.lock())
                 c->scale(n);
+        },
+        [weak](int id) {
+            auto c = weak.lock();
+            return c && c->restartWorker(id);
         });
 }
 
-void WorkersPanel::setSource(Fetch fetch, Scale scale)
+void WorkersPanel::setSource(Fetch fetch, Scale scale, Restart restart)
 {
     m_fetch = fetch ? std::make_shared<Fetch>(std::move(fetch)) : nullptr;
     m_scale = scale ? std::make_shared<Scale>(std::move(scale)) : nullptr;
+    m_restart = restart ? std::make_shared<Restart>(std::move(restart)) : nullptr;
     if (!m_fetch) {
         m_timer.stop();
         m_model->setWorkers({});
@@ -227,20 +235,36 @@ int WorkersPanel::selectedWorker() const
 void WorkersPanel::restartSelected()
 {
     const int id = selectedWorker();
-    if (id >= 0 && m_restartSupported)
-        emit restartRequested(id);
+    if (id < 0 || m_restarting || !(m_restart || m_restartSupported))
+        return;
+    emit restartRequested(id);
+    if (!m_restart)
+        return; // whoever set restart support handles the request
+    m_restarting = true;
+    updateButtons();
+    auto restart = m_restart;
+    auto *watcher = new QFutureWatcher<bool>(this);
+    connect(watcher, &QFutureWatcher<bool>::finished, this, [this, watcher, id] {
+        watcher->deleteLater();
+        m_restarting = false;
+        updateButtons();
+        refresh();
+        emit restartFinished(id, watcher->result());
+    });
+    watcher->setFuture(QtConcurrent::run(&m_pool, [restart, id] { return (*restart)(id); }));
 }
 
 void WorkersPanel::updateButtons()
 {
     m_scaleButton->setEnabled(m_scale && !m_scaling);
     m_spin->setEnabled(bool(m_scale));
-    m_restartButton->setEnabled(m_restartSupported && selectedWorker() >= 0);
-    m_restartButton->setToolTip(m_restartSupported
-                                    ? tr("Restart the selected worker")
-                                    : tr("Not available: the engine has no call to restart one "
-                                         "worker (process workers restart on their own when "
-                                         "they die)"));
+    const bool supported = m_restart || m_restartSupported;
+    m_restartButton->setEnabled(supported && !m_restarting && selectedWorker() >= 0);
+    m_restartButton->setToolTip(
+        supported ? tr("Restart the selected worker: a process worker is killed and started "
+                       "again (its tasks re-run), a thread worker is replaced once its "
+                       "running tasks finish")
+                  : tr("Not available: this cluster source cannot restart a worker"));
 }
 
 } // namespace taskbench::inspect

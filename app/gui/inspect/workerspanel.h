@@ -1,9 +1,10 @@
 // The workers panel: a table of the cluster's workers refreshed about once a second from
 // Client::workers(), called on a background thread (never on the GUI thread), plus scaling
-// the cluster up and down with a spin box and restarting a worker.
+// the cluster up and down with a spin box and restarting the selected worker
+// (Client::restartWorker, on the same background thread).
 //
-// The engine's Client has no "restart one worker" call yet: the Restart button emits
-// restartRequested(workerId) and stays disabled until setRestartSupported(true).
+// With a source that cannot restart workers the Restart button stays disabled until
+// setRestartSupported(true); it then only emits restartRequested(workerId).
 #pragma once
 
 #include "workersmodel.h"
@@ -33,14 +34,17 @@ class WorkersPanel : public QWidget
 public:
     using Fetch = std::function<std::vector<WorkerInfo>()>;
     using Scale = std::function<void(int)>;
+    /// Restarts one worker; false when there is no such worker.
+    using Restart = std::function<bool(int)>;
 
     explicit WorkersPanel(QWidget *parent = nullptr);
     ~WorkersPanel() override;
 
     /// Watches this client (held weakly: a cluster restart just swaps the client).
     void setClient(const std::shared_ptr<Client> &client);
-    /// Or any source: `fetch` and `scale` run on the panel's background thread.
-    void setSource(Fetch fetch, Scale scale);
+    /// Or any source: `fetch`, `scale` and `restart` run on the panel's background thread.
+    /// A `restart` function enables the Restart button.
+    void setSource(Fetch fetch, Scale scale, Restart restart = {});
     /// WorkerAdded/WorkerRemoved trigger an immediate refresh; the rest is ignored.
     void applyEvents(const taskbench::Event *begin, const taskbench::Event *end);
     void applyEvents(const taskbench::EventBatch &batch)
@@ -65,6 +69,8 @@ public slots:
 
 signals:
     void restartRequested(int workerId);
+    /// The source's restart call returned (`ok` false: no such worker any more).
+    void restartFinished(int workerId, bool ok);
     /// After each snapshot.
     void refreshed();
 
@@ -87,9 +93,11 @@ private:
     QFutureWatcher<std::vector<WorkerInfo>> m_watcher;
     std::shared_ptr<Fetch> m_fetch;
     std::shared_ptr<Scale> m_scale;
+    std::shared_ptr<Restart> m_restart;
     bool m_inFlight = false;
     bool m_restartSupported = false;
     bool m_scaling = false;
+    bool m_restarting = false;
     bool m_spinEdited = false; ///< the user picked a size not applied yet
     int m_refreshes = 0;
 };

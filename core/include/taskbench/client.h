@@ -125,6 +125,22 @@ struct ClusterOptions
     Duration cancelGrace = std::chrono::seconds(2); ///< cooperative cancel, then kill
     std::string workerExecutable; ///< default: taskbench-worker next to the running binary
     std::string runtimeDir;       ///< default: $XDG_RUNTIME_DIR or /tmp, + taskbench-<uid>
+    /// Remote workers (taskbench-worker --scheduler tcp://HOST:PORT --token-file F) may
+    /// connect to "HOST:PORT" (port 0: any free one; see Client::listenAddress()). Empty (the
+    /// default): no TCP port is opened. Encrypted with TLS unless loopback (see `tls`);
+    /// workers always authenticate with the token.
+    std::string listen;
+    /// The cluster token workers must prove they know. Empty: a fresh token in
+    /// ~/.taskbench/tokens/cluster-<host>-<pid>.token, removed at close. A missing file is
+    /// created (mode 0600) with a fresh token; an existing one must be private to the user.
+    std::string tokenFile;
+    /// False: start no local workers (`workers` is ignored) and wait for remote ones.
+    bool localWorkers = true;
+    /// A connection that has not completed the authentication by then is dropped.
+    Duration handshakeTimeout = std::chrono::seconds(10);
+    /// TLS for remote workers' connections (OpenSSL, a fresh self-signed certificate bound
+    /// to the token proofs). nullopt: on unless `listen` is a loopback address.
+    std::optional<bool> tls;
 };
 
 struct SubmitOptions
@@ -172,8 +188,12 @@ struct WorkerInfo
     int id = -1;
     std::string name;
     int threads = 0;
-    long pid = 0; ///< process workers only
+    long pid = 0; ///< local process workers only (remote ones: see name)
     bool alive = true;
+    bool remote = false; ///< connected over TCP (ClusterOptions::listen)
+    std::string label;   ///< remote: the --name it was started with (e.g. "slurm-job-42")
+    std::string address; ///< remote: the peer address of its connection ("host:port")
+    std::string host;    ///< remote: the host name it reports
     std::vector<std::string> running; ///< keys
     std::uint64_t tasksDone = 0;
     std::size_t resultsHeld = 0;
@@ -270,6 +290,25 @@ public:
     std::vector<WorkerInfo> workers();
     /// Adds or removes workers while running.
     void scale(int workers);
+    /// Restarts one worker; false if there is no such (running) worker. A process worker is
+    /// killed (cause "restarted by user") and comes back as a new process under the same id:
+    /// its running tasks run again (not counted as suspicious), results only it held are
+    /// recomputed when still needed. A thread worker cannot be killed: it is retired once
+    /// its running tasks finish and a fresh worker (a new id) takes its place.
+    bool restartWorker(int workerId);
+    /// Treats a (process or remote) worker as lost now, naming the cause ("slurm job 42
+    /// cancelled"): its running tasks count a suspicious failure and run elsewhere, results
+    /// only it held are recomputed when still needed. A remote worker leaves the cluster, a
+    /// local process worker is restarted. False for an unknown worker or a thread worker.
+    bool loseWorker(int workerId, const std::string &cause);
+    /// Removes one worker gracefully (what scale() does to the least busy): it takes no new
+    /// work, unstarted work is queued again, results only it holds move to the scheduler,
+    /// then it stops (a remote worker is told to exit). False for an unknown worker.
+    bool retireWorker(int workerId);
+    /// "tcp://HOST:PORT" remote workers connect to (the port actually bound), "" when the
+    /// cluster does not listen; and the token file they need.
+    std::string listenAddress() const;
+    std::string tokenFile() const;
     /// Tasks the scheduler holds (any state but forgotten).
     std::size_t taskCount();
     /// Blocks until the scheduler holds no tasks (or timeout); true when empty.

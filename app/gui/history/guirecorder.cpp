@@ -1,0 +1,178 @@
+// GuiRecorder: one history session per GUI cluster (see guirecorder.h).
+#include "guirecorder.h"
+
+#include "enginebridge.h"
+
+#include "taskbench/history/historystore.h"
+#include "taskbench/history/recorder.h"
+
+#include <QCoreApplication>
+#include <QPointer>
+#include <QSettings>
+#include <QThreadPool>
+
+#include <mutex>
+
+namespace taskbench::gui {
+
+/// One recorded cluster. The recorder is set from the pool thread that created it and read
+/// on the GUI thread, hence the mutex.
+struct GuiRecorder::Active
+{
+    std::shared_ptr<Client> client; ///< kept alive until the recorder finished
+    mutable std::mutex mutex;
+    std::unique_ptr<history::Recorder> recorder;
+
+    ~Active()
+    {
+        recorder.reset(); // finishes before the client may go
+    }
+    void track(const std::vector<Future> &futures)
+    {
+        std::lock_guard lock(mutex);
+        if (recorder)
+            recorder->track(futures);
+    }
+    std::int64_t sessionId() const
+    {
+        std::lock_guard lock(mutex);
+        return recorder ? recorder->sessionId() : 0;
+    }
+};
+
+GuiRecorder::GuiRecorder(EngineBridge *bridge, QObject *parent)
+    : QObject(parent)
+    , m_bridge(bridge)
+{
+    connect(bridge, &EngineBridge::clusterStarted, this, &GuiRecorder::startRecording);
+    connect(bridge, &EngineBridge::clusterStopped, this, &GuiRecorder::stopRecording);
+    connect(bridge,
+            &EngineBridge::submitted,
+            this,
+            [this](quint64, const std::vector<std::uint64_t> &ids) {
+                if (m_active)
+                    m_active->track(m_bridge->futures(ids));
+            });
+    if (bridge->isRunning())
+        startRecording();
+}
+
+GuiRecorder::~GuiRecorder()
+{
+    m_active.reset();
+}
+
+bool GuiRecorder::recordingEnabled()
+{
+    return QSettings().value(QStringLiteral("history/record"), true).toBool();
+}
+
+void GuiRecorder::setRecordingEnabled(bool on)
+{
+    QSettings().setValue(QStringLiteral("history/record"), on);
+}
+
+QString GuiRecorder::databasePath()
+{
+    return QSettings()
+        .value(QStringLiteral("history/database"),
+               QString::fromStdString(history::HistoryStore::defaultPath()))
+        .toString();
+}
+
+int GuiRecorder::keepSessions()
+{
+    return QSettings().value(QStringLiteral("history/keepSessions"), 100).toInt();
+}
+
+int GuiRecorder::keepDays()
+{
+    return QSettings().value(QStringLiteral("history/keepDays"), 0).toInt();
+}
+
+void GuiRecorder::setRetention(int sessions, int days)
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("history/keepSessions"), std::max(0, sessions));
+    settings.setValue(QStringLiteral("history/keepDays"), std::max(0, days));
+}
+
+std::int64_t GuiRecorder::sessionId() const
+{
+    return m_active ? m_active->sessionId() : 0;
+}
+
+void GuiRecorder::startRecording()
+{
+    stopRecording();
+    std::shared_ptr<Client> client = m_bridge->client();
+    if (!client || !recordingEnabled())
+        return;
+    auto active = std::make_shared<Active>();
+    active->client = client;
+    m_active = active;
+    const std::uint64_t generation = ++m_generation;
+    history::RecorderOptions options;
+    options.databasePath = databasePath().toStdString();
+    options.session.app = "taskbench";
+    options.session.title = tr("Workbench session").toStdString();
+    options.session.workers = client->options().workers;
+    options.session.threadsPerWorker = client->options().threadsPerWorker;
+    options.session.processes = client->options().processes;
+    const int sessions = keepSessions();
+    const int days = keepDays();
+    QPointer<GuiRecorder> self(this);
+    // Opening the database and asking the cluster for its workers are not GUI-thread work.
+    QThreadPool::globalInstance()->start([self, active, options, sessions, days, generation] {
+        {
+            history::HistoryStore store;
+            if (store.open(options.databasePath) && (sessions > 0 || days > 0))
+                store.applyRetention(sessions, days);
+        }
+        auto recorder = std::make_unique<history::Recorder>(*active->client, options);
+        QString problem;
+        for (const std::string &n : recorder->notices())
+            problem += QString::fromStdString(n) + '\n';
+        if (!recorder->ok())
+            problem += tr("History: %1; this session is not recorded.")
+                           .arg(QString::fromStdString(recorder->errorString()));
+        const qint64 id = recorder->ok() ? recorder->sessionId() : 0;
+        if (recorder->ok()) {
+            std::lock_guard lock(active->mutex);
+            active->recorder = std::move(recorder);
+        }
+        QMetaObject::invokeMethod(
+            QCoreApplication::instance(),
+            [self, id, problem, generation] {
+                if (!self || generation != self->m_generation)
+                    return;
+                if (!problem.isEmpty())
+                    emit self->message(problem.trimmed());
+                if (id > 0)
+                    emit self->sessionStarted(id);
+            },
+            Qt::QueuedConnection);
+    });
+}
+
+void GuiRecorder::stopRecording()
+{
+    if (!m_active)
+        return;
+    ++m_generation;
+    std::shared_ptr<Active> active = std::move(m_active);
+    QPointer<GuiRecorder> self(this);
+    QThreadPool::globalInstance()->start([active = std::move(active), self]() mutable {
+        const qint64 id = active->sessionId();
+        active.reset(); // final flush, session marked finished, then the client may go
+        QMetaObject::invokeMethod(
+            QCoreApplication::instance(),
+            [self, id] {
+                if (self && id > 0)
+                    emit self->sessionFinished(id);
+            },
+            Qt::QueuedConnection);
+    });
+}
+
+} // namespace taskbench::gui

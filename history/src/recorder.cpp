@@ -1,0 +1,723 @@
+// Recorder: engine events -> task rows, written in batched transactions on a thread of its
+// own (see recorder.h). The engine-side callback only appends the batch to a shared queue;
+// everything else (building rows, reading results, hashing plugin files, SQL) happens here.
+#include "taskbench/history/recorder.h"
+
+#include "sqlutil_p.h"
+#include "taskbench/history/historystore.h"
+#include "taskbench/logging.h"
+#include "taskbench/valuecodec.h"
+
+#include <QCryptographicHash>
+#include <QDateTime>
+#include <QFile>
+#include <QSqlDatabase>
+#include <QSqlDriver>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QSysInfo>
+#include <QVariant>
+
+#include <algorithm>
+#include <condition_variable>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+namespace taskbench::history {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct TrackItem
+{
+    std::vector<Future> futures;
+    SubmitOptions options;
+};
+
+using QueueItem = std::variant<EventBatch, TrackItem>;
+
+/// What the engine's callback and the callers share with the recorder thread. Held by
+/// shared_ptr: a callback may still run on a snapshot of the subscriber list after
+/// unsubscribing.
+struct Shared
+{
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::condition_variable written;
+    std::vector<QueueItem> queue;
+    std::size_t queuedEvents = 0;
+    std::uint64_t flushRequested = 0;
+    std::uint64_t flushDone = 0;
+    bool stopping = false;
+    bool closed = false; ///< the thread has stopped: nothing more is taken
+
+    void push(QueueItem item, std::size_t events)
+    {
+        std::lock_guard lock(mutex);
+        if (closed || stopping)
+            return;
+        queue.push_back(std::move(item));
+        queuedEvents += events;
+        // A very large backlog is written early rather than held in memory.
+        if (queuedEvents > 200'000)
+            wake.notify_one();
+    }
+};
+
+struct Row
+{
+    TaskRecord rec;
+    std::string story;
+    std::string runs;
+    Future future;
+    Clock::time_point seen;
+    bool dirty = false;
+    bool written = false;
+    bool terminal = false;
+};
+
+bool isTerminalState(TaskState s)
+{
+    return s == TaskState::Memory || s == TaskState::Erred || s == TaskState::Cancelled
+           || s == TaskState::Lost;
+}
+
+std::string sha256Of(const std::string &path)
+{
+    QFile file(QString::fromStdString(path));
+    if (path.empty() || !file.open(QIODevice::ReadOnly))
+        return {};
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    if (!hash.addData(&file))
+        return {};
+    return hash.result().toHex().toStdString();
+}
+
+QVariant text(const std::string &s)
+{
+    return QVariant(QString::fromStdString(s));
+}
+
+std::int64_t nowUs()
+{
+    return QDateTime::currentMSecsSinceEpoch() * 1000;
+}
+
+} // namespace
+
+struct Recorder::Impl
+{
+    Client &client;
+    std::shared_ptr<FunctionRegistry> registry;
+    RecorderOptions options;
+    std::shared_ptr<Shared> shared = std::make_shared<Shared>();
+    Subscription subscription;
+    std::thread thread;
+
+    // Set once by the thread before the constructor returns.
+    bool ok = false;
+    std::string error;
+    std::vector<std::string> notices;
+    std::int64_t session = 0;
+
+    mutable std::mutex statsMutex;
+    RecorderStats stats;
+
+    // --- recorder thread only ---
+    std::unique_ptr<HistoryStore> store;
+    std::unordered_map<std::uint64_t, Row> rows;
+    std::vector<std::uint64_t> dirty;
+    std::vector<LogRecord> logs;
+    std::map<int, WorkerRecord> workers;
+    std::set<int> dirtyWorkers;
+    std::set<std::string> seenFunctions;
+    std::map<std::pair<std::string, std::string>, PluginUse> plugins; ///< (name, path)
+    std::set<std::pair<std::string, std::string>> dirtyPlugins;
+    sqlite3 *handle = nullptr;
+    sqlite3_stmt *upsertTask = nullptr; ///< finalized before the connection closes
+
+    Impl(Client &c, RecorderOptions o)
+        : client(c)
+        , registry(c.functionRegistry())
+        , options(std::move(o))
+    {}
+
+    void run(std::promise<void> &started);
+    bool startSession();
+    void apply(const EventBatch &batch);
+    void apply(const TrackItem &item);
+    Row &row(std::uint64_t id);
+    void markDirty(std::uint64_t id, Row &r);
+    void capture(Row &r);
+    void notePlugin(const std::string &function);
+    void write(bool everything);
+    void writeTask(Row &r);
+    void finishSession();
+};
+
+Recorder::Recorder(Client &client, RecorderOptions options)
+    : d(std::make_unique<Impl>(client, std::move(options)))
+{
+    if (d->options.databasePath.empty())
+        d->options.databasePath = HistoryStore::defaultPath();
+    std::promise<void> started;
+    std::future<void> opened = started.get_future();
+    d->thread = std::thread([this, &started] { d->run(started); });
+    opened.wait();
+    if (!d->ok) {
+        d->thread.join();
+        return;
+    }
+    // Workers that joined before the subscription.
+    for (const WorkerInfo &w : client.workers()) {
+        Event e;
+        e.kind = EventKind::WorkerAdded;
+        e.worker = w.id;
+        e.text = w.name;
+        e.value = w.threads;
+        e.timeUs = nowUs();
+        d->shared->push(EventBatch{e}, 1);
+    }
+    std::shared_ptr<Shared> shared = d->shared;
+    d->subscription = client.subscribe(
+        [shared](const EventBatch &batch) { shared->push(batch, batch.size()); });
+}
+
+Recorder::~Recorder()
+{
+    finish();
+}
+
+bool Recorder::ok() const
+{
+    return d->ok;
+}
+
+std::string Recorder::errorString() const
+{
+    return d->error;
+}
+
+std::vector<std::string> Recorder::notices() const
+{
+    return d->notices;
+}
+
+std::int64_t Recorder::sessionId() const
+{
+    return d->session;
+}
+
+void Recorder::track(const std::vector<Future> &futures, const SubmitOptions &options)
+{
+    if (!d->ok || futures.empty())
+        return;
+    d->shared->push(TrackItem{futures, options}, futures.size());
+}
+
+void Recorder::flush()
+{
+    if (!d->ok || !d->thread.joinable())
+        return;
+    std::unique_lock lock(d->shared->mutex);
+    if (d->shared->closed)
+        return;
+    const std::uint64_t ticket = ++d->shared->flushRequested;
+    d->shared->wake.notify_one();
+    d->shared->written.wait(lock,
+                            [&] { return d->shared->flushDone >= ticket || d->shared->closed; });
+}
+
+void Recorder::finish()
+{
+    d->subscription.reset();
+    if (!d->thread.joinable())
+        return;
+    {
+        std::lock_guard lock(d->shared->mutex);
+        d->shared->stopping = true;
+    }
+    d->shared->wake.notify_one();
+    d->thread.join();
+}
+
+RecorderStats Recorder::stats() const
+{
+    std::lock_guard lock(d->statsMutex);
+    return d->stats;
+}
+
+// ---------------------------------------------------------------------------------------
+// The recorder thread
+
+void Recorder::Impl::run(std::promise<void> &started)
+{
+    store = std::make_unique<HistoryStore>();
+    if (!store->open(options.databasePath)) {
+        error = store->errorString();
+        store.reset();
+        started.set_value();
+        return;
+    }
+    notices = store->notices();
+    if (!startSession()) {
+        sqlite3_finalize(upsertTask);
+        upsertTask = nullptr;
+        store.reset();
+        started.set_value();
+        return;
+    }
+    ok = true;
+    started.set_value(); // `started` is gone after this line
+
+    std::vector<QueueItem> items;
+    for (;;) {
+        bool stop = false;
+        bool flushing = false;
+        std::uint64_t flushTicket = 0;
+        {
+            std::unique_lock lock(shared->mutex);
+            shared->wake.wait_for(lock, options.flushInterval, [&] {
+                return shared->stopping || shared->flushRequested > shared->flushDone
+                       || shared->queuedEvents > 200'000;
+            });
+            items.swap(shared->queue);
+            shared->queuedEvents = 0;
+            stop = shared->stopping;
+            flushTicket = shared->flushRequested;
+            flushing = flushTicket > shared->flushDone;
+        }
+        std::uint64_t events = 0;
+        for (const QueueItem &item : items) {
+            if (const auto *batch = std::get_if<EventBatch>(&item)) {
+                apply(*batch);
+                events += batch->size();
+            } else {
+                apply(std::get<TrackItem>(item));
+            }
+        }
+        items.clear();
+        {
+            std::lock_guard lock(statsMutex);
+            stats.events += events;
+        }
+        write(stop || flushing);
+        if (stop) {
+            std::lock_guard lock(shared->mutex);
+            if (shared->queue.empty()) {
+                // Anything pushed after this is dropped (push() checks `closed`).
+                shared->closed = true;
+                break;
+            }
+            continue;
+        }
+        std::lock_guard lock(shared->mutex);
+        shared->flushDone = std::max(shared->flushDone, flushTicket);
+        shared->written.notify_all();
+    }
+    finishSession();
+    rows.clear(); // releases tracked futures on this thread
+    sqlite3_finalize(upsertTask);
+    upsertTask = nullptr;
+    store.reset();
+    std::lock_guard lock(shared->mutex);
+    shared->flushDone = shared->flushRequested;
+    shared->written.notify_all();
+}
+
+bool Recorder::Impl::startSession()
+{
+    QSqlQuery q(store->database());
+    q.prepare("INSERT INTO sessions(started_us, status, app, title, workers, threads_per_worker, "
+              "processes, pid, host) VALUES(?, 'running', ?, ?, ?, ?, ?, ?, ?)");
+    q.addBindValue(qint64(nowUs()));
+    q.addBindValue(text(options.session.app));
+    q.addBindValue(text(options.session.title));
+    q.addBindValue(options.session.workers);
+    q.addBindValue(options.session.threadsPerWorker);
+    q.addBindValue(options.session.processes ? 1 : 0);
+    q.addBindValue(qint64(::getpid()));
+    q.addBindValue(QSysInfo::machineHostName());
+    if (!q.exec()) {
+        error = "cannot start a session in " + options.databasePath + ": "
+                + q.lastError().text().toStdString();
+        return false;
+    }
+    session = q.lastInsertId().toLongLong();
+    // A bigger page cache than SQLite's 2 MB default keeps the primary key and index pages
+    // of a large session in memory while it is written.
+    q.exec("PRAGMA cache_size=-32768");
+    const QVariant h = store->database().driver()->handle();
+    if (!h.isValid() || qstrcmp(h.typeName(), "sqlite3*") != 0
+        || !(handle = *static_cast<sqlite3 *const *>(h.constData()))) {
+        error = "the Qt SQLite driver gave no database handle";
+        return false;
+    }
+    const char *sql
+        = "INSERT OR REPLACE INTO tasks(session_id, task_id, key, function, grp, deps, args, "
+          "options, state, status, attempts, worker, submitted_us, started_us, finished_us, "
+          "result_stored, result, result_type, result_size, error_type, error_message, "
+          "error_root, traceback, output, story, runs) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+          "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    if (sqlite3_prepare_v2(handle, sql, -1, &upsertTask, nullptr) != SQLITE_OK) {
+        error = std::string("cannot prepare the task writer: ") + sqlite3_errmsg(handle);
+        return false;
+    }
+    return true;
+}
+
+Row &Recorder::Impl::row(std::uint64_t id)
+{
+    auto [it, inserted] = rows.try_emplace(id);
+    if (inserted) {
+        it->second.rec.id = id;
+        it->second.rec.state = toString(TaskState::Released);
+        it->second.rec.status = toString(FutureStatus::Pending);
+        it->second.seen = Clock::now();
+    }
+    return it->second;
+}
+
+void Recorder::Impl::markDirty(std::uint64_t id, Row &r)
+{
+    if (!r.dirty) {
+        r.dirty = true;
+        dirty.push_back(id);
+    }
+}
+
+void Recorder::Impl::apply(const EventBatch &batch)
+{
+    for (const Event &e : batch) {
+        switch (e.kind) {
+        case EventKind::TaskAdded: {
+            Row &r = row(e.task);
+            r.rec.key = e.key;
+            r.rec.function = e.function;
+            r.rec.group = e.group;
+            r.rec.deps = e.deps;
+            r.rec.submittedUs = e.timeUs;
+            notePlugin(e.function);
+            markDirty(e.task, r);
+            break;
+        }
+        case EventKind::Transition: {
+            if (e.to == TaskState::Forgotten)
+                break; // released by everyone: the row keeps its last real state
+            Row &r = row(e.task);
+            sql::appendTransition(r.story,
+                                  TransitionRecord{e.from, e.to, e.timeUs, e.worker, e.attempt});
+            r.rec.state = toString(e.to);
+            r.rec.status = toString(futureStatusOf(e.to));
+            r.rec.attempts = std::max(r.rec.attempts, e.attempt);
+            r.terminal = isTerminalState(e.to);
+            if (r.terminal) {
+                r.rec.finishedUs = e.timeUs;
+                capture(r);
+            }
+            markDirty(e.task, r);
+            break;
+        }
+        case EventKind::ExecutionStarted: {
+            Row &r = row(e.task);
+            r.rec.worker = e.worker;
+            if (r.rec.startedUs == 0)
+                r.rec.startedUs = e.timeUs;
+            markDirty(e.task, r);
+            break;
+        }
+        case EventKind::ExecutionFinished: {
+            Row &r = row(e.task);
+            sql::appendRun(r.runs,
+                           AttemptRecord{e.attempt, e.worker, e.thread, e.startUs, e.timeUs, e.ok});
+            r.rec.worker = e.worker;
+            markDirty(e.task, r);
+            break;
+        }
+        case EventKind::Log:
+            logs.push_back(LogRecord{e.task, e.timeUs, e.text});
+            break;
+        case EventKind::WorkerAdded: {
+            WorkerRecord &w = workers[e.worker];
+            w.id = e.worker;
+            w.name = e.text;
+            w.threads = int(e.value);
+            w.addedUs = e.timeUs;
+            dirtyWorkers.insert(e.worker);
+            break;
+        }
+        case EventKind::WorkerRemoved: {
+            WorkerRecord &w = workers[e.worker];
+            w.id = e.worker;
+            w.removedUs = e.timeUs;
+            w.removedReason = e.text;
+            dirtyWorkers.insert(e.worker);
+            break;
+        }
+        case EventKind::Progress:
+            break; // transient: the final state and logs tell the story
+        }
+    }
+}
+
+void Recorder::Impl::apply(const TrackItem &item)
+{
+    // Default options are stored as "" (most tasks of a big map): fewer bytes per row.
+    const SubmitOptions defaults;
+    const bool plain = item.options.retries == defaults.retries
+                       && item.options.priority == defaults.priority
+                       && item.options.pure == defaults.pure && item.options.kwargs.empty()
+                       && !item.options.timeout;
+    Value::Map kwargs = item.options.kwargs;
+    Value::Map opts{{"retries", item.options.retries},
+                    {"priority", item.options.priority},
+                    {"pure", item.options.pure},
+                    {"kwargs", Value(std::move(kwargs))}};
+    if (item.options.timeout)
+        opts["timeout_ms"] = static_cast<long long>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(*item.options.timeout).count());
+    const std::string optionsJson = plain ? std::string() : toJson(Value(std::move(opts)));
+    for (const Future &f : item.futures) {
+        if (!f.valid())
+            continue;
+        Row &r = row(f.id());
+        if (r.rec.key.empty()) {
+            // The TaskAdded event has not come yet; it will fill in the rest.
+            r.rec.key = f.key();
+            r.rec.function = f.function();
+        }
+        try {
+            r.rec.argsJson = toJson(Value(client.arguments(f)));
+        } catch (const std::exception &) {
+            r.rec.argsJson.clear();
+        }
+        r.rec.optionsJson = optionsJson;
+        r.future = f;
+        if (r.terminal)
+            capture(r);
+        markDirty(f.id(), r);
+    }
+}
+
+void Recorder::Impl::capture(Row &r)
+{
+    if (!r.future.valid())
+        return;
+    const FutureStatus status = r.future.status();
+    if (status == FutureStatus::Finished) {
+        try {
+            const Value v = r.future.result(std::chrono::seconds(0));
+            std::string json = toJson(v);
+            r.rec.resultType = v.typeName();
+            r.rec.resultSize = std::int64_t(json.size());
+            r.rec.resultStored = json.size() <= options.resultLimitBytes;
+            r.rec.resultJson = r.rec.resultStored ? std::move(json) : std::string();
+        } catch (const std::exception &) {
+            r.future = Future(); // gone again (lost): the state says so
+            return;
+        }
+        r.rec.errorType.clear();
+        r.rec.errorMessage.clear();
+        r.rec.errorRoot.clear();
+        r.rec.traceback.clear();
+    } else if (status == FutureStatus::Error) {
+        if (const std::optional<TaskError> e = r.future.error()) {
+            r.rec.errorType = e->type;
+            r.rec.errorMessage = e->message;
+            r.rec.errorRoot = e->rootKey;
+            r.rec.traceback = e->traceback;
+        }
+        if (options.session.processes)
+            r.rec.output = client.output(r.future);
+        r.rec.resultStored = false;
+        r.rec.resultJson.clear();
+        r.rec.resultType.clear();
+        r.rec.resultSize = -1;
+    }
+    // Recorded: the recorder must never be what keeps a task alive (a released erred task
+    // is forgotten as if nobody recorded it). A later retry updates the row's state from
+    // events; its new result is not read.
+    r.future = Future();
+}
+
+void Recorder::Impl::notePlugin(const std::string &function)
+{
+    if (!seenFunctions.insert(function).second)
+        return;
+    const FunctionPtr f = registry ? registry->find(function) : nullptr;
+    if (!f)
+        return;
+    const auto id = std::make_pair(f->plugin, f->pluginPath);
+    auto [it, inserted] = plugins.try_emplace(id);
+    PluginUse &p = it->second;
+    if (inserted) {
+        p.name = f->plugin;
+        p.version = f->pluginVersion;
+        p.path = f->pluginPath;
+        p.hash = sha256Of(f->pluginPath);
+    }
+    p.functions.push_back(function);
+    dirtyPlugins.insert(id);
+}
+
+void Recorder::Impl::writeTask(Row &r)
+{
+    sqlite3_stmt *q = upsertTask;
+    const TaskRecord &t = r.rec;
+    // SQLITE_STATIC: every string outlives the sqlite3_step below.
+    const auto str = [q](int i, const std::string &s) {
+        sqlite3_bind_text(q, i, s.data(), int(s.size()), SQLITE_STATIC);
+    };
+    const auto num = [q](int i, std::int64_t v) { sqlite3_bind_int64(q, i, v); };
+    const std::string deps = sql::formatIds(t.deps);
+    num(1, session);
+    num(2, std::int64_t(t.id));
+    str(3, t.key);
+    str(4, t.function);
+    str(5, t.group);
+    str(6, deps);
+    str(7, t.argsJson);
+    str(8, t.optionsJson);
+    str(9, t.state);
+    str(10, t.status);
+    num(11, t.attempts);
+    num(12, t.worker);
+    num(13, t.submittedUs);
+    num(14, t.startedUs);
+    num(15, t.finishedUs);
+    num(16, t.resultStored ? 1 : 0);
+    str(17, t.resultJson);
+    str(18, t.resultType);
+    num(19, t.resultSize);
+    str(20, t.errorType);
+    str(21, t.errorMessage);
+    str(22, t.errorRoot);
+    str(23, t.traceback);
+    str(24, t.output);
+    str(25, r.story);
+    str(26, r.runs);
+    const int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE)
+        throw std::runtime_error(sqlite3_errmsg(handle));
+    r.written = true;
+}
+
+void Recorder::Impl::write(bool everything)
+{
+    if (dirty.empty() && logs.empty() && dirtyWorkers.empty() && dirtyPlugins.empty())
+        return;
+    const auto begin = Clock::now();
+    // A task that is neither done nor old is left for the next round: most tasks of a big
+    // map are then written once, finished.
+    const auto youngest = begin - options.pendingWriteDelay;
+    QSqlDatabase db = store->database();
+    std::vector<std::uint64_t> later;
+    std::vector<Row *> done;
+    try {
+        if (!db.transaction())
+            throw std::runtime_error(db.lastError().text().toStdString());
+        for (std::uint64_t id : dirty) {
+            auto it = rows.find(id);
+            if (it == rows.end())
+                continue;
+            Row &r = it->second;
+            if (!everything && !r.terminal && r.seen > youngest && !r.written) {
+                later.push_back(id);
+                continue;
+            }
+            writeTask(r);
+            done.push_back(&r);
+        }
+        if (!logs.empty()) {
+            QSqlQuery q(db);
+            q.prepare("INSERT INTO logs(session_id, task_id, time_us, text) VALUES(?, ?, ?, ?)");
+            for (const LogRecord &l : logs) {
+                q.bindValue(0, qint64(session));
+                q.bindValue(1, qulonglong(l.task));
+                q.bindValue(2, qint64(l.timeUs));
+                q.bindValue(3, text(l.text));
+                if (!q.exec())
+                    throw std::runtime_error(q.lastError().text().toStdString());
+            }
+        }
+        if (!dirtyWorkers.empty()) {
+            QSqlQuery q(db);
+            q.prepare("INSERT OR REPLACE INTO workers(session_id, worker_id, name, threads, "
+                      "added_us, removed_us, reason) VALUES(?, ?, ?, ?, ?, ?, ?)");
+            for (int id : dirtyWorkers) {
+                const WorkerRecord &w = workers[id];
+                q.bindValue(0, qint64(session));
+                q.bindValue(1, w.id);
+                q.bindValue(2, text(w.name));
+                q.bindValue(3, w.threads);
+                q.bindValue(4, qint64(w.addedUs));
+                q.bindValue(5, qint64(w.removedUs));
+                q.bindValue(6, text(w.removedReason));
+                if (!q.exec())
+                    throw std::runtime_error(q.lastError().text().toStdString());
+            }
+        }
+        if (!dirtyPlugins.empty()) {
+            QSqlQuery q(db);
+            q.prepare("INSERT OR REPLACE INTO plugins(session_id, name, version, path, hash, "
+                      "functions) VALUES(?, ?, ?, ?, ?, ?)");
+            for (const auto &id : dirtyPlugins) {
+                const PluginUse &p = plugins[id];
+                std::string functions;
+                for (const std::string &f : p.functions)
+                    functions += (functions.empty() ? "" : " ") + f;
+                q.bindValue(0, qint64(session));
+                q.bindValue(1, text(p.name));
+                q.bindValue(2, text(p.version));
+                q.bindValue(3, text(p.path));
+                q.bindValue(4, text(p.hash));
+                q.bindValue(5, text(functions));
+                if (!q.exec())
+                    throw std::runtime_error(q.lastError().text().toStdString());
+            }
+        }
+        if (!db.commit())
+            throw std::runtime_error(db.lastError().text().toStdString());
+    } catch (const std::exception &e) {
+        // A failed batch (disk full, locked too long) is kept and tried again next round.
+        db.rollback();
+        log::get("history")->warn("cannot write to {}: {}", options.databasePath, e.what());
+        return;
+    }
+    const std::uint64_t rowsWritten = done.size() + logs.size();
+
+    for (Row *r : done)
+        r->dirty = false;
+    dirty.swap(later);
+    logs.clear();
+    dirtyWorkers.clear();
+    dirtyPlugins.clear();
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - begin).count();
+    std::lock_guard lock(statsMutex);
+    stats.rowsWritten += rowsWritten;
+    stats.transactions += 1;
+    stats.writeMs += ms;
+}
+
+void Recorder::Impl::finishSession()
+{
+    QSqlQuery q(store->database());
+    q.prepare("UPDATE sessions SET status = 'finished', ended_us = ? WHERE id = ?");
+    q.addBindValue(qint64(nowUs()));
+    q.addBindValue(qint64(session));
+    if (!q.exec())
+        log::get("history")->warn(
+            "cannot close session {}: {}", session, q.lastError().text().toStdString());
+}
+
+} // namespace taskbench::history

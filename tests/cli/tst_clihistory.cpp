@@ -1,0 +1,378 @@
+// End-to-end tests of taskbench-cli's history: runs are recorded (unless --no-history) in
+// the database chosen with --db; `history` lists sessions and tasks (human and --json) with
+// filters, exports a session (Perfetto JSON, CSV, JSON), deletes, applies retention, and
+// re-runs failed tasks; bad history input exits 2; a corrupt database is moved aside and the
+// run still works; a newer schema is refused without touching the file.
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QtTest>
+
+namespace {
+
+struct CliRun
+{
+    int exitCode = -1;
+    QString out;
+    QString err;
+    QString failure;
+
+    QList<QJsonObject> objects() const
+    {
+        QList<QJsonObject> list;
+        for (const QString &line : out.split('\n', Qt::SkipEmptyParts))
+            list.append(QJsonDocument::fromJson(line.toUtf8()).object());
+        return list;
+    }
+};
+
+/// Runs taskbench-cli with the build's plugins; false (with run.failure) if it did not
+/// start, hung or crashed.
+bool runCli(const QStringList &args, CliRun &run)
+{
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove("TASKBENCH_PLUGIN_PATH");
+    env.remove("TASKBENCH_HISTORY_DB");
+    p.setProcessEnvironment(env);
+    p.setProgram(TASKBENCH_BIN_DIR "/taskbench-cli");
+    p.setArguments(QStringList{"--plugins", TASKBENCH_PLUGIN_DIR} + args);
+    p.start();
+    if (!p.waitForStarted(10000)) {
+        run.failure = "did not start: " + p.errorString();
+        return false;
+    }
+    p.closeWriteChannel();
+    const bool finished = p.waitForFinished(60000);
+    if (!finished) {
+        p.kill();
+        p.waitForFinished(5000);
+    }
+    run.out = QString::fromUtf8(p.readAllStandardOutput());
+    run.err = QString::fromUtf8(p.readAllStandardError());
+    run.exitCode = p.exitCode();
+    if (!finished || p.exitStatus() != QProcess::NormalExit) {
+        run.failure = (finished ? "crashed: " : "timed out: ") + args.join(' ') + "\n" + run.err;
+        return false;
+    }
+    return true;
+}
+
+QString describe(const CliRun &r)
+{
+    return QStringLiteral("exit %1\n--- stdout:\n%2--- stderr:\n%3")
+        .arg(r.exitCode)
+        .arg(r.out, r.err);
+}
+
+} // namespace
+
+#define RUN_CLI(run, ...)                                                                          \
+    CliRun run;                                                                                    \
+    QVERIFY2(runCli(__VA_ARGS__, run), qPrintable(run.failure))
+
+#define EXPECT_EXIT(run, code) QVERIFY2((run).exitCode == (code), qPrintable(describe(run)))
+
+class TstCliHistory : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    QString db(const QString &name = "history.sqlite") const { return m_dir.filePath(name); }
+
+private slots:
+    void test_recordListAndTasks();
+    void test_noHistoryRecordsNothing();
+    void test_exports();
+    void test_rerunFailed();
+    void test_deleteAndRetention();
+    void test_badInput();
+    void test_corruptDatabaseIsMovedAside();
+    void test_newerDatabaseIsRefused();
+};
+
+void TstCliHistory::test_recordListAndTasks()
+{
+    const QString path = db("list.sqlite");
+    {
+        RUN_CLI(run,
+                {"--db",
+                 path,
+                 "--workers",
+                 "2",
+                 "map",
+                 "bench.flaky_inc_det",
+                 "--range",
+                 "0:10",
+                 "--retries",
+                 "1"});
+        EXPECT_EXIT(run, 0);
+    }
+    {
+        RUN_CLI(run, {"--db", path, "submit", "bench.fail", "kaboom"});
+        EXPECT_EXIT(run, 1);
+    }
+    RUN_CLI(list, {"--db", path, "history", "--json"});
+    EXPECT_EXIT(list, 0);
+    const QList<QJsonObject> sessions = list.objects();
+    QCOMPARE(sessions.size(), 2);
+    // Newest first.
+    QVERIFY(sessions[0].value("title").toString().endsWith(" submit bench.fail kaboom"));
+    QCOMPARE(sessions[0].value("status").toString(), QString("finished"));
+    QCOMPARE(sessions[0].value("counts").toObject().value("error").toInt(), 1);
+    QCOMPARE(sessions[1].value("task_count").toInt(), 10);
+    QCOMPARE(sessions[1].value("counts").toObject().value("finished").toInt(), 10);
+    QCOMPARE(sessions[1].value("plugins").toArray().at(0).toString(), QString("bench 1.0"));
+    const int mapSession = sessions[1].value("id").toInt();
+
+    RUN_CLI(human, {"--db", path, "history"});
+    EXPECT_EXIT(human, 0);
+    QVERIFY2(human.out.contains("10 tasks (10 finished)"), qPrintable(human.out));
+    QVERIFY(human.out.contains("1 task (1 error)"));
+
+    RUN_CLI(tasks,
+            {"--db", path, "history", "tasks", "--session", QString::number(mapSession), "--json"});
+    EXPECT_EXIT(tasks, 0);
+    const QList<QJsonObject> rows = tasks.objects();
+    QCOMPARE(rows.size(), 10);
+    for (const QJsonObject &t : rows) {
+        const int i = t.value("arguments").toArray().at(0).toInt();
+        QCOMPARE(t.value("result").toInt(), i + 1);
+        QCOMPARE(t.value("attempts").toInt(), i % 5 == 0 ? 2 : 1);
+        QCOMPARE(t.value("status").toString(), QString("finished"));
+    }
+
+    RUN_CLI(errors, {"--db", path, "history", "tasks", "--error", "KABOOM", "--json"});
+    EXPECT_EXIT(errors, 0);
+    QCOMPARE(errors.objects().size(), 1);
+    QCOMPARE(errors.objects()[0].value("error").toObject().value("type").toString(),
+             QString("RuntimeError"));
+    RUN_CLI(byStatus, {"--db", path, "history", "tasks", "--status", "error"});
+    QCOMPARE(byStatus.out.count('\n'), 1);
+    QVERIFY(byStatus.out.contains("RuntimeError: kaboom"));
+    RUN_CLI(search, {"--db", path, "history", "--search", "kaboom", "--json"});
+    QCOMPARE(search.objects().size(), 1);
+}
+
+void TstCliHistory::test_noHistoryRecordsNothing()
+{
+    const QString path = db("none.sqlite");
+    RUN_CLI(run, {"--db", path, "--no-history", "submit", "bench.inc", "1"});
+    EXPECT_EXIT(run, 0);
+    QVERIFY(!QFile::exists(path));
+    RUN_CLI(list, {"--db", path, "history", "--json"});
+    EXPECT_EXIT(list, 0);
+    QVERIFY(list.out.isEmpty());
+}
+
+void TstCliHistory::test_exports()
+{
+    const QString path = db("export.sqlite");
+    {
+        RUN_CLI(run,
+                {"--db",
+                 path,
+                 "--workers",
+                 "2",
+                 "map",
+                 "bench.flaky_inc_det",
+                 "--range",
+                 "0:20",
+                 "--retries",
+                 "1",
+                 "--reduce",
+                 "bench.sum"});
+        EXPECT_EXIT(run, 0);
+    }
+    // 20 mapped tasks (4 of them twice: i = 0, 5, 10, 15) and the reduction: 25 attempts.
+    const QString trace = m_dir.filePath("trace.json");
+    RUN_CLI(
+        perfetto,
+        {"--db", path, "history", "export", "--session", "1", "--format", "perfetto", "-o", trace});
+    EXPECT_EXIT(perfetto, 0);
+    QFile traceFile(trace);
+    QVERIFY(traceFile.open(QIODevice::ReadOnly));
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(traceFile.readAll(), &error);
+    QCOMPARE(error.error, QJsonParseError::NoError);
+    int slices = 0, failed = 0;
+    for (const QJsonValue &v : doc.object().value("traceEvents").toArray()) {
+        const QJsonObject e = v.toObject();
+        if (e.value("ph").toString() != "X")
+            continue;
+        ++slices;
+        if (!e.value("args").toObject().value("ok").toBool()) {
+            ++failed;
+            QVERIFY(e.value("args").toObject().contains("error"));
+        }
+    }
+    QCOMPARE(slices, 25);
+    QCOMPARE(failed, 4);
+
+    RUN_CLI(csv, {"--db", path, "history", "export", "--session", "1", "--format", "csv"});
+    EXPECT_EXIT(csv, 0);
+    QCOMPARE(csv.out.split("\r\n", Qt::SkipEmptyParts).size(), 22); // header + 21 tasks
+    QVERIFY(csv.out.startsWith("session,task_id,key,function"));
+
+    const QString json = m_dir.filePath("session.json");
+    RUN_CLI(js,
+            {"--db",
+             path,
+             "history",
+             "export",
+             "--session",
+             "1",
+             "--format",
+             "json",
+             "--output",
+             json});
+    EXPECT_EXIT(js, 0);
+    QFile jsonFile(json);
+    QVERIFY(jsonFile.open(QIODevice::ReadOnly));
+    const QJsonObject root = QJsonDocument::fromJson(jsonFile.readAll(), &error).object();
+    QCOMPARE(error.error, QJsonParseError::NoError);
+    QCOMPARE(root.value("tasks").toArray().size(), 21);
+    QCOMPARE(root.value("session").toObject().value("task_count").toInt(), 21);
+}
+
+void TstCliHistory::test_rerunFailed()
+{
+    const QString path = db("rerun.sqlite");
+    const QString marker = m_dir.filePath("markers");
+    QVERIFY(QDir().mkpath(marker));
+    // flaky_inc fails the first attempt of every i % 5 == 0 (marker files); no retries.
+    QFile inputs(m_dir.filePath("inputs.jsonl"));
+    QVERIFY(inputs.open(QIODevice::WriteOnly));
+    for (int i = 0; i < 6; ++i)
+        inputs.write(QStringLiteral("[%1, \"%2\"]\n").arg(i).arg(marker).toUtf8());
+    inputs.close();
+    {
+        RUN_CLI(run, {"--db", path, "map", "bench.flaky_inc", "--inputs", inputs.fileName()});
+        EXPECT_EXIT(run, 1);
+    }
+    RUN_CLI(list, {"--db", path, "history", "--json"});
+    const int session = list.objects().at(0).value("id").toInt();
+    QCOMPARE(list.objects().at(0).value("counts").toObject().value("error").toInt(), 2);
+
+    RUN_CLI(rerun,
+            {"--db",
+             path,
+             "--json",
+             "history",
+             "rerun",
+             "--session",
+             QString::number(session),
+             "--failed"});
+    EXPECT_EXIT(rerun, 0);
+    const QList<QJsonObject> results = rerun.objects();
+    QCOMPARE(results.size(), 2);
+    QSet<int> values;
+    for (const QJsonObject &r : results) {
+        QCOMPARE(r.value("status").toString(), QString("finished"));
+        values.insert(r.value("result").toInt());
+    }
+    QCOMPARE(values, (QSet<int>{1, 6}));
+    // The re-run is a session of its own.
+    RUN_CLI(after, {"--db", path, "history", "--json"});
+    QVERIFY(after.objects().at(0).value("title").toString().endsWith(
+        "--json history rerun --session " + QString::number(session) + " --failed"));
+}
+
+void TstCliHistory::test_deleteAndRetention()
+{
+    const QString path = db("delete.sqlite");
+    for (int i = 0; i < 4; ++i) {
+        RUN_CLI(run, {"--db", path, "submit", "bench.inc", QString::number(i)});
+        EXPECT_EXIT(run, 0);
+    }
+    RUN_CLI(del, {"--db", path, "history", "delete", "--session", "1"});
+    EXPECT_EXIT(del, 0);
+    RUN_CLI(again, {"--db", path, "history", "delete", "--session", "1"});
+    EXPECT_EXIT(again, 2);
+    QVERIFY(again.err.contains("no session 1"));
+    RUN_CLI(keep, {"--db", path, "history", "retention", "--keep-sessions", "2"});
+    EXPECT_EXIT(keep, 0);
+    QVERIFY(keep.out.contains("Deleted 1 session."));
+    RUN_CLI(list, {"--db", path, "history", "--json"});
+    QCOMPARE(list.objects().size(), 2);
+    QCOMPARE(list.objects().at(1).value("id").toInt(), 3);
+}
+
+void TstCliHistory::test_badInput()
+{
+    const QString path = db("bad.sqlite");
+    const QList<QStringList> cases = {
+        {"--db", path, "history", "export", "--format", "csv"}, // no session
+        {"--db", path, "history", "export", "--session", "1"},  // no format
+        {"--db", path, "history", "export", "--session", "1", "--format", "xml"},
+        {"--db", path, "history", "frobnicate"},
+        {"--db", path, "history", "tasks", "--session", "zero"},
+        {"--db", path, "history", "retention"},
+        {"--db", path, "history", "tasks", "--session", "77"}, // no such session
+        {"--db", path, "history", "export", "--session", "77", "--format", "json"},
+        {"--db", path, "history", "rerun", "--session", "77"},
+        {"--db", "", "history"},
+        {"--session", "1", "submit", "bench.inc", "1"}, // a history option elsewhere
+    };
+    for (const QStringList &args : cases) {
+        RUN_CLI(run, args);
+        QVERIFY2(run.exitCode == 2, qPrintable(args.join(' ') + "\n" + describe(run)));
+        QVERIFY2(run.err.startsWith("taskbench-cli: "), qPrintable(run.err));
+    }
+    // A database path that cannot be a file: the run works, unrecorded, with a warning.
+    QVERIFY(QDir().mkpath(db("adir.sqlite")));
+    RUN_CLI(run, {"--db", db("adir.sqlite"), "submit", "bench.inc", "1"});
+    EXPECT_EXIT(run, 0);
+    QVERIFY(run.out.contains("finished  int  2"));
+    QVERIFY2(run.err.contains("this run is not recorded"), qPrintable(run.err));
+}
+
+void TstCliHistory::test_corruptDatabaseIsMovedAside()
+{
+    const QString path = db("corrupt.sqlite");
+    {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("this is not an SQLite database, just some text that is long enough......");
+    }
+    RUN_CLI(run, {"--db", path, "submit", "bench.inc", "41"});
+    EXPECT_EXIT(run, 0);
+    QVERIFY(run.out.contains("42"));
+    QVERIFY2(run.err.contains("was corrupt") && run.err.contains("corrupt.sqlite.corrupt-"),
+             qPrintable(run.err));
+    QCOMPARE(QDir(m_dir.path()).entryList({"corrupt.sqlite.corrupt-*"}).size(), 1);
+    RUN_CLI(list, {"--db", path, "history", "--json"});
+    QCOMPARE(list.objects().size(), 1);
+}
+
+void TstCliHistory::test_newerDatabaseIsRefused()
+{
+    const QString path = db("newer.sqlite");
+    {
+        QSqlDatabase sqlite = QSqlDatabase::addDatabase("QSQLITE", "newer");
+        sqlite.setDatabaseName(path);
+        QVERIFY(sqlite.open());
+        QSqlQuery q(sqlite);
+        QVERIFY(q.exec("CREATE TABLE t(x)"));
+        QVERIFY(q.exec("PRAGMA user_version = 7"));
+        sqlite.close();
+    }
+    QSqlDatabase::removeDatabase("newer");
+    RUN_CLI(list, {"--db", path, "history"});
+    EXPECT_EXIT(list, 2);
+    QVERIFY2(list.err.contains("newer Taskbench (schema 7"), qPrintable(list.err));
+    RUN_CLI(run, {"--db", path, "submit", "bench.inc", "1"});
+    EXPECT_EXIT(run, 0);
+    QVERIFY(run.err.contains("this run is not recorded"));
+    QVERIFY(QDir(m_dir.path()).entryList({"newer.sqlite.corrupt-*"}).isEmpty());
+}
+
+QTEST_MAIN(TstCliHistory)
+#include "tst_clihistory.moc"

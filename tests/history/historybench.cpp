@@ -1,0 +1,150 @@
+// taskbench-history-bench: what recording costs. Runs a map of bench.inc over N inputs on
+// thread workers, without and with a Recorder (tracking every future, finished and flushed
+// to disk before the clock stops), alternating, and prints one JSON line per pair plus a
+// median summary:
+//   {"bench":"history_overhead","tasks":100000,"plain_ms":..,"recorded_ms":..,"overhead_pct":..}
+// Usage: taskbench-history-bench [--tasks N] [--repeat R] [--workers W] [--ms MS] [--db PATH]
+// --ms MS maps bench.slow_inc (MS milliseconds of cooperative sleep each) instead of the
+// trivial bench.inc, for a workload whose tasks do something.
+// Figures are printed, never asserted (the machine is shared and noisy).
+#include "taskbench/client.h"
+#include "taskbench/history/recorder.h"
+#include "taskbench/pluginloader.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+using namespace taskbench;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double runOnce(const std::shared_ptr<FunctionRegistry> &registry,
+               int tasks,
+               int workers,
+               int ms,
+               const std::string &db,
+               history::RecorderStats *stats)
+{
+    ClusterOptions options;
+    options.workers = workers;
+    Client client(options, registry);
+    std::vector<Value> inputs;
+    inputs.reserve(std::size_t(tasks));
+    for (int i = 0; i < tasks; ++i)
+        inputs.emplace_back(i);
+    const auto begin = Clock::now();
+    std::optional<history::Recorder> recorder;
+    if (!db.empty()) {
+        history::RecorderOptions ro;
+        ro.databasePath = db;
+        ro.session.app = "taskbench-history-bench";
+        recorder.emplace(client, ro);
+        if (!recorder->ok()) {
+            std::fprintf(stderr, "history: %s\n", recorder->errorString().c_str());
+            std::exit(1);
+        }
+    }
+    SubmitOptions so;
+    if (ms > 0)
+        so.kwargs["ms"] = ms;
+    std::vector<Future> futures
+        = client.map(ms > 0 ? "bench.slow_inc" : "bench.inc", std::move(inputs), so);
+    if (recorder)
+        recorder->track(futures, so);
+    const std::vector<Value> results = client.gather(futures);
+    if (results.size() != std::size_t(tasks) || results.back().toInt() != tasks) {
+        std::fprintf(stderr, "wrong results\n");
+        std::exit(1);
+    }
+    if (recorder) {
+        recorder->finish();
+        *stats = recorder->stats();
+    }
+    const double elapsed = std::chrono::duration<double, std::milli>(Clock::now() - begin).count();
+    futures.clear();
+    return elapsed;
+}
+
+double median(std::vector<double> v)
+{
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[v.size() / 2];
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    int tasks = 100'000, repeat = 3, workers = 2, ms = 0;
+    std::string db;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!std::strcmp(argv[i], "--tasks"))
+            tasks = std::max(1, std::atoi(argv[i + 1]));
+        else if (!std::strcmp(argv[i], "--repeat"))
+            repeat = std::max(1, std::atoi(argv[i + 1]));
+        else if (!std::strcmp(argv[i], "--workers"))
+            workers = std::max(1, std::atoi(argv[i + 1]));
+        else if (!std::strcmp(argv[i], "--ms"))
+            ms = std::max(0, std::atoi(argv[i + 1]));
+        else if (!std::strcmp(argv[i], "--db"))
+            db = argv[i + 1];
+    }
+    QTemporaryDir tmp;
+    if (db.empty())
+        db = tmp.filePath("history.sqlite").toStdString();
+
+    auto registry = std::make_shared<FunctionRegistry>();
+    PluginLoader loader(*registry);
+    if (loader.load(TASKBENCH_PLUGIN_DIR "/libtaskbench_bench.so").loaded.empty()) {
+        std::fprintf(stderr, "cannot load the bench plugin from %s\n", TASKBENCH_PLUGIN_DIR);
+        return 1;
+    }
+    runOnce(registry, std::min(tasks, 10'000), workers, 0, {}, nullptr); // warm-up
+    std::vector<double> plain, recorded;
+    for (int r = 0; r < repeat; ++r) {
+        history::RecorderStats stats;
+        const double p = runOnce(registry, tasks, workers, ms, {}, nullptr);
+        const double w = runOnce(registry, tasks, workers, ms, db, &stats);
+        plain.push_back(p);
+        recorded.push_back(w);
+        std::printf("{\"bench\":\"history_overhead_run\",\"tasks\":%d,\"workers\":%d,\"ms\":%d,"
+                    "\"plain_ms\":%.1f,\"recorded_ms\":%.1f,\"overhead_pct\":%.1f,"
+                    "\"rows\":%llu,\"transactions\":%llu,\"write_ms\":%.1f}\n",
+                    tasks,
+                    workers,
+                    ms,
+                    p,
+                    w,
+                    100.0 * (w - p) / p,
+                    static_cast<unsigned long long>(stats.rowsWritten),
+                    static_cast<unsigned long long>(stats.transactions),
+                    stats.writeMs);
+        std::fflush(stdout);
+    }
+    const double p = median(plain), w = median(recorded);
+    std::printf(
+        "{\"bench\":\"history_overhead\",\"tasks\":%d,\"workers\":%d,\"ms\":%d,\"repeat\":%d,"
+        "\"plain_ms\":%.1f,\"recorded_ms\":%.1f,\"overhead_pct\":%.1f,"
+        "\"db_bytes\":%lld}\n",
+        tasks,
+        workers,
+        ms,
+        repeat,
+        p,
+        w,
+        100.0 * (w - p) / p,
+        static_cast<long long>(QFile(QString::fromStdString(db)).size()));
+    return 0;
+}
