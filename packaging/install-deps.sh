@@ -12,7 +12,6 @@ PKGS=(
   libspdlog-dev libfmt-dev
   libssl-dev
   libgraphviz-dev graphviz
-  libconcurrentqueue-dev
   xvfb xauth at-spi2-core
   qt6-qpa-plugins libgl1-mesa-dri fonts-dejavu-core
   slurm-wlm munge

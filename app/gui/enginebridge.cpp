@@ -74,6 +74,10 @@ EngineBridge::~EngineBridge()
     m_submitQueue.waitForDone();
     m_queryPool.waitForDone();
     m_handles.clear();
+    // Slurm jobs first (their workers are this client's), then the client.
+    if (m_slurm)
+        m_slurm->close();
+    m_slurm.reset();
     if (m_client)
         m_client->close();
     m_client.reset();
@@ -160,9 +164,17 @@ FunctionPtr EngineBridge::function(const QString &qualifiedName) const
 
 void EngineBridge::start(const ClusterOptions &options)
 {
+    ClusterSettings settings;
+    settings.options = options;
+    start(settings);
+}
+
+void EngineBridge::start(const ClusterSettings &settings)
+{
     if (m_client)
         return;
-    m_options = options;
+    m_settings = settings;
+    m_options = settings.clientOptions();
     m_options.pluginPaths.clear();
     for (const PluginRecord &p : m_loader->plugins())
         m_options.pluginPaths.push_back(p.path);
@@ -173,6 +185,12 @@ void EngineBridge::start(const ClusterOptions &options)
         emit message(tr("Could not start the cluster: %1").arg(QString::fromUtf8(e.what())));
         return;
     }
+    m_listenAddress = QString::fromStdString(m_client->listenAddress());
+    m_tokenFile = QString::fromStdString(m_client->tokenFile());
+    if (!m_listenAddress.isEmpty())
+        log::get("gui")->info("listening for workers on {} (token file {})",
+                              m_listenAddress.toStdString(),
+                              m_tokenFile.toStdString());
     m_inbox = std::make_shared<Inbox>();
     // Runs on the engine thread under the inbox lock: post only.
     m_inbox->batches.setWake([this] {
@@ -203,14 +221,59 @@ void EngineBridge::start(const ClusterOptions &options)
             },
             Qt::QueuedConnection);
     });
-    log::get("gui")->info("cluster started: {} workers x {} threads ({})",
-                          m_options.workers,
-                          m_options.threadsPerWorker,
-                          m_options.processes ? "processes" : "threads");
+    if (m_settings.kind == ClusterKind::Slurm)
+        startSlurm();
+    else
+        log::get("gui")->info("cluster started: {} workers x {} threads ({})",
+                              m_options.workers,
+                              m_options.threadsPerWorker,
+                              m_options.processes ? "processes" : "threads");
     emit clusterStarted();
 }
 
+void EngineBridge::startSlurm()
+{
+    // The constructor only checks the options and starts the poll thread; scale and adapt
+    // return at once (sbatch runs on that thread), so nothing here waits on Slurm.
+    try {
+        m_slurm = std::make_shared<SlurmCluster>(
+            *m_client,
+            m_settings.slurmOptions(m_listenAddress.toStdString(), m_tokenFile.toStdString()));
+    } catch (const std::exception &e) {
+        log::get("gui")->error("could not start the Slurm cluster: {}", e.what());
+        emit message(tr("Could not start the Slurm cluster: %1").arg(QString::fromUtf8(e.what())));
+        return;
+    }
+    const auto gen = m_generation;
+    // Poll thread: post only. The bridge outlives the cluster (closed in restart/destructor
+    // before the bridge goes), and late calls of an old cluster are dropped by generation.
+    m_slurm->onJobsChanged([this, gen](const std::vector<SlurmJob> &jobs) {
+        QMetaObject::invokeMethod(
+            this,
+            [this, gen, jobs] {
+                if (gen == m_generation)
+                    emit slurmJobsChanged(jobs);
+            },
+            Qt::QueuedConnection);
+    });
+    if (m_settings.adaptive) {
+        m_slurm->adapt(m_settings.adaptMin, m_settings.adaptMax);
+        log::get("gui")->info(
+            "Slurm cluster: adaptive, {} to {} jobs", m_settings.adaptMin, m_settings.adaptMax);
+    } else {
+        m_slurm->scale(m_settings.jobs);
+        log::get("gui")->info("Slurm cluster: {} jobs", m_settings.jobs);
+    }
+}
+
 void EngineBridge::restart(const ClusterOptions &options)
+{
+    ClusterSettings settings;
+    settings.options = options;
+    restart(settings);
+}
+
+void EngineBridge::restart(const ClusterSettings &settings)
 {
     m_frameTimer.stop();
     if (m_inbox)
@@ -222,19 +285,27 @@ void EngineBridge::restart(const ClusterOptions &options)
     m_handles.clear();
     m_resultsWaiting.clear();
     ++m_generation;
+    auto oldSlurm = std::move(m_slurm);
     if (auto old = std::move(m_client)) {
-        // close() waits for running tasks: never on the GUI thread.
-        m_queryPool.start([old]() mutable {
+        // close() waits for running tasks (and Slurm's for the jobs to end): never on the
+        // GUI thread. The jobs go first, while their client still serves the workers.
+        m_queryPool.start([old, oldSlurm]() mutable {
+            if (oldSlurm)
+                oldSlurm->close();
+            oldSlurm.reset();
             old->close();
             old.reset();
         });
     }
     m_client.reset();
+    m_slurm.reset();
+    m_listenAddress.clear();
+    m_tokenFile.clear();
     m_futures->clear();
     m_workers = 0;
     emit workersChanged(0);
     emit clusterStopped();
-    start(options);
+    start(settings);
 }
 
 // ---------------------------------------------------------------------------------------

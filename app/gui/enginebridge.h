@@ -11,11 +11,13 @@
 //    back as queued calls. Nothing here ever waits on a future on the GUI thread.
 #pragma once
 
+#include "clustersettings.h"
 #include "futuresmodel.h"
 #include "taskdetails.h"
 
 #include "taskbench/client.h"
 #include "taskbench/pluginloader.h"
+#include "taskbench/slurmcluster.h"
 
 #include <QFileSystemWatcher>
 #include <QObject>
@@ -66,13 +68,28 @@ public:
     }
 
     // --- cluster ---
+    /// A local cluster with these options.
     void start(const ClusterOptions &options);
-    /// Stops the cluster (running work is cancelled) and starts a new one; the old one is
-    /// shut down on a background thread so the window stays responsive.
+    /// A local or Slurm cluster. For Slurm the client listens (settings.clientOptions())
+    /// and a SlurmCluster submits the jobs; sbatch/squeue run on its own thread.
+    void start(const ClusterSettings &settings);
+    /// Stops the cluster (running work is cancelled) and starts a new one; the old one
+    /// (Slurm jobs first, then the client) is shut down on a background thread so the
+    /// window stays responsive.
     void restart(const ClusterOptions &options);
+    void restart(const ClusterSettings &settings);
     bool isRunning() const { return bool(m_client); }
+    /// The options the client runs with (for Slurm: listening, no local workers).
     const ClusterOptions &clusterOptions() const { return m_options; }
+    /// The settings as the user chose them.
+    const ClusterSettings &clusterSettings() const { return m_settings; }
     int workerCount() const { return m_workers; }
+    /// "tcp://host:port" while listening for remote workers, else empty.
+    QString listenAddress() const { return m_listenAddress; }
+    QString tokenFile() const { return m_tokenFile; }
+    /// The running Slurm cluster (null for a local one). Its blocking calls (close,
+    /// waitFor...) must not run on the GUI thread; scale and adapt return at once.
+    std::shared_ptr<SlurmCluster> slurmCluster() const { return m_slurm; }
 
     // --- work (asynchronous; answers come as submitted()/submitFailed()) ---
     std::uint64_t submit(const QString &function, std::vector<Value> args, SubmitOptions opts);
@@ -112,6 +129,8 @@ signals:
     /// After every applied frame of events.
     void frameApplied();
     void workersChanged(int count);
+    /// The Slurm cluster's jobs changed (GUI thread; every job it submitted, oldest first).
+    void slurmJobsChanged(const std::vector<taskbench::SlurmJob> &jobs);
     void clusterStarted();
     void clusterStopped();
     void pluginsChanged();
@@ -137,8 +156,14 @@ private:
     bool m_useDefaultPath = true;
     QFileSystemWatcher m_watcher;
 
+    void startSlurm();
+
     ClusterOptions m_options;
+    ClusterSettings m_settings;
+    QString m_listenAddress;
+    QString m_tokenFile;
     std::shared_ptr<Client> m_client;
+    std::shared_ptr<SlurmCluster> m_slurm; ///< closed before m_client
     std::shared_ptr<Inbox> m_inbox;
     Subscription m_subscription;
     std::unordered_map<std::uint64_t, Future> m_handles;

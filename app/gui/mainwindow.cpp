@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "clustersettings.h"
 #include "detailsdialog.h"
 #include "enginebridge.h"
 #include "errorspanel.h"
@@ -275,8 +276,13 @@ void MainWindow::connectInspectViews()
     connect(m_bridge, &EngineBridge::clusterStarted, this, [this] {
         m_graph->clear();
         m_stream->clear();
-        m_workersPanel->setClient(m_bridge->client());
+        m_workersPanel->setClient(m_bridge->client(), m_bridge->slurmCluster());
+        m_workersPanel->setListenInfo(m_bridge->listenAddress(), m_bridge->tokenFile());
     });
+    connect(m_bridge,
+            &EngineBridge::slurmJobsChanged,
+            m_workersPanel,
+            &inspect::WorkersPanel::setSlurmJobs);
     connect(m_bridge, &EngineBridge::clusterStopped, this, [this] {
         m_graph->clear();
         m_stream->clear();
@@ -471,6 +477,13 @@ void MainWindow::createActions()
                                 tr("Reset &layout"),
                                 QKeySequence(),
                                 tr("Restore the default dock layout"));
+    QAction *copyWorker = make(QStringLiteral("copyWorkerCommand"),
+                               QString(),
+                               tr("Copy &worker command"),
+                               QKeySequence(),
+                               tr("Copy the command that starts a remote worker for this "
+                                  "cluster (when it listens for workers)"));
+    copyWorker->setEnabled(false);
     QAction *about = make(QStringLiteral("about"),
                           QString(),
                           tr("&About Taskbench"),
@@ -505,6 +518,10 @@ void MainWindow::createActions()
         m_table->filterEdit()->clear();
     });
     connect(resetLayout, &QAction::triggered, this, &MainWindow::resetLayout);
+    connect(copyWorker, &QAction::triggered, this, [this] {
+        m_workersPanel->copyWorkerCommand();
+        statusBar()->showMessage(tr("Copied: %1").arg(m_workersPanel->workerCommand()), 5000);
+    });
     connect(about, &QAction::triggered, this, [this] {
         QMessageBox::about(
             this,
@@ -518,6 +535,7 @@ void MainWindow::createActions()
     file->addActions({load, reload});
     file->addSeparator();
     file->addAction(settings);
+    file->addAction(copyWorker);
     file->addSeparator();
     file->addAction(quit);
     QMenu *tasks = menuBar()->addMenu(tr("&Tasks"));
@@ -602,10 +620,19 @@ void MainWindow::createStatusBar()
 void MainWindow::updateStatus()
 {
     const ClusterOptions &o = m_bridge->clusterOptions();
-    m_statusWorkers->setText(m_bridge->isRunning()
-                                 ? tr("%n worker(s)", nullptr, m_bridge->workerCount())
-                                       + (o.processes ? tr(" (processes)") : tr(" (threads)"))
-                                 : tr("cluster stopped"));
+    const bool slurm = m_bridge->clusterSettings().kind == ClusterKind::Slurm;
+    const QString kindText = slurm         ? tr(" (Slurm)")
+                             : o.processes ? tr(" (processes)")
+                                           : tr(" (threads)");
+    QString workers = m_bridge->isRunning()
+                          ? tr("%n worker(s)", nullptr, m_bridge->workerCount()) + kindText
+                          : tr("cluster stopped");
+    // Where remote workers connect, so they can be started by hand.
+    if (m_bridge->isRunning() && !m_bridge->listenAddress().isEmpty())
+        workers += tr(" · listening on %1").arg(m_bridge->listenAddress());
+    m_statusWorkers->setText(workers);
+    if (QAction *a = action(QStringLiteral("copyWorkerCommand")))
+        a->setEnabled(m_bridge->isRunning() && !m_bridge->listenAddress().isEmpty());
     m_statusRunning->setText(tr("%1 running").arg(m_futures->count(FutureStatus::Processing)));
     m_statusQueued->setText(tr("%1 queued").arg(m_futures->count(FutureStatus::Pending)));
     m_statusFinished->setText(tr("%1 finished").arg(m_futures->count(FutureStatus::Finished)));
@@ -638,7 +665,14 @@ QAction *MainWindow::action(const QString &objectName) const
 void MainWindow::startEngine(const ClusterOptions &options)
 {
     m_bridge->scanPlugins();
-    m_bridge->start(options);
+    // After restoreSettings(), the saved cluster type (and Slurm job options) applies too.
+    ClusterSettings settings;
+    if (property("clusterRestored").toBool()) {
+        QSettings s;
+        settings = ClusterSettings::load(s);
+    }
+    settings.options = options;
+    m_bridge->start(settings);
     updateStatus();
 }
 
@@ -693,14 +727,14 @@ void MainWindow::copySelection()
 
 void MainWindow::showSettings()
 {
-    SettingsDialog dialog(m_bridge->clusterOptions(), m_bridge->extraPluginFolders(), this);
+    SettingsDialog dialog(m_bridge->clusterSettings(), m_bridge->extraPluginFolders(), this);
     if (dialog.exec() != QDialog::Accepted)
         return;
     const bool foldersChanged = dialog.pluginFolders() != m_bridge->extraPluginFolders();
     m_bridge->setExtraPluginFolders(dialog.pluginFolders());
     if (foldersChanged)
         m_bridge->scanPlugins();
-    if (dialog.clusterChanged(m_bridge->clusterOptions())) {
+    if (dialog.clusterChanged(m_bridge->clusterSettings())) {
         const int live
             = m_futures->count(FutureStatus::Pending) + m_futures->count(FutureStatus::Processing);
         const QString text
@@ -713,7 +747,8 @@ void MainWindow::showSettings()
         if (QMessageBox::question(
                 this, tr("Restart cluster"), text, QMessageBox::Yes | QMessageBox::No)
             == QMessageBox::Yes)
-            m_bridge->restart(dialog.options());
+            m_bridge->restart(dialog.settings());
+        updateStatus();
     }
     saveSettings();
 }
@@ -728,14 +763,7 @@ void MainWindow::resetLayout()
 ClusterOptions MainWindow::savedClusterOptions()
 {
     QSettings s;
-    ClusterOptions o;
-    s.beginGroup(QStringLiteral("cluster"));
-    o.workers = s.value(QStringLiteral("workers"), 0).toInt();
-    o.threadsPerWorker = s.value(QStringLiteral("threadsPerWorker"), 1).toInt();
-    o.processes = s.value(QStringLiteral("processes"), false).toBool();
-    o.allowedFailures = s.value(QStringLiteral("allowedFailures"), 3).toInt();
-    s.endGroup();
-    return o;
+    return ClusterSettings::load(s).options;
 }
 
 QStringList MainWindow::savedPluginFolders()
@@ -750,6 +778,7 @@ void MainWindow::restoreSettings()
         restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
     if (s.contains(QStringLiteral("window/state")))
         restoreState(s.value(QStringLiteral("window/state")).toByteArray());
+    setProperty("clusterRestored", true); // startEngine() uses the saved cluster type
 }
 
 void MainWindow::saveSettings() const
@@ -758,13 +787,7 @@ void MainWindow::saveSettings() const
     s.setValue(QStringLiteral("window/geometry"), saveGeometry());
     s.setValue(QStringLiteral("window/state"), saveState());
     s.setValue(QStringLiteral("plugins/folders"), m_bridge->extraPluginFolders());
-    const ClusterOptions &o = m_bridge->clusterOptions();
-    s.beginGroup(QStringLiteral("cluster"));
-    s.setValue(QStringLiteral("workers"), o.workers);
-    s.setValue(QStringLiteral("threadsPerWorker"), o.threadsPerWorker);
-    s.setValue(QStringLiteral("processes"), o.processes);
-    s.setValue(QStringLiteral("allowedFailures"), o.allowedFailures);
-    s.endGroup();
+    m_bridge->clusterSettings().save(s);
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

@@ -118,16 +118,23 @@ Value Future::result(std::optional<Duration> timeout) const
             if (!r->remotePublished)
                 return r->result;
             lock.unlock();
-            // The value lives on a worker: ask the scheduler to fetch it.
+            // The value lives on a worker: ask the scheduler to fetch it. The timeout bounds
+            // the wait for the task, not this transfer: the value exists, and the transfer
+            // ends when it arrives, fails for good (too large for a frame: the error says
+            // so) or the worker is lost (then the task is recomputed and waited for again).
+            // Bounding it would make result(0s) on a finished task fail for any large value.
+            if (m_engine->onSchedulerThread())
+                throw std::runtime_error("the result of " + r->key
+                                         + " is held by a worker and cannot be fetched on the "
+                                           "engine's thread (in a done callback or event "
+                                           "subscriber): read it from another thread");
             auto reply = std::make_shared<std::promise<Value>>();
             auto value = reply->get_future();
             if (!m_engine->post(detail::FetchMsg{r->id, reply}))
                 throw CancelledError("the client is closed");
-            if (timeout && value.wait_for(*timeout) != std::future_status::ready)
-                throw TimeoutError("timed out fetching " + r->key);
             try {
                 return value.get();
-            } catch (const std::runtime_error &) {
+            } catch (const detail::ResultLostError &) {
                 continue; // lost meanwhile: recomputed, wait again
             }
         }

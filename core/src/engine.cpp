@@ -792,7 +792,10 @@ void Engine::handle(CompletionMsg &m)
                 m_releases[m.worker].push_back(c.task);
             continue;
         }
-        if (!c.started) { // handed back by a retiring worker
+        if (!c.started) { // handed back by a retiring or dead worker: never ran
+            // Not a finished attempt: were it counted as one, the next assignment (same
+            // attempt number) would look finished and a worker death would not re-queue it.
+            r->finishedAttempt = c.attempt - 1;
             --r->attempt;
             makeReady(r);
             continue;
@@ -837,14 +840,17 @@ void Engine::handle(CompletionMsg &m)
             finish(r, std::move(c.result));
             continue;
         }
-        engineLog()->warn("Compute Failed\nKey:       {}\nFunction:  {}\nargs:      {}\n"
-                          "Exception: {}('{}')\nAttempt:   {}",
-                          r->key,
-                          r->function ? r->function->qualifiedName : "",
-                          describeArgs(r->args),
-                          c.errorType,
-                          c.errorMessage,
-                          r->attempt);
+        // Checked first: the arguments' repr would be built for every failed attempt even
+        // when warnings are off (as in benchmarks), on the scheduler thread.
+        if (engineLog()->should_log(spdlog::level::warn))
+            engineLog()->warn("Compute Failed\nKey:       {}\nFunction:  {}\nargs:      {}\n"
+                              "Exception: {}('{}')\nAttempt:   {}",
+                              r->key,
+                              r->function ? r->function->qualifiedName : "",
+                              describeArgs(r->args),
+                              c.errorType,
+                              c.errorMessage,
+                              r->attempt);
         if (r->retriesUsed < r->retries) {
             ++r->retriesUsed;
             transition(r, TaskState::Queued, m.worker, "retry");
@@ -1516,7 +1522,7 @@ void Engine::handle(FetchMsg &m)
     TaskRecord *r = lookup(m.id);
     if (!r || r->state != TaskState::Memory) {
         m.reply->set_exception(std::make_exception_ptr(
-            std::runtime_error("the result is no longer available (task not finished)")));
+            ResultLostError("the result is no longer available (task not finished)")));
         return;
     }
     if (!r->remote) {
@@ -1528,6 +1534,8 @@ void Engine::handle(FetchMsg &m)
         r->fetching = true;
         if (WorkerBackend *w = workerById(r->holder))
             w->fetch({r->id});
+        else
+            loseResult(r); // its holder is gone: nobody would ever answer
     }
 }
 
@@ -1556,9 +1564,12 @@ void Engine::handle(FetchedMsg &m)
             if (TaskRecord *t = lookup(id))
                 recountWaiting(t);
     } else {
+        // The worker is alive and still holds the value but cannot send it (too large for a
+        // frame, or it does not hold it after all): final, retrying would fail the same way. A
+        // worker that died is reported by DiedMsg first (loseResult), which clears the holder.
         for (auto &w : waiters)
             w->set_exception(std::make_exception_ptr(
-                std::runtime_error("cannot fetch " + r->key + ": " + m.error)));
+                std::runtime_error("cannot fetch the result of " + r->key + ": " + m.error)));
     }
 }
 
@@ -1573,18 +1584,26 @@ void Engine::loseResult(TaskRecord *r)
         r->remotePublished = false;
     }
     r->fetching = false;
+    std::vector<std::shared_ptr<std::promise<Value>>> waiters;
+    if (r->extras)
+        waiters.swap(r->extras->fetchWaiters);
+    const auto failWaiters = [&] {
+        for (auto &w : waiters)
+            w->set_exception(std::make_exception_ptr(
+                ResultLostError("the result of " + r->key + " was lost with its worker")));
+    };
     if (r->state != TaskState::Memory)
-        return;
+        return failWaiters();
     transition(r, TaskState::Lost, -1, "its worker died");
     for (std::uint64_t id : r->dependents)
         if (TaskRecord *t = lookup(id))
             recountWaiting(t);
-    const bool needed = r->userRefs.load() > 0 || r->needs > 0
-                        || (r->extras && !r->extras->fetchWaiters.empty());
+    const bool needed = r->userRefs.load() > 0 || r->needs > 0 || !waiters.empty();
     if (needed)
         recompute(r);
     else
         transition(r, TaskState::Released, -1, "lost, not needed");
+    failWaiters(); // after the transition: a waiter that wakes up sees the recomputation
 }
 
 void Engine::handle(DiedMsg &m)
@@ -1640,6 +1659,9 @@ void Engine::handle(DiedMsg &m)
             transition(r, TaskState::Queued, m.worker, "worker died");
             m_ready[r->priority].push_back(r->id);
             ++m_readyCount;
+            // Its inputs may have been held by the same worker (lost above): wait for their
+            // recomputation instead of running with nothing.
+            recountWaiting(r);
         }
     }
     if (m_hasSubscribers.load(std::memory_order_relaxed)) {

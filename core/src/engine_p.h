@@ -146,6 +146,13 @@ struct ScaleMsg
 struct StopMsg
 {};
 /// A client wants the value of a finished task held on a worker.
+/// Set on a fetch reply when the worker holding the value died before sending it: the value
+/// is being recomputed, so Future::result() waits again. Any other fetch failure is final.
+struct ResultLostError : std::runtime_error
+{
+    using std::runtime_error::runtime_error;
+};
+
 struct FetchMsg
 {
     std::uint64_t id;
@@ -218,6 +225,8 @@ public:
 
     /// Runs fn on the scheduler thread and waits for it (inline once closed).
     void query(std::function<void()> fn);
+    /// True on the scheduler thread (done callbacks, event subscribers run there).
+    bool onSchedulerThread() const { return std::this_thread::get_id() == m_thread.get_id(); }
 
     /// Waits until pred() holds (re-checked whenever a task's status changes).
     bool waitUntil(const std::function<bool()> &pred, std::optional<Duration> timeout);

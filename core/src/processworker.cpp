@@ -1278,9 +1278,12 @@ void ProcessWorker::processEnded(const std::string &cause)
         return;
     if (!back.empty())
         m_sink.completed(m_id, std::move(back));
+    // died() first: the scheduler then knows the held results are lost (their fetches are
+    // retried after the recomputation) and ignores these replies; a fetch failure from a
+    // worker it still believes alive would be final.
+    m_sink.died(m_id, cause);
     for (std::uint64_t t : fetches)
         m_sink.fetched(m_id, t, std::nullopt, gone);
-    m_sink.died(m_id, cause);
 }
 
 std::string ProcessWorker::outputTail() const

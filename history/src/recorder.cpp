@@ -29,6 +29,7 @@
 #include <variant>
 
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace taskbench::history {
@@ -37,13 +38,72 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+/// Nice value of the recorder thread (0 = the engine's): a weight of about a tenth of a
+/// normal thread's when both want the CPU, all of it when the engine is idle.
+constexpr int kRecorderNice = 10;
+
 struct TrackItem
 {
     std::vector<Future> futures;
     SubmitOptions options;
 };
 
-using QueueItem = std::variant<EventBatch, TrackItem>;
+/// A transition or execution event (six in seven of a run's events) without the strings
+/// and lists of an Event: queued at a fifth of the size and with no allocation, which keeps
+/// the copy made on the engine's event thread cheap. Other kinds point into `full`.
+struct CompactEvent
+{
+    static constexpr std::uint32_t kNone = 0xffffffff;
+    std::uint64_t task = 0;
+    std::int64_t timeUs = 0;
+    std::int64_t startUs = 0;
+    std::uint32_t full = kNone; ///< index into QueuedBatch::full
+    int worker = -1;
+    int thread = -1;
+    int attempt = 0;
+    EventKind kind = EventKind::Transition;
+    TaskState from = TaskState::Released;
+    TaskState to = TaskState::Released;
+    bool ok = true;
+};
+
+struct QueuedBatch
+{
+    std::vector<CompactEvent> events;
+    std::vector<Event> full;  ///< task additions, logs, worker changes
+    std::size_t received = 0; ///< events in the engine's batch (progress is dropped)
+};
+
+QueuedBatch compact(const EventBatch &batch)
+{
+    QueuedBatch out;
+    out.received = batch.size();
+    out.events.reserve(batch.size());
+    for (const Event &e : batch) {
+        if (e.kind == EventKind::Progress)
+            continue; // transient: the final state and logs tell the story
+        CompactEvent &c = out.events.emplace_back();
+        c.task = e.task;
+        c.kind = e.kind;
+        if (e.kind == EventKind::Transition || e.kind == EventKind::ExecutionStarted
+            || e.kind == EventKind::ExecutionFinished) {
+            c.timeUs = e.timeUs;
+            c.startUs = e.startUs;
+            c.worker = e.worker;
+            c.thread = e.thread;
+            c.attempt = e.attempt;
+            c.from = e.from;
+            c.to = e.to;
+            c.ok = e.ok;
+        } else {
+            c.full = std::uint32_t(out.full.size());
+            out.full.push_back(e);
+        }
+    }
+    return out;
+}
+
+using QueueItem = std::variant<QueuedBatch, TrackItem>;
 
 /// What the engine's callback and the callers share with the recorder thread. Held by
 /// shared_ptr: a callback may still run on a snapshot of the subscriber list after
@@ -153,7 +213,8 @@ struct Recorder::Impl
 
     void run(std::promise<void> &started);
     bool startSession();
-    void apply(const EventBatch &batch);
+    void apply(const QueuedBatch &batch);
+    void applyFull(const Event &e);
     void apply(const TrackItem &item);
     Row &row(std::uint64_t id);
     void markDirty(std::uint64_t id, Row &r);
@@ -185,11 +246,11 @@ Recorder::Recorder(Client &client, RecorderOptions options)
         e.text = w.name;
         e.value = w.threads;
         e.timeUs = nowUs();
-        d->shared->push(EventBatch{e}, 1);
+        d->shared->push(compact(EventBatch{e}), 1);
     }
     std::shared_ptr<Shared> shared = d->shared;
     d->subscription = client.subscribe(
-        [shared](const EventBatch &batch) { shared->push(batch, batch.size()); });
+        [shared](const EventBatch &batch) { shared->push(compact(batch), batch.size()); });
 }
 
 Recorder::~Recorder()
@@ -261,6 +322,11 @@ RecorderStats Recorder::stats() const
 
 void Recorder::Impl::run(std::promise<void> &started)
 {
+    // Recording is background work: at a lower priority (Linux nice applies per thread) it
+    // takes the CPU the engine's threads leave idle instead of slowing the run. Its backlog
+    // is written when the run quiets down, or at flush()/finish(). Best effort: a failure
+    // only means the recorder competes at normal priority.
+    ::setpriority(PRIO_PROCESS, id_t(::gettid()), kRecorderNice);
     store = std::make_unique<HistoryStore>();
     if (!store->open(options.databasePath)) {
         error = store->errorString();
@@ -298,9 +364,9 @@ void Recorder::Impl::run(std::promise<void> &started)
         }
         std::uint64_t events = 0;
         for (const QueueItem &item : items) {
-            if (const auto *batch = std::get_if<EventBatch>(&item)) {
+            if (const auto *batch = std::get_if<QueuedBatch>(&item)) {
                 apply(*batch);
-                events += batch->size();
+                events += batch->received;
             } else {
                 apply(std::get<TrackItem>(item));
             }
@@ -395,25 +461,20 @@ void Recorder::Impl::markDirty(std::uint64_t id, Row &r)
     }
 }
 
-void Recorder::Impl::apply(const EventBatch &batch)
+void Recorder::Impl::apply(const QueuedBatch &batch)
 {
-    for (const Event &e : batch) {
-        switch (e.kind) {
-        case EventKind::TaskAdded: {
-            Row &r = row(e.task);
-            r.rec.key = e.key;
-            r.rec.function = e.function;
-            r.rec.group = e.group;
-            r.rec.deps = e.deps;
-            r.rec.submittedUs = e.timeUs;
-            notePlugin(e.function);
-            markDirty(e.task, r);
-            break;
+    for (const CompactEvent &e : batch.events) {
+        if (e.full != CompactEvent::kNone) {
+            applyFull(batch.full[e.full]);
+            continue;
         }
+        switch (e.kind) {
         case EventKind::Transition: {
             if (e.to == TaskState::Forgotten)
                 break; // released by everyone: the row keeps its last real state
             Row &r = row(e.task);
+            if (r.story.empty())
+                r.story.reserve(128); // the usual four transitions, without regrowing
             sql::appendTransition(r.story,
                                   TransitionRecord{e.from, e.to, e.timeUs, e.worker, e.attempt});
             r.rec.state = toString(e.to);
@@ -437,35 +498,56 @@ void Recorder::Impl::apply(const EventBatch &batch)
         }
         case EventKind::ExecutionFinished: {
             Row &r = row(e.task);
+            if (r.runs.empty())
+                r.runs.reserve(64);
             sql::appendRun(r.runs,
                            AttemptRecord{e.attempt, e.worker, e.thread, e.startUs, e.timeUs, e.ok});
             r.rec.worker = e.worker;
             markDirty(e.task, r);
             break;
         }
-        case EventKind::Log:
-            logs.push_back(LogRecord{e.task, e.timeUs, e.text});
-            break;
-        case EventKind::WorkerAdded: {
-            WorkerRecord &w = workers[e.worker];
-            w.id = e.worker;
-            w.name = e.text;
-            w.threads = int(e.value);
-            w.addedUs = e.timeUs;
-            dirtyWorkers.insert(e.worker);
-            break;
+        default:
+            break; // not compact (see compact())
         }
-        case EventKind::WorkerRemoved: {
-            WorkerRecord &w = workers[e.worker];
-            w.id = e.worker;
-            w.removedUs = e.timeUs;
-            w.removedReason = e.text;
-            dirtyWorkers.insert(e.worker);
-            break;
-        }
-        case EventKind::Progress:
-            break; // transient: the final state and logs tell the story
-        }
+    }
+}
+
+void Recorder::Impl::applyFull(const Event &e)
+{
+    switch (e.kind) {
+    case EventKind::TaskAdded: {
+        Row &r = row(e.task);
+        r.rec.key = e.key;
+        r.rec.function = e.function;
+        r.rec.group = e.group;
+        r.rec.deps = e.deps;
+        r.rec.submittedUs = e.timeUs;
+        notePlugin(e.function);
+        markDirty(e.task, r);
+        break;
+    }
+    case EventKind::Log:
+        logs.push_back(LogRecord{e.task, e.timeUs, e.text});
+        break;
+    case EventKind::WorkerAdded: {
+        WorkerRecord &w = workers[e.worker];
+        w.id = e.worker;
+        w.name = e.text;
+        w.threads = int(e.value);
+        w.addedUs = e.timeUs;
+        dirtyWorkers.insert(e.worker);
+        break;
+    }
+    case EventKind::WorkerRemoved: {
+        WorkerRecord &w = workers[e.worker];
+        w.id = e.worker;
+        w.removedUs = e.timeUs;
+        w.removedReason = e.text;
+        dirtyWorkers.insert(e.worker);
+        break;
+    }
+    default:
+        break; // compact kinds, progress
     }
 }
 

@@ -148,6 +148,7 @@ private slots:
     void test_propagatedErrorNamesRootCause();
     void test_timeoutCancels();
     void test_sigintCancelsExit130();
+    void test_largeResultFromProcessWorker();
 };
 
 QString TstCli::file(const QString &name, const QByteArray &content)
@@ -734,6 +735,23 @@ void TstCli::test_sigintCancelsExit130()
     QCOMPARE(p.exitStatus(), QProcess::NormalExit);
     QCOMPARE(p.exitCode(), 130);
     QVERIFY2(err.contains("interrupted; cancelled 1 unfinished task"), err.constData());
+}
+
+void TstCli::test_largeResultFromProcessWorker()
+{
+    // Regression: a result too large to travel inline stays on its worker; the CLI printed
+    // "timed out fetching" instead of the value.
+    RUN_CLI(r, {"--json", "--processes", "map", "bench.range_list", "--range", "100000:100001"});
+    EXPECT_EXIT(r, 0);
+    QVERIFY2(!r.err.contains("cannot read the result"), qPrintable(r.err));
+    QCOMPARE(r.objects().size(), 1);
+    const QJsonObject o = r.objects().front();
+    QCOMPARE(o["status"].toString(), QStringLiteral("finished"));
+    const QJsonArray list = o["result"].toArray();
+    QCOMPARE(list.size(), 100000);
+    QCOMPARE(list.first().toInt(), 0);
+    QCOMPARE(list.at(54321).toInt(), 54321);
+    QCOMPARE(list.last().toInt(), 99999);
 }
 
 QTEST_MAIN(TstCli)

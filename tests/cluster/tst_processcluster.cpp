@@ -181,7 +181,6 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(allWorkersAlive(c, 2), 10000);
         // A large result stays on its worker (only small ones travel inline).
         Future big = c.submit("bench.range_list", {5000});
-        QCOMPARE(big.typeName(), std::string()); // not finished yet, or:
         c.wait({big}, ReturnWhen::AllCompleted, 30s);
         QCOMPARE(big.typeName(), std::string("list[5000]"));
         long holder = 0;
@@ -368,6 +367,28 @@ private slots:
         QCOMPARE(y.status(), FutureStatus::Error);
         QVERIFY(y.error()->fromDependency);
         QVERIFY_THROWS_EXCEPTION(TaskFailed, x.result(5s));
+    }
+
+    void test_largeHeldResultIsFetchedEvenWithZeroTimeout()
+    {
+        // Regression: a finished value held by its worker came back as "timed out fetching"
+        // from result(0s), the way the CLI, the GUI and the recorder read finished futures.
+        Client c(processOptions(2), loadPlugins());
+        constexpr std::int64_t n = 1'000'000;
+        Future big = c.submit("bench.range_list", {n});
+        const WaitResult w = c.wait({big}, ReturnWhen::AllCompleted, 60s);
+        QCOMPARE(w.notDone.size(), std::size_t(0));
+        QCOMPARE(big.status(), FutureStatus::Finished);
+        QCOMPARE(big.typeName(), std::string("list[1000000]"));
+        const Value v = big.result(0s);
+        const Value::List &list = v.toList();
+        QCOMPARE(list.size(), std::size_t(n));
+        for (std::int64_t i : {std::int64_t(0), std::int64_t(1), n / 2, n - 1})
+            QCOMPARE(list[std::size_t(i)].toInt(), i);
+        // Fetched once, kept by the scheduler: a second read needs no worker.
+        QCOMPARE(big.result(0s).toList().size(), std::size_t(n));
+        Future total = c.submit("bench.sum", {big});
+        QCOMPARE(total.result(60s).toInt(), (n - 1) * n / 2);
     }
 };
 

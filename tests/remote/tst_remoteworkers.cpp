@@ -567,6 +567,23 @@ private slots:
         gated.cancel();
     }
 
+    void test_largeHeldResultIsFetchedOverTcp()
+    {
+        // A 1,000,000-element list held by a TCP worker comes back whole, also from
+        // result(0s) on the finished future (it used to time out).
+        Client c(listening(m_token), loadPlugins());
+        RemoteWorker w(c.listenAddress(), m_token, {"--name", "big"});
+        QTRY_COMPARE_WITH_TIMEOUT(remoteWorkers(c), std::size_t(1), 20000);
+        constexpr std::int64_t n = 1'000'000;
+        Future big = c.submit("bench.range_list", {n});
+        QCOMPARE(c.wait({big}, ReturnWhen::AllCompleted, 60s).notDone.size(), std::size_t(0));
+        QCOMPARE(c.workers().front().resultsHeld, std::size_t(1));
+        const Value v = big.result(0s);
+        QCOMPARE(v.toList().size(), std::size_t(n));
+        QCOMPARE(v.toList().front().toInt(), 0);
+        QCOMPARE(v.toList().back().toInt(), n - 1);
+    }
+
 private:
     static QString findPlugin(const QString &name)
     {

@@ -24,6 +24,7 @@
 #include <QMessageBox>
 #include <QPointer>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSortFilterProxyModel>
 #include <QSpinBox>
 #include <QSplitter>
@@ -42,16 +43,18 @@ namespace {
 /// The most tasks the panel lists for one session (the exports have them all).
 constexpr int kTaskListLimit = 20000;
 
-/// Runs `work(store)` on a pool thread with a fresh connection and hands its answer (or the
-/// open error) to `done` on the GUI thread, if `context` still exists.
+/// Runs `work(store)` on a thread of the panel's own pool (its destruction waits for it, so
+/// no query outlives the panel and the application), with a fresh connection and hands its answer
+/// (or the open error) to `done` on the GUI thread, if `context` still exists.
 template <class T>
-void inBackground(QObject *context,
+void inBackground(QThreadPool &pool,
+                  QObject *context,
                   const QString &path,
                   std::function<T(history::HistoryStore &)> work,
                   std::function<void(T, QString)> done)
 {
     QPointer<QObject> guard(context);
-    QThreadPool::globalInstance()->start([guard, path, work, done] {
+    pool.start([guard, path, work, done] {
         T answer{};
         QString error;
         {
@@ -190,11 +193,24 @@ HistoryPanel::HistoryPanel(EngineBridge *bridge, GuiRecorder *recorder, QWidget 
     split->addWidget(m_sessionsView);
     split->addWidget(lower);
 
-    auto *layout = new QVBoxLayout(this);
+    // The panel shares the bottom dock strip: inside a scroll area its minimum size stays
+    // small (the rows' combined minimum would make the strip tall and squeeze Progress).
+    auto *content = new QWidget(this);
+    auto *layout = new QVBoxLayout(content);
     layout->addLayout(top);
     layout->addWidget(split, 1);
     layout->addLayout(buttons);
     layout->addLayout(settings);
+    auto *scroll = new QScrollArea(this);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setAccessibleName(tr("History sessions and tasks"));
+    scroll->setWidget(content);
+    scroll->setMinimumSize(160, 90);
+    auto *outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    outer->addWidget(scroll);
+    setFocusProxy(m_search);
 
     connect(m_sessionsView->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
         loadTasks();
@@ -271,6 +287,7 @@ void HistoryPanel::refresh()
     history::SessionQuery query;
     query.text = m_search->text().trimmed().toStdString();
     inBackground<std::vector<history::SessionSummary>>(
+        m_pool,
         this,
         m_path,
         [query](history::HistoryStore &store) { return store.sessions(query); },
@@ -305,6 +322,7 @@ void HistoryPanel::loadTasks()
     query.session = session;
     query.limit = kTaskListLimit;
     inBackground<std::vector<history::TaskRecord>>(
+        m_pool,
         this,
         m_path,
         [query](history::HistoryStore &store) { return store.tasks(query); },
@@ -341,6 +359,7 @@ void HistoryPanel::openSession(std::int64_t id)
         std::vector<history::WorkerRecord> workers;
     };
     inBackground<std::shared_ptr<Loaded>>(
+        m_pool,
         this,
         m_path,
         [id](history::HistoryStore &store) {
@@ -375,6 +394,7 @@ void HistoryPanel::rerunSelected(bool failedOnly)
             ids.push_back(i.data(HistoryTasksModel::IdRole).toULongLong());
     std::shared_ptr<FunctionRegistry> registry = m_bridge->registry();
     inBackground<std::shared_ptr<history::RerunPlan>>(
+        m_pool,
         this,
         m_path,
         [session, ids, failedOnly, registry](history::HistoryStore &store) {
@@ -430,6 +450,7 @@ void HistoryPanel::deleteSelected()
         != QMessageBox::Yes)
         return;
     inBackground<bool>(
+        m_pool,
         this,
         m_path,
         [session](history::HistoryStore &store) { return store.deleteSession(session); },
@@ -461,6 +482,7 @@ void HistoryPanel::exportSelected()
                                          : filter == json ? history::ExportFormat::Json
                                                           : history::ExportFormat::Perfetto;
     inBackground<QString>(
+        m_pool,
         this,
         m_path,
         [session, format, path](history::HistoryStore &store) {

@@ -8,6 +8,7 @@
 
 #include "taskbench/history/historytypes.h"
 
+#include <QThreadPool>
 #include <QWidget>
 
 Q_MOC_INCLUDE("sessionwindow.h")
@@ -98,6 +99,8 @@ private:
     QCheckBox *m_record;
     QSpinBox *m_keepSessions;
     QSpinBox *m_keepDays;
+    /// Database queries; declared last so it is destroyed (and waited for) first.
+    QThreadPool m_pool;
 };
 
 } // namespace taskbench::gui

@@ -125,9 +125,14 @@ QVariant WorkersModel::data(const QModelIndex &index, int role) const
     }
     if (role == Qt::DisplayRole || role == Qt::AccessibleTextRole) {
         switch (column) {
-        case Name:
-            return w.name.empty() ? QStringLiteral("worker %1").arg(w.id)
-                                  : QString::fromStdString(w.name);
+        case Name: {
+            const QString name = w.name.empty() ? QStringLiteral("worker %1").arg(w.id)
+                                                : QString::fromStdString(w.name);
+            // A remote worker's name has its label and host; add where it connected from.
+            if (w.remote && !w.address.empty())
+                return QStringLiteral("%1 from %2").arg(name, QString::fromStdString(w.address));
+            return name;
+        }
         case Status:
             return statusOf(w);
         case Pid:
@@ -174,8 +179,17 @@ QVariant WorkersModel::data(const QModelIndex &index, int role) const
         }
         if (column == Memory && w.memoryBytes == 0)
             return QStringLiteral("Thread workers share the application's memory");
+        if (column == Pid && w.remote)
+            return QStringLiteral("Remote worker: its process runs on %1")
+                .arg(w.host.empty() ? QStringLiteral("another host")
+                                    : QString::fromStdString(w.host));
         if (column == Pid && w.pid <= 0)
             return QStringLiteral("Thread worker: runs inside the application process");
+        if (column == Name && w.remote)
+            return QStringLiteral("Label: %1\nHost: %2\nConnection: %3")
+                .arg(QString::fromStdString(w.label),
+                     QString::fromStdString(w.host),
+                     QString::fromStdString(w.address));
     }
     return {};
 }
@@ -220,6 +234,8 @@ QVariant WorkersModel::headerData(int section, Qt::Orientation orientation, int 
             return tr("Size of the results held");
         case Memory:
             return tr("Resident memory of a process worker");
+        case Name:
+            return tr("Worker name; a remote worker's tooltip has its label, host and connection");
         default:
             break;
         }
@@ -228,6 +244,104 @@ QVariant WorkersModel::headerData(int section, Qt::Orientation orientation, int 
         const auto c = Column(section);
         return c == Name || c == Status || c == Running ? int(Qt::AlignLeft | Qt::AlignVCenter)
                                                         : int(Qt::AlignRight | Qt::AlignVCenter);
+    }
+    return {};
+}
+
+// ---------------------------------------------------------------------------------------
+// Slurm jobs
+
+SlurmJobsModel::SlurmJobsModel(QObject *parent)
+    : QAbstractTableModel(parent)
+{}
+
+void SlurmJobsModel::setJobs(std::vector<SlurmJob> jobs)
+{
+    bool sameRows = jobs.size() == m_jobs.size();
+    for (std::size_t i = 0; sameRows && i < jobs.size(); ++i)
+        sameRows = jobs[i].id == m_jobs[i].id;
+    if (sameRows) {
+        m_jobs = std::move(jobs);
+        if (!m_jobs.empty())
+            emit dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
+        return;
+    }
+    beginResetModel();
+    m_jobs = std::move(jobs);
+    endResetModel();
+}
+
+int SlurmJobsModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_jobs.size());
+}
+
+int SlurmJobsModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant SlurmJobsModel::data(const QModelIndex &index, int role) const
+{
+    if (!index.isValid() || index.row() >= rowCount())
+        return {};
+    const SlurmJob &j = m_jobs[std::size_t(index.row())];
+    const auto column = Column(index.column());
+    if (role == Qt::DisplayRole || role == Qt::AccessibleTextRole) {
+        switch (column) {
+        case Job:
+            return QString::fromStdString(j.id);
+        case State: {
+            // Our word (pending, running, ended), with Slurm's own when it says more.
+            const QString state = QString::fromLatin1(toString(j.state));
+            const QString slurm = QString::fromStdString(j.slurmState);
+            return slurm.isEmpty() || slurm.compare(state, Qt::CaseInsensitive) == 0
+                       ? state
+                       : QStringLiteral("%1 (%2)").arg(state, slurm);
+        }
+        case Node:
+            return j.node.empty() ? QStringLiteral("—") : QString::fromStdString(j.node);
+        case Worker:
+            return j.worker >= 0 ? QStringLiteral("worker %1").arg(j.worker) : QStringLiteral("—");
+        case Cause:
+            if (!j.cause.empty())
+                return QString::fromStdString(j.cause);
+            return j.reason.empty() ? QString() : QString::fromStdString(j.reason);
+        case ColumnCount:
+            break;
+        }
+        return {};
+    }
+    if (role == Qt::DecorationRole && column == State) {
+        if (j.state == SlurmJobState::Running)
+            return dot(nodeStatusColor(NodeStatus::Processing));
+        if (j.state == SlurmJobState::Pending)
+            return dot(nodeStatusColor(NodeStatus::Pending));
+        return dot(j.lost ? nodeStatusColor(NodeStatus::ErrorRoot)
+                          : nodeStatusColor(NodeStatus::Finished));
+    }
+    if (role == Qt::ToolTipRole && column == Cause && !j.reason.empty() && j.cause.empty())
+        return QStringLiteral("Why Slurm keeps the job pending");
+    return {};
+}
+
+QVariant SlurmJobsModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (Column(section)) {
+    case Job:
+        return tr("Job");
+    case State:
+        return tr("State");
+    case Node:
+        return tr("Node");
+    case Worker:
+        return tr("Worker");
+    case Cause:
+        return tr("Cause");
+    case ColumnCount:
+        break;
     }
     return {};
 }

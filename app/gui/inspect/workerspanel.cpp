@@ -3,10 +3,13 @@
 
 #include "inspectstyle.h"
 
+#include <QApplication>
+#include <QClipboard>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSpinBox>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -19,6 +22,7 @@ namespace taskbench::inspect {
 WorkersPanel::WorkersPanel(QWidget *parent)
     : QWidget(parent)
     , m_model(new WorkersModel(this))
+    , m_jobsModel(new SlurmJobsModel(this))
 {
     setAccessibleName(QStringLiteral("Workers"));
     setAccessibleDescription(QStringLiteral("The cluster's workers, refreshed every second"));
@@ -54,6 +58,48 @@ WorkersPanel::WorkersPanel(QWidget *parent)
     m_table->horizontalHeader()->setSectionResizeMode(WorkersModel::Running, QHeaderView::Stretch);
     m_table->setShowGrid(false);
 
+    // Where remote workers connect, and the command to start one by hand.
+    m_listenLabel = new QLabel(this);
+    m_listenLabel->setAccessibleName(QStringLiteral("Listen address"));
+    m_listenLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_listenLabel->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_listenLabel->setMinimumWidth(60);
+    m_copyCommand = new QPushButton(tr("Copy wor&ker command"), this);
+    m_copyCommand->setAccessibleName(QStringLiteral("Copy worker command"));
+    m_copyCommand->setToolTip(
+        tr("Copy the taskbench-worker command line that joins this cluster from another machine"));
+    connect(m_copyCommand, &QPushButton::clicked, this, &WorkersPanel::copyWorkerCommand);
+    auto *listenBar = new QHBoxLayout;
+    listenBar->setContentsMargins(6, 0, 6, 4);
+    listenBar->addWidget(m_listenLabel, 1);
+    listenBar->addWidget(m_copyCommand);
+    m_listenLabel->hide();
+    m_copyCommand->hide();
+
+    // The Slurm jobs: every job the cluster submitted, with its queue state and worker.
+    m_jobsBox = new QWidget(this);
+    auto *jobsLayout = new QVBoxLayout(m_jobsBox);
+    jobsLayout->setContentsMargins(0, 4, 0, 0);
+    jobsLayout->setSpacing(2);
+    auto *jobsLabel = new QLabel(tr("Slurm &jobs"), m_jobsBox);
+    jobsLabel->setContentsMargins(6, 0, 6, 0);
+    m_jobsTable = new QTableView(m_jobsBox);
+    m_jobsTable->setAccessibleName(QStringLiteral("Slurm jobs"));
+    jobsLabel->setBuddy(m_jobsTable);
+    m_jobsTable->setModel(m_jobsModel);
+    m_jobsTable->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_jobsTable->setAlternatingRowColors(true);
+    m_jobsTable->setWordWrap(false);
+    m_jobsTable->setShowGrid(false);
+    m_jobsTable->verticalHeader()->hide();
+    m_jobsTable->verticalHeader()->setDefaultSectionSize(m_jobsTable->fontMetrics().height() + 8);
+    m_jobsTable->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_jobsTable->horizontalHeader()->setSectionResizeMode(SlurmJobsModel::Cause,
+                                                          QHeaderView::Stretch);
+    jobsLayout->addWidget(jobsLabel);
+    jobsLayout->addWidget(m_jobsTable, 1);
+    m_jobsBox->hide();
+
     auto *bar = new QHBoxLayout;
     bar->setContentsMargins(6, 4, 6, 4);
     bar->addWidget(m_summary, 1);
@@ -66,7 +112,9 @@ WorkersPanel::WorkersPanel(QWidget *parent)
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);
     layout->addLayout(bar);
-    layout->addWidget(m_table, 1);
+    layout->addLayout(listenBar);
+    layout->addWidget(m_table, 2);
+    layout->addWidget(m_jobsBox, 1);
 
     connect(m_scaleButton, &QPushButton::clicked, this, &WorkersPanel::applyScale);
     connect(m_spin, &QSpinBox::valueChanged, this, [this] { m_spinEdited = true; });
@@ -95,22 +143,33 @@ WorkersPanel::~WorkersPanel()
     m_pool.waitForDone();
 }
 
-void WorkersPanel::setClient(const std::shared_ptr<Client> &client)
+void WorkersPanel::setClient(const std::shared_ptr<Client> &client,
+                             const std::shared_ptr<SlurmCluster> &slurm)
 {
+    setSlurmVisible(bool(client && slurm));
+    m_jobsModel->setJobs({});
     if (!client) {
         setSource({}, {});
+        setListenInfo({}, {});
         return;
     }
     std::weak_ptr<Client> weak = client;
+    std::weak_ptr<SlurmCluster> weakSlurm = slurm;
+    const bool isSlurm = bool(slurm);
     setSource(
         [weak]() -> std::vector<WorkerInfo> {
             if (auto c = weak.lock())
                 return c->workers();
             return {};
         },
-        [weak](int n) {
-            if (auto c = weak.lock())
+        [weak, weakSlurm, isSlurm](int n) {
+            // A Slurm cluster's workers are its jobs: submit or cancel jobs.
+            if (isSlurm) {
+                if (auto s = weakSlurm.lock())
+                    s->scale(n);
+            } else if (auto c = weak.lock()) {
                 c->scale(n);
+            }
         },
         [weak](int id) {
             auto c = weak.lock();
@@ -132,6 +191,53 @@ void WorkersPanel::setSource(Fetch fetch, Scale scale, Restart restart)
         refresh();
     }
     updateButtons();
+}
+
+void WorkersPanel::setListenInfo(const QString &address, const QString &tokenFile)
+{
+    m_listenAddress = address;
+    m_tokenFile = tokenFile;
+    const bool listening = !address.isEmpty();
+    m_listenLabel->setVisible(listening);
+    m_copyCommand->setVisible(listening);
+    m_listenLabel->setText(
+        listening ? tr("Listening for workers on %1 (token file %2)").arg(address, tokenFile)
+                  : QString());
+    m_listenLabel->setToolTip(workerCommand());
+}
+
+QString WorkersPanel::workerCommand() const
+{
+    if (m_listenAddress.isEmpty())
+        return {};
+    auto quote = [](QString s) {
+        static const QRegularExpression plain(QStringLiteral("^[A-Za-z0-9_./:@%+=-]+$"));
+        if (plain.match(s).hasMatch())
+            return s;
+        return QLatin1Char('\'') + s.replace(QLatin1Char('\''), QStringLiteral("'\\''"))
+               + QLatin1Char('\'');
+    };
+    return QStringLiteral("taskbench-worker --scheduler %1 --token-file %2")
+        .arg(quote(m_listenAddress), quote(m_tokenFile));
+}
+
+void WorkersPanel::copyWorkerCommand()
+{
+    const QString command = workerCommand();
+    if (!command.isEmpty())
+        QApplication::clipboard()->setText(command);
+}
+
+void WorkersPanel::setSlurmJobs(std::vector<SlurmJob> jobs)
+{
+    m_jobsModel->setJobs(std::move(jobs));
+}
+
+void WorkersPanel::setSlurmVisible(bool on)
+{
+    m_jobsBox->setVisible(on);
+    m_spin->setToolTip(on ? tr("Scale the Slurm cluster to this many jobs (Enter applies)")
+                          : tr("Scale the cluster to this many workers (Enter applies)"));
 }
 
 void WorkersPanel::setRefreshInterval(int ms)

@@ -3,6 +3,10 @@
 // the cluster up and down with a spin box and restarting the selected worker
 // (Client::restartWorker, on the same background thread).
 //
+// A listening cluster shows where remote workers connect, with a button copying the command
+// that starts one by hand. A Slurm cluster adds its jobs table (fed by setSlurmJobs, from
+// SlurmCluster::onJobsChanged) and scaling goes through SlurmCluster::scale.
+//
 // With a source that cannot restart workers the Restart button stays disabled until
 // setRestartSupported(true); it then only emits restartRequested(workerId).
 #pragma once
@@ -23,6 +27,7 @@
 
 class QLabel;
 class QPushButton;
+class QSplitter;
 class QSpinBox;
 class QTableView;
 
@@ -40,8 +45,20 @@ public:
     explicit WorkersPanel(QWidget *parent = nullptr);
     ~WorkersPanel() override;
 
-    /// Watches this client (held weakly: a cluster restart just swaps the client).
-    void setClient(const std::shared_ptr<Client> &client);
+    /// Watches this client (held weakly: a cluster restart just swaps the client). With a
+    /// Slurm cluster (also held weakly), scaling submits or cancels jobs and the jobs
+    /// table shows.
+    void setClient(const std::shared_ptr<Client> &client,
+                   const std::shared_ptr<SlurmCluster> &slurm = {});
+    /// Where remote workers connect ("tcp://host:port") and their token file; empty: the
+    /// cluster does not listen (the line hides).
+    void setListenInfo(const QString &address, const QString &tokenFile);
+    /// The command that starts a remote worker by hand (empty when not listening).
+    QString workerCommand() const;
+    /// The Slurm cluster's jobs (GUI thread).
+    void setSlurmJobs(std::vector<SlurmJob> jobs);
+    /// Shows or hides the Slurm jobs table (setClient does it).
+    void setSlurmVisible(bool on);
     /// Or any source: `fetch`, `scale` and `restart` run on the panel's background thread.
     /// A `restart` function enables the Restart button.
     void setSource(Fetch fetch, Scale scale, Restart restart = {});
@@ -56,6 +73,9 @@ public:
 
     WorkersModel *model() const { return m_model; }
     QTableView *table() const { return m_table; }
+    SlurmJobsModel *slurmJobsModel() const { return m_jobsModel; }
+    QTableView *slurmJobsTable() const { return m_jobsTable; }
+    QLabel *listenLabel() const { return m_listenLabel; }
     QSpinBox *scaleSpinBox() const { return m_spin; }
     /// Snapshots received so far (tests wait on it).
     int refreshCount() const { return m_refreshes; }
@@ -66,6 +86,8 @@ public slots:
     /// Scales the cluster to the spin box's value.
     void applyScale();
     void restartSelected();
+    /// Copies workerCommand() to the clipboard.
+    void copyWorkerCommand();
 
 signals:
     void restartRequested(int workerId);
@@ -85,6 +107,13 @@ private:
     WorkersModel *m_model;
     QTableView *m_table;
     QLabel *m_summary;
+    QLabel *m_listenLabel;
+    QPushButton *m_copyCommand;
+    QString m_listenAddress;
+    QString m_tokenFile;
+    SlurmJobsModel *m_jobsModel;
+    QWidget *m_jobsBox;
+    QTableView *m_jobsTable;
     QSpinBox *m_spin;
     QPushButton *m_scaleButton;
     QPushButton *m_restartButton;

@@ -78,7 +78,11 @@ public:
     bool done() const { return isTerminal(status()); }
 
     /// Waits for the task and returns its value. Throws TaskFailed (with the task's error),
-    /// CancelledError, or TimeoutError when a timeout is given and passes.
+    /// CancelledError, or TimeoutError when a timeout is given and passes before the task
+    /// finishes (the timeout bounds that wait: a finished value held by a process worker is
+    /// then fetched however long the transfer takes, so result(0s) works on a finished
+    /// future). Throws std::runtime_error when such a value cannot be transferred (larger
+    /// than the protocol's frame limit: the message names it).
     Value result(std::optional<Duration> timeout = std::nullopt) const;
     /// The error of an erred task.
     std::optional<TaskError> error() const;
