@@ -1242,10 +1242,15 @@ void Engine::addWorker()
         w = makeThreadWorker(id, m_options.threadsPerWorker, *this);
     }
     engineLog()->debug("worker {} started ({} threads)", id, w->threads());
+    adoptWorker(std::move(w));
+}
+
+void Engine::adoptWorker(std::unique_ptr<WorkerBackend> w)
+{
     if (m_hasSubscribers.load(std::memory_order_relaxed)) {
         Event e;
         e.kind = EventKind::WorkerAdded;
-        e.worker = id;
+        e.worker = w->id();
         e.value = w->threads();
         e.text = w->name();
         e.timeUs = wallClockUs();
@@ -1267,16 +1272,7 @@ void Engine::addRemoteWorker(std::unique_ptr<RemotePeer> peer)
         return;
     }
     engineLog()->info("worker {} joined: {} ({} threads)", id, w->name(), w->threads());
-    if (m_hasSubscribers.load(std::memory_order_relaxed)) {
-        Event e;
-        e.kind = EventKind::WorkerAdded;
-        e.worker = id;
-        e.value = w->threads();
-        e.text = w->name();
-        e.timeUs = wallClockUs();
-        event(std::move(e));
-    }
-    m_workers.push_back(std::move(w));
+    adoptWorker(std::move(w));
 }
 
 bool Engine::loseWorker(int id, const std::string &cause)

@@ -305,6 +305,8 @@ private:
     Value resolveValue(const Value &v, const TaskRecord *r) const;
     void addWorker();
     void addRemoteWorker(std::unique_ptr<RemotePeer> peer);
+    /// Joins a started worker to the cluster and tells the subscribers.
+    void adoptWorker(std::unique_ptr<WorkerBackend> w);
     void retireWorker(WorkerBackend *w);
     void reapRetired();
     void flushEvents();
