@@ -18,7 +18,7 @@ using namespace std::chrono_literals;
 
 struct EngineBridge::Inbox
 {
-    BatchInbox<EventBatch> batches;
+    BatchInbox<EventBatchPtr> batches; ///< the engine's batches, shared (never copied)
 };
 
 namespace {
@@ -203,8 +203,8 @@ void EngineBridge::start(const ClusterSettings &settings)
             Qt::QueuedConnection);
     });
     std::shared_ptr<Inbox> inbox = m_inbox;
-    m_subscription
-        = m_client->subscribe([inbox](const EventBatch &batch) { inbox->batches.push(batch); });
+    m_subscription = m_client->subscribeShared(
+        [inbox](const EventBatchPtr &batch) { inbox->batches.push(batch); });
     ++m_generation;
     // Workers announced before the subscription existed: ask once, in the background.
     auto client = m_client;
@@ -321,8 +321,8 @@ void EngineBridge::applyFrame(bool all)
 {
     if (!m_inbox)
         return;
-    for (EventBatch &b : m_inbox->batches.take())
-        if (!b.empty())
+    for (EventBatchPtr &b : m_inbox->batches.take())
+        if (b && !b->empty())
             m_backlog.push_back(std::move(b));
     if (m_backlog.empty())
         return;
@@ -330,7 +330,7 @@ void EngineBridge::applyFrame(bool all)
     budget.start();
     bool workersChangedNow = false;
     while (!m_backlog.empty()) {
-        const EventBatch &b = m_backlog.front();
+        const EventBatch &b = *m_backlog.front();
         const std::size_t n = std::min(kChunkEvents, b.size() - m_backlogPos);
         const Event *first = b.data() + m_backlogPos;
         for (const Event *e = first; e != first + n; ++e)

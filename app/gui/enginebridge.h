@@ -173,8 +173,8 @@ private:
     std::uint64_t m_nextRequest = 1;
     std::uint64_t m_generation = 0; ///< bumped on restart: late answers are dropped
 
-    std::deque<EventBatch> m_backlog; ///< events taken from the inbox, not applied yet
-    std::size_t m_backlogPos = 0;     ///< next event of m_backlog.front()
+    std::deque<EventBatchPtr> m_backlog; ///< events taken from the inbox, not applied yet
+    std::size_t m_backlogPos = 0;        ///< next event of m_backlog.front()
     QTimer m_frameTimer;
     QThreadPool m_submitQueue; ///< one thread: submissions keep their order
     QThreadPool m_queryPool;

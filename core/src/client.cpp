@@ -313,9 +313,8 @@ FunctionPtr requireFunction(FunctionRegistry &registry, std::string_view name)
     return fn;
 }
 
-std::vector<Value> bindOrThrow(const FunctionInfo &fn,
-                               std::vector<Value> args,
-                               const Value::Map &kwargs)
+std::vector<Value>
+bindOrThrow(const FunctionInfo &fn, std::vector<Value> args, const Value::Map &kwargs)
 {
     std::string error;
     auto bound = FunctionRegistry::bindArguments(fn, std::move(args), kwargs, &error);
@@ -338,9 +337,8 @@ Future Client::submit(std::string_view function, std::vector<Value> args, Submit
     return m_engine->submitCalls(fn, std::move(calls), opts, std::move(group)).front();
 }
 
-std::vector<Future> Client::map(std::string_view function,
-                                std::vector<Value> inputs,
-                                SubmitOptions opts)
+std::vector<Future>
+Client::map(std::string_view function, std::vector<Value> inputs, SubmitOptions opts)
 {
     std::vector<std::vector<Value>> argLists;
     argLists.reserve(inputs.size());
@@ -434,9 +432,8 @@ std::map<std::string, Future> Client::compute(const TaskGraph &graph, SubmitOpti
     return out;
 }
 
-std::vector<Value> Client::gather(const std::vector<Future> &futures,
-                                  Errors errors,
-                                  std::optional<Duration> timeout)
+std::vector<Value>
+Client::gather(const std::vector<Future> &futures, Errors errors, std::optional<Duration> timeout)
 {
     auto w = wait(futures, ReturnWhen::AllCompleted, timeout);
     if (!w.notDone.empty())
@@ -452,9 +449,8 @@ std::vector<Value> Client::gather(const std::vector<Future> &futures,
     return out;
 }
 
-WaitResult Client::wait(const std::vector<Future> &futures,
-                        ReturnWhen when,
-                        std::optional<Duration> timeout)
+WaitResult
+Client::wait(const std::vector<Future> &futures, ReturnWhen when, std::optional<Duration> timeout)
 {
     for (const Future &f : futures)
         requireValid(f);
@@ -633,7 +629,15 @@ Subscription Client::subscribe(EventCallback callback)
 {
     Subscription s;
     s.m_engine = m_engine;
-    s.m_id = m_engine->subscribe(std::move(callback));
+    s.m_id = m_engine->subscribe(std::move(callback), {});
+    return s;
+}
+
+Subscription Client::subscribeShared(SharedEventCallback callback)
+{
+    Subscription s;
+    s.m_engine = m_engine;
+    s.m_id = m_engine->subscribe({}, std::move(callback));
     return s;
 }
 

@@ -66,10 +66,10 @@ struct TaskRecord
 
     // Scheduler thread only.
     TaskState state = TaskState::Released;
-    bool registered = false;        ///< the scheduler has seen it
-    bool pendingDelete = false;     ///< forgotten while processing: delete on completion
-    bool countsNeeds = false;       ///< counted in its deps' `needs` (not yet in memory)
-    std::vector<TaskRecord *> deps; ///< unique; alive while this record is
+    bool registered = false;               ///< the scheduler has seen it
+    bool pendingDelete = false;            ///< forgotten while processing: delete on completion
+    bool countsNeeds = false;              ///< counted in its deps' `needs` (not yet in memory)
+    std::vector<TaskRecord *> deps;        ///< unique; alive while this record is
     std::vector<std::uint64_t> dependents; ///< ids; forgotten ones are skipped
     std::uint32_t waitingOn = 0;           ///< deps not in memory
     std::uint32_t holds = 0;               ///< alive dependents (keep this record)
@@ -81,8 +81,8 @@ struct TaskRecord
     std::string remoteType;
     std::uint64_t remoteBytes = 0;
     std::int64_t timeoutUs = 0; ///< 0: none
-    int attempt = 0;                       ///< attempts started
-    int finishedAttempt = 0;               ///< last attempt whose completion arrived
+    int attempt = 0;            ///< attempts started
+    int finishedAttempt = 0;    ///< last attempt whose completion arrived
     int retriesUsed = 0;
     int suspicious = 0;
     int worker = -1;
@@ -190,6 +190,48 @@ using Message = std::variant<SubmitMsg,
                              FetchedMsg,
                              DiedMsg>;
 
+/// How long the scheduler spins for a reply before it sleeps (see Engine::run).
+inline constexpr std::int64_t kSchedulerSpinUs = 30;
+
+/// Events per batch handed to subscribers (at most; a quiet round hands over fewer).
+inline constexpr std::size_t kEventBatchSize = 2048;
+
+/// The vectors of handed-over event batches, reused: a subscriber's thread gives a batch
+/// back once it has dropped it (destroying its events there), and the scheduler takes
+/// one with its capacity intact instead of allocating and faulting in fresh pages.
+class EventBatchPool
+{
+public:
+    EventBatch take()
+    {
+        {
+            std::lock_guard lock(m_mutex);
+            if (!m_free.empty()) {
+                EventBatch b = std::move(m_free.back());
+                m_free.pop_back();
+                return b;
+            }
+        }
+        EventBatch b;
+        b.reserve(kEventBatchSize);
+        return b;
+    }
+    void giveBack(std::unique_ptr<EventBatch> batch)
+    {
+        batch->clear();
+        if (batch->capacity() > 2 * kEventBatchSize)
+            return; // grown by a rare oversized round: not worth keeping
+        std::lock_guard lock(m_mutex);
+        if (m_free.size() < kMaxPooled)
+            m_free.push_back(std::move(*batch));
+    }
+
+private:
+    static constexpr std::size_t kMaxPooled = 32;
+    std::mutex m_mutex;
+    std::vector<EventBatch> m_free;
+};
+
 class Engine : public std::enable_shared_from_this<Engine>, public WorkerSink
 {
 public:
@@ -235,17 +277,16 @@ public:
         return m_stripes[(reinterpret_cast<std::uintptr_t>(r) >> 6) % kStripes];
     }
 
-    std::uint64_t subscribe(EventCallback cb);
+    /// One of the two callbacks is set.
+    std::uint64_t subscribe(EventCallback plain, SharedEventCallback shared);
     void unsubscribe(std::uint64_t id);
 
     // --- WorkerSink (worker threads) ---
     void completed(int worker, std::vector<Completion> items) override;
     void progress(std::uint64_t task, int worker, double fraction, std::string text) override;
     void logLine(std::uint64_t task, int worker, std::string line) override;
-    void fetched(int worker,
-                 std::uint64_t task,
-                 std::optional<Value> value,
-                 std::string error) override;
+    void
+    fetched(int worker, std::uint64_t task, std::optional<Value> value, std::string error) override;
     void died(int worker, std::string cause) override;
 
     // --- scheduler thread ---
@@ -310,7 +351,8 @@ private:
     void retireWorker(WorkerBackend *w);
     void reapRetired();
     void flushEvents();
-    void event(Event e);
+    void announceTask(const TaskRecord *r); ///< TaskAdded, with its dependencies
+    Event &newEvent(); ///< appended to this round's batch; only while someone listens
 
     ClusterOptions m_options;
     std::shared_ptr<FunctionRegistry> m_functions;
@@ -340,10 +382,17 @@ private:
 
     // Subscribers (copy-on-write snapshot).
     std::mutex m_subscribersMutex;
-    std::shared_ptr<const std::vector<std::pair<std::uint64_t, EventCallback>>> m_subscribers;
+    struct Subscriber
+    {
+        std::uint64_t id = 0;
+        EventCallback plain;
+        SharedEventCallback shared;
+    };
+    std::shared_ptr<const std::vector<Subscriber>> m_subscribers;
     std::atomic<bool> m_hasSubscribers{false};
     std::uint64_t m_nextSubscriber = 1;
-    std::vector<Event> m_events;
+    std::shared_ptr<EventBatchPool> m_eventPool = std::make_shared<EventBatchPool>();
+    std::vector<Event> m_events; ///< this round's events, up to kEventBatchSize
 
     // Scheduler state.
     std::thread m_thread;
@@ -364,7 +413,7 @@ private:
         int attempt;
         int worker;
     };
-    std::multimap<std::int64_t, Timer> m_timers; ///< by steady-clock µs
+    std::multimap<std::int64_t, Timer> m_timers;          ///< by steady-clock µs
     std::map<int, std::vector<std::uint64_t>> m_releases; ///< per worker, flushed per round
     /// Mean duration (µs) per function, for how many tasks a worker may queue.
     std::unordered_map<const FunctionInfo *, double> m_meanDurationUs;

@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <variant>
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -42,68 +43,18 @@ using Clock = std::chrono::steady_clock;
 /// normal thread's when both want the CPU, all of it when the engine is idle.
 constexpr int kRecorderNice = 10;
 
+/// Queued events that wake the recorder before its interval is up.
+constexpr std::size_t kDrainEvents = 16 * 1024;
+
 struct TrackItem
 {
     std::vector<Future> futures;
     SubmitOptions options;
 };
 
-/// A transition or execution event (six in seven of a run's events) without the strings
-/// and lists of an Event: queued at a fifth of the size and with no allocation, which keeps
-/// the copy made on the engine's event thread cheap. Other kinds point into `full`.
-struct CompactEvent
-{
-    static constexpr std::uint32_t kNone = 0xffffffff;
-    std::uint64_t task = 0;
-    std::int64_t timeUs = 0;
-    std::int64_t startUs = 0;
-    std::uint32_t full = kNone; ///< index into QueuedBatch::full
-    int worker = -1;
-    int thread = -1;
-    int attempt = 0;
-    EventKind kind = EventKind::Transition;
-    TaskState from = TaskState::Released;
-    TaskState to = TaskState::Released;
-    bool ok = true;
-};
-
-struct QueuedBatch
-{
-    std::vector<CompactEvent> events;
-    std::vector<Event> full;  ///< task additions, logs, worker changes
-    std::size_t received = 0; ///< events in the engine's batch (progress is dropped)
-};
-
-QueuedBatch compact(const EventBatch &batch)
-{
-    QueuedBatch out;
-    out.received = batch.size();
-    out.events.reserve(batch.size());
-    for (const Event &e : batch) {
-        if (e.kind == EventKind::Progress)
-            continue; // transient: the final state and logs tell the story
-        CompactEvent &c = out.events.emplace_back();
-        c.task = e.task;
-        c.kind = e.kind;
-        if (e.kind == EventKind::Transition || e.kind == EventKind::ExecutionStarted
-            || e.kind == EventKind::ExecutionFinished) {
-            c.timeUs = e.timeUs;
-            c.startUs = e.startUs;
-            c.worker = e.worker;
-            c.thread = e.thread;
-            c.attempt = e.attempt;
-            c.from = e.from;
-            c.to = e.to;
-            c.ok = e.ok;
-        } else {
-            c.full = std::uint32_t(out.full.size());
-            out.full.push_back(e);
-        }
-    }
-    return out;
-}
-
-using QueueItem = std::variant<QueuedBatch, TrackItem>;
+/// Engine batches are queued as the engine hands them over (shared, not copied): the
+/// engine's thread does nothing more per event for recording.
+using QueueItem = std::variant<EventBatchPtr, TrackItem>;
 
 /// What the engine's callback and the callers share with the recorder thread. Held by
 /// shared_ptr: a callback may still run on a snapshot of the subscriber list after
@@ -127,8 +78,10 @@ struct Shared
             return;
         queue.push_back(std::move(item));
         queuedEvents += events;
-        // A very large backlog is written early rather than held in memory.
-        if (queuedEvents > 200'000)
+        // Drained early rather than held: the engine's batches go back to its pool only once
+        // the recorder has read them, and a scheduler that has to take fresh memory for every
+        // batch instead runs measurably slower.
+        if (queuedEvents > kDrainEvents)
             wake.notify_one();
     }
 };
@@ -213,8 +166,7 @@ struct Recorder::Impl
 
     void run(std::promise<void> &started);
     bool startSession();
-    void apply(const QueuedBatch &batch);
-    void applyFull(const Event &e);
+    void apply(const EventBatch &batch);
     void apply(const TrackItem &item);
     Row &row(std::uint64_t id);
     void markDirty(std::uint64_t id, Row &r);
@@ -246,11 +198,11 @@ Recorder::Recorder(Client &client, RecorderOptions options)
         e.text = w.name;
         e.value = w.threads;
         e.timeUs = nowUs();
-        d->shared->push(compact(EventBatch{e}), 1);
+        d->shared->push(std::make_shared<const EventBatch>(EventBatch{e}), 1);
     }
     std::shared_ptr<Shared> shared = d->shared;
-    d->subscription = client.subscribe(
-        [shared](const EventBatch &batch) { shared->push(compact(batch), batch.size()); });
+    d->subscription = client.subscribeShared(
+        [shared](const EventBatchPtr &batch) { shared->push(batch, batch->size()); });
 }
 
 Recorder::~Recorder()
@@ -326,6 +278,7 @@ void Recorder::Impl::run(std::promise<void> &started)
     // takes the CPU the engine's threads leave idle instead of slowing the run. Its backlog
     // is written when the run quiets down, or at flush()/finish(). Best effort: a failure
     // only means the recorder competes at normal priority.
+    ::pthread_setname_np(::pthread_self(), "tb-recorder"); // in top, perf and gdb
     ::setpriority(PRIO_PROCESS, id_t(::gettid()), kRecorderNice);
     store = std::make_unique<HistoryStore>();
     if (!store->open(options.databasePath)) {
@@ -346,6 +299,7 @@ void Recorder::Impl::run(std::promise<void> &started)
     started.set_value(); // `started` is gone after this line
 
     std::vector<QueueItem> items;
+    auto lastWrite = Clock::now();
     for (;;) {
         bool stop = false;
         bool flushing = false;
@@ -354,7 +308,7 @@ void Recorder::Impl::run(std::promise<void> &started)
             std::unique_lock lock(shared->mutex);
             shared->wake.wait_for(lock, options.flushInterval, [&] {
                 return shared->stopping || shared->flushRequested > shared->flushDone
-                       || shared->queuedEvents > 200'000;
+                       || shared->queuedEvents > kDrainEvents;
             });
             items.swap(shared->queue);
             shared->queuedEvents = 0;
@@ -364,9 +318,9 @@ void Recorder::Impl::run(std::promise<void> &started)
         }
         std::uint64_t events = 0;
         for (const QueueItem &item : items) {
-            if (const auto *batch = std::get_if<QueuedBatch>(&item)) {
-                apply(*batch);
-                events += batch->received;
+            if (const auto *batch = std::get_if<EventBatchPtr>(&item)) {
+                apply(**batch);
+                events += (*batch)->size();
             } else {
                 apply(std::get<TrackItem>(item));
             }
@@ -376,7 +330,12 @@ void Recorder::Impl::run(std::promise<void> &started)
             std::lock_guard lock(statsMutex);
             stats.events += events;
         }
-        write(stop || flushing);
+        // Events are read as they come (above); the database is written once per interval,
+        // so a busy run pays for few transactions and most tasks are written once, finished.
+        if (stop || flushing || Clock::now() - lastWrite >= options.flushInterval) {
+            write(stop || flushing);
+            lastWrite = Clock::now();
+        }
         if (stop) {
             std::lock_guard lock(shared->mutex);
             if (shared->queue.empty()) {
@@ -461,13 +420,9 @@ void Recorder::Impl::markDirty(std::uint64_t id, Row &r)
     }
 }
 
-void Recorder::Impl::apply(const QueuedBatch &batch)
+void Recorder::Impl::apply(const EventBatch &batch)
 {
-    for (const CompactEvent &e : batch.events) {
-        if (e.full != CompactEvent::kNone) {
-            applyFull(batch.full[e.full]);
-            continue;
-        }
+    for (const Event &e : batch) {
         switch (e.kind) {
         case EventKind::Transition: {
             if (e.to == TaskState::Forgotten)
@@ -506,48 +461,40 @@ void Recorder::Impl::apply(const QueuedBatch &batch)
             markDirty(e.task, r);
             break;
         }
-        default:
-            break; // not compact (see compact())
+        case EventKind::TaskAdded: {
+            Row &r = row(e.task);
+            r.rec.key = e.key;
+            r.rec.function = e.function;
+            r.rec.group = e.group;
+            r.rec.deps = e.deps;
+            r.rec.submittedUs = e.timeUs;
+            notePlugin(e.function);
+            markDirty(e.task, r);
+            break;
         }
-    }
-}
-
-void Recorder::Impl::applyFull(const Event &e)
-{
-    switch (e.kind) {
-    case EventKind::TaskAdded: {
-        Row &r = row(e.task);
-        r.rec.key = e.key;
-        r.rec.function = e.function;
-        r.rec.group = e.group;
-        r.rec.deps = e.deps;
-        r.rec.submittedUs = e.timeUs;
-        notePlugin(e.function);
-        markDirty(e.task, r);
-        break;
-    }
-    case EventKind::Log:
-        logs.push_back(LogRecord{e.task, e.timeUs, e.text});
-        break;
-    case EventKind::WorkerAdded: {
-        WorkerRecord &w = workers[e.worker];
-        w.id = e.worker;
-        w.name = e.text;
-        w.threads = int(e.value);
-        w.addedUs = e.timeUs;
-        dirtyWorkers.insert(e.worker);
-        break;
-    }
-    case EventKind::WorkerRemoved: {
-        WorkerRecord &w = workers[e.worker];
-        w.id = e.worker;
-        w.removedUs = e.timeUs;
-        w.removedReason = e.text;
-        dirtyWorkers.insert(e.worker);
-        break;
-    }
-    default:
-        break; // compact kinds, progress
+        case EventKind::Log:
+            logs.push_back(LogRecord{e.task, e.timeUs, e.text});
+            break;
+        case EventKind::WorkerAdded: {
+            WorkerRecord &w = workers[e.worker];
+            w.id = e.worker;
+            w.name = e.text;
+            w.threads = int(e.value);
+            w.addedUs = e.timeUs;
+            dirtyWorkers.insert(e.worker);
+            break;
+        }
+        case EventKind::WorkerRemoved: {
+            WorkerRecord &w = workers[e.worker];
+            w.id = e.worker;
+            w.removedUs = e.timeUs;
+            w.removedReason = e.text;
+            dirtyWorkers.insert(e.worker);
+            break;
+        }
+        case EventKind::Progress:
+            break; // transient: the final state and logs tell the story
+        }
     }
 }
 

@@ -7,6 +7,9 @@
 //   {"bench":"history_overhead","tasks":100000,"plain_ms":..,"recorded_ms":..,"overhead_pct":..,
 //    "flushed_ms":..,"flushed_overhead_pct":..}
 // Usage: taskbench-history-bench [--tasks N] [--repeat R] [--workers W] [--ms MS] [--db PATH]
+//                                [--events-only 1]
+// --events-only 1 subscribes a callback that does nothing instead of recording: what the
+// engine's event stream costs by itself.
 // --ms MS maps bench.slow_inc (MS milliseconds of cooperative sleep each) instead of the
 // trivial bench.inc, for a workload whose tasks do something.
 // Figures are printed, never asserted (the machine is shared and noisy).
@@ -54,7 +57,10 @@ Timing runOnce(const std::shared_ptr<FunctionRegistry> &registry,
         inputs.emplace_back(i);
     const auto begin = Clock::now();
     std::optional<history::Recorder> recorder;
-    if (!db.empty()) {
+    Subscription noop;
+    if (db == "-") // --events-only: what the engine's event stream costs by itself
+        noop = client.subscribe([](const EventBatch &) {});
+    else if (!db.empty()) {
         history::RecorderOptions ro;
         ro.databasePath = db;
         ro.session.app = "taskbench-history-bench";
@@ -103,6 +109,7 @@ int main(int argc, char **argv)
     QCoreApplication app(argc, argv);
     int tasks = 100'000, repeat = 3, workers = 2, ms = 0;
     std::string db;
+    bool eventsOnly = false;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--tasks"))
             tasks = std::max(1, std::atoi(argv[i + 1]));
@@ -114,6 +121,8 @@ int main(int argc, char **argv)
             ms = std::max(0, std::atoi(argv[i + 1]));
         else if (!std::strcmp(argv[i], "--db"))
             db = argv[i + 1];
+        else if (!std::strcmp(argv[i], "--events-only"))
+            eventsOnly = std::atoi(argv[i + 1]) != 0;
     }
     QTemporaryDir tmp;
     if (db.empty())
@@ -130,7 +139,7 @@ int main(int argc, char **argv)
     for (int r = 0; r < repeat; ++r) {
         history::RecorderStats stats;
         const double p = runOnce(registry, tasks, workers, ms, {}, nullptr).runMs;
-        const Timing w = runOnce(registry, tasks, workers, ms, db, &stats);
+        const Timing w = runOnce(registry, tasks, workers, ms, eventsOnly ? "-" : db, &stats);
         plain.push_back(p);
         recorded.push_back(w.runMs);
         flushed.push_back(w.flushedMs);

@@ -124,8 +124,8 @@ struct ClusterOptions
     /// Plugin libraries process workers load (default: every library the registry's
     /// functions came from).
     std::vector<std::string> pluginPaths;
-    std::uint64_t memoryLimitBytes = 0;       ///< per process worker; 0: none
-    std::optional<Duration> taskTimeout;      ///< default per-task timeout; none by default
+    std::uint64_t memoryLimitBytes = 0;             ///< per process worker; 0: none
+    std::optional<Duration> taskTimeout;            ///< default per-task timeout; none by default
     Duration cancelGrace = std::chrono::seconds(2); ///< cooperative cancel, then kill
     std::string workerExecutable; ///< default: taskbench-worker next to the running binary
     std::string runtimeDir;       ///< default: $XDG_RUNTIME_DIR or /tmp, + taskbench-<uid>
@@ -149,12 +149,12 @@ struct ClusterOptions
 
 struct SubmitOptions
 {
-    std::string key;      ///< explicit key (otherwise function-token)
-    bool pure = true;     ///< deterministic key from function and arguments
-    int retries = 0;      ///< automatic re-runs after an error
-    int priority = 0;     ///< higher runs first; FIFO among equals
-    Value::Map kwargs;    ///< arguments by parameter name
-    std::string group;    ///< task group for display (default: a map call, or the function)
+    std::string key;   ///< explicit key (otherwise function-token)
+    bool pure = true;  ///< deterministic key from function and arguments
+    int retries = 0;   ///< automatic re-runs after an error
+    int priority = 0;  ///< higher runs first; FIFO among equals
+    Value::Map kwargs; ///< arguments by parameter name
+    std::string group; ///< task group for display (default: a map call, or the function)
     std::optional<Duration> timeout; ///< cancel (then kill the worker) past this
 };
 
@@ -253,9 +253,8 @@ public:
     /// or a literal argument of the wrong type, or a reference to an unknown future.
     Future submit(std::string_view function, std::vector<Value> args = {}, SubmitOptions opts = {});
     /// One task per input (a single-parameter call each). Inputs may be futures.
-    std::vector<Future> map(std::string_view function,
-                            std::vector<Value> inputs,
-                            SubmitOptions opts = {});
+    std::vector<Future>
+    map(std::string_view function, std::vector<Value> inputs, SubmitOptions opts = {});
     /// One task per argument list (several parameters: zip or product built by the caller).
     std::vector<Future> mapArgs(std::string_view function,
                                 std::vector<std::vector<Value>> argLists,
@@ -318,8 +317,12 @@ public:
     /// Blocks until the scheduler holds no tasks (or timeout); true when empty.
     bool waitUntilIdle(std::optional<Duration> timeout = std::nullopt);
 
-    /// Receives every event batch until the Subscription is destroyed.
+    /// Receives every event batch until the Subscription is destroyed. The callback runs on
+    /// the scheduler's thread: it must be quick and must not block.
     Subscription subscribe(EventCallback callback);
+    /// The same, with the batch itself: keep the pointer rather than copying the events
+    /// (what a subscriber that works on them on another thread should do).
+    Subscription subscribeShared(SharedEventCallback callback);
 
     /// Stops workers and the scheduler; pending futures become cancelled. Idempotent.
     void close();

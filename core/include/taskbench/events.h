@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,17 +35,21 @@ struct Event
     int thread = -1;
     int attempt = 0;
     bool ok = true;
-    double value = 0;        ///< progress fraction, thread count
-    std::int64_t timeUs = 0;  ///< wall-clock microseconds since the Unix epoch
-    std::int64_t startUs = 0; ///< ExecutionFinished: when the execution started
-    std::string key;         ///< TaskAdded
-    std::string function;    ///< TaskAdded
-    std::string group;       ///< TaskAdded: the task group (one map call, or the function)
+    double value = 0;                ///< progress fraction, thread count
+    std::int64_t timeUs = 0;         ///< wall-clock microseconds since the Unix epoch
+    std::int64_t startUs = 0;        ///< ExecutionFinished: when the execution started
+    std::string key;                 ///< TaskAdded
+    std::string function;            ///< TaskAdded
+    std::string group;               ///< TaskAdded: the task group (one map call, or the function)
     std::vector<std::uint64_t> deps; ///< TaskAdded
-    std::string text;        ///< Log, Progress, WorkerAdded/Removed
+    std::string text;                ///< Log, Progress, WorkerAdded/Removed
 };
 
 using EventBatch = std::vector<Event>;
+/// A batch as the engine hands it over: shared and immutable, so a subscriber that keeps it
+/// (a recorder, a GUI) takes the pointer instead of copying the events.
+using EventBatchPtr = std::shared_ptr<const EventBatch>;
 using EventCallback = std::function<void(const EventBatch &)>;
+using SharedEventCallback = std::function<void(const EventBatchPtr &)>;
 
 } // namespace taskbench
