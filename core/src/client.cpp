@@ -633,6 +633,11 @@ Subscription Client::subscribe(EventCallback callback)
     return s;
 }
 
+void Client::deliverEvents()
+{
+    m_engine->deliverEvents();
+}
+
 Subscription Client::subscribeShared(SharedEventCallback callback)
 {
     Subscription s;

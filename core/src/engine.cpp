@@ -303,6 +303,23 @@ void Engine::query(std::function<void()> fn)
     f.get();
 }
 
+void Engine::deliverEvents()
+{
+    if (std::this_thread::get_id() == m_thread.get_id()) {
+        flushEvents();
+        return;
+    }
+    auto done = std::make_shared<std::promise<void>>();
+    std::future<void> f = done->get_future();
+    // Run on the scheduler thread, which owns the pending events; once closed, the
+    // scheduler has handed over everything it had on its way out.
+    if (post(QueryMsg{[this, done] {
+            flushEvents();
+            done->set_value();
+        }}))
+        f.wait();
+}
+
 bool Engine::waitUntil(const std::function<bool()> &pred, std::optional<Duration> timeout)
 {
     // A short yielding spin catches fast tasks without a sleep/wake round trip.

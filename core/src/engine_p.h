@@ -280,6 +280,8 @@ public:
     /// One of the two callbacks is set.
     std::uint64_t subscribe(EventCallback plain, SharedEventCallback shared);
     void unsubscribe(std::uint64_t id);
+    /// Hands every event so far to the subscribers before returning (any thread).
+    void deliverEvents();
 
     // --- WorkerSink (worker threads) ---
     void completed(int worker, std::vector<Completion> items) override;

@@ -102,6 +102,21 @@ CREATE INDEX logs_task ON logs(session_id, task_id);
 CREATE INDEX tasks_function ON tasks(session_id, function)
 )sql";
 
+// Schema 3: what recording a large session costs. The task counts per status live in the
+// session row (kept by the recorder in the transaction that writes the tasks), so listing
+// sessions reads no task rows, and the two secondary task indexes go: each one was another
+// b-tree insert per recorded task (a third of the write time), while searches match with
+// '%text%' patterns that an index cannot serve anyway. Counts of existing sessions are
+// computed once, here, while the status index still exists.
+const char *const kSchemaV3 = R"sql(
+ALTER TABLE sessions ADD COLUMN counts TEXT NOT NULL DEFAULT '';
+UPDATE sessions SET counts = coalesce((SELECT group_concat(c.status || ' ' || c.n, ',')
+  FROM (SELECT session_id, status, count(*) AS n FROM tasks GROUP BY session_id, status) AS c
+  WHERE c.session_id = sessions.id), '');
+DROP INDEX tasks_function;
+DROP INDEX tasks_status
+)sql";
+
 std::vector<QString> statements(const std::string &script)
 {
     std::vector<QString> out;
@@ -159,7 +174,7 @@ std::string HistoryStore::defaultPath()
 
 const std::vector<std::string> &HistoryStore::migrationSteps()
 {
-    static const std::vector<std::string> steps = {kSchemaV1, kSchemaV2};
+    static const std::vector<std::string> steps = {kSchemaV1, kSchemaV2, kSchemaV3};
     return steps;
 }
 
@@ -380,12 +395,22 @@ SessionSummary sessionFromQuery(const QSqlQuery &q)
     s.workers = q.value(6).toInt();
     s.threadsPerWorker = q.value(7).toInt();
     s.processes = q.value(8).toBool();
+    // "finished 99980,erred 20" (sql::formatCounts).
+    for (const QString &entry : q.value(9).toString().split(',', Qt::SkipEmptyParts)) {
+        const QStringList parts = entry.split(' ', Qt::SkipEmptyParts);
+        bool ok = false;
+        const qint64 n = parts.size() == 2 ? parts[1].toLongLong(&ok) : 0;
+        if (!ok || n < 0)
+            continue; // damaged: the counts are a summary, the task rows stay readable
+        s.counts[parts[0].toStdString()] += n;
+        s.taskCount += n;
+    }
     return s;
 }
 
 const char *const kSessionColumns
     = "SELECT id, started_us, ended_us, status, app, title, workers, threads_per_worker, "
-      "processes FROM sessions";
+      "processes, counts FROM sessions";
 
 } // namespace
 
@@ -415,15 +440,6 @@ std::vector<SessionSummary> HistoryStore::sessions(const SessionQuery &query)
     }
     if (out.empty())
         return out;
-    QSqlQuery c(database());
-    if (c.exec("SELECT session_id, status, count(*) FROM tasks GROUP BY session_id, status"))
-        while (c.next())
-            if (auto it = index.find(c.value(0).toLongLong()); it != index.end()) {
-                SessionSummary &s = out[it->second];
-                const qint64 n = c.value(2).toLongLong();
-                s.counts[c.value(1).toString().toStdString()] += n;
-                s.taskCount += n;
-            }
     QSqlQuery p(database());
     if (p.exec("SELECT session_id, name, version FROM plugins ORDER BY name"))
         while (p.next())
@@ -444,14 +460,6 @@ std::optional<SessionSummary> HistoryStore::session(std::int64_t id)
     if (!q.exec() || !q.next())
         return std::nullopt;
     SessionSummary s = sessionFromQuery(q);
-    QSqlQuery c(database());
-    c.prepare("SELECT status, count(*) FROM tasks WHERE session_id = :id GROUP BY status");
-    c.bindValue(":id", qint64(id));
-    if (c.exec())
-        while (c.next()) {
-            s.counts[c.value(0).toString().toStdString()] = c.value(1).toLongLong();
-            s.taskCount += c.value(1).toLongLong();
-        }
     for (const PluginUse &p : plugins(id))
         s.plugins.push_back(p.name.empty() ? std::string("(host)") : p.name + " " + p.version);
     return s;

@@ -93,6 +93,7 @@ struct Row
     std::string runs;
     Future future;
     Clock::time_point seen;
+    std::string committedStatus; ///< the status its row has in the database ("" none yet)
     bool dirty = false;
     bool written = false;
     bool terminal = false;
@@ -155,6 +156,7 @@ struct Recorder::Impl
     std::set<std::string> seenFunctions;
     std::map<std::pair<std::string, std::string>, PluginUse> plugins; ///< (name, path)
     std::set<std::pair<std::string, std::string>> dirtyPlugins;
+    std::map<std::string, std::int64_t> counts; ///< committed task rows per status
     sqlite3 *handle = nullptr;
     sqlite3_stmt *upsertTask = nullptr; ///< finalized before the connection closes
 
@@ -241,6 +243,7 @@ void Recorder::flush()
 {
     if (!d->ok || !d->thread.joinable())
         return;
+    d->client.deliverEvents(); // what the caller may already have seen happen
     std::unique_lock lock(d->shared->mutex);
     if (d->shared->closed)
         return;
@@ -252,6 +255,9 @@ void Recorder::flush()
 
 void Recorder::finish()
 {
+    // Events of tasks the caller already saw finish may still be on the scheduler's side.
+    if (d->thread.joinable() && d->ok)
+        d->client.deliverEvents();
     d->subscription.reset();
     if (!d->thread.joinable())
         return;
@@ -715,8 +721,24 @@ void Recorder::Impl::write(bool everything)
                     throw std::runtime_error(q.lastError().text().toStdString());
             }
         }
+        // The session's counts per status, in the same transaction as its task rows.
+        std::map<std::string, std::int64_t> nextCounts = counts;
+        for (const Row *r : done) {
+            if (!r->committedStatus.empty())
+                --nextCounts[r->committedStatus];
+            ++nextCounts[r->rec.status];
+        }
+        if (nextCounts != counts) {
+            QSqlQuery q(db);
+            q.prepare("UPDATE sessions SET counts = ? WHERE id = ?");
+            q.addBindValue(QString::fromStdString(sql::formatCounts(nextCounts)));
+            q.addBindValue(qint64(session));
+            if (!q.exec())
+                throw std::runtime_error(q.lastError().text().toStdString());
+        }
         if (!db.commit())
             throw std::runtime_error(db.lastError().text().toStdString());
+        counts = std::move(nextCounts);
     } catch (const std::exception &e) {
         // A failed batch (disk full, locked too long) is kept and tried again next round.
         db.rollback();
@@ -725,8 +747,10 @@ void Recorder::Impl::write(bool everything)
     }
     const std::uint64_t rowsWritten = done.size() + logs.size();
 
-    for (Row *r : done)
+    for (Row *r : done) {
         r->dirty = false;
+        r->committedStatus = r->rec.status;
+    }
     dirty.swap(later);
     logs.clear();
     dirtyWorkers.clear();

@@ -78,6 +78,21 @@ std::string formatIds(const std::vector<std::uint64_t> &ids)
     return out;
 }
 
+std::string formatCounts(const std::map<std::string, std::int64_t> &counts)
+{
+    std::string out;
+    for (const auto &[status, n] : counts) {
+        if (n <= 0)
+            continue;
+        if (!out.empty())
+            out += ',';
+        out += status;
+        out += ' ';
+        out += std::to_string(n);
+    }
+    return out;
+}
+
 std::vector<TransitionRecord> parseStory(const std::string &text)
 {
     std::vector<TransitionRecord> out;

@@ -4,10 +4,13 @@
 //   story: "from to time_us worker attempt;..." (states as TaskState numbers)
 //   runs:  "attempt worker thread start_us end_us ok;..."
 //   deps:  "id id ..."
+// And the task counts of a session (sessions.counts): "status n,status n" (schema 3).
 #pragma once
 
 #include "taskbench/history/historytypes.h"
 
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,6 +19,7 @@ namespace taskbench::history::sql {
 void appendTransition(std::string &out, const TransitionRecord &t);
 void appendRun(std::string &out, const AttemptRecord &r);
 std::string formatIds(const std::vector<std::uint64_t> &ids);
+std::string formatCounts(const std::map<std::string, std::int64_t> &counts); ///< zeros left out
 
 /// Malformed entries are skipped (a damaged row must not stop reading the others).
 std::vector<TransitionRecord> parseStory(const std::string &text);

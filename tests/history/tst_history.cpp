@@ -165,6 +165,7 @@ private slots:
     void test_corruptFileIsMovedAside();
     void test_newerSchemaIsRefused();
     void test_migrationFromSchema1();
+    void test_migrationFromSchema2();
     void test_sigkillMidRunIsRecoveredAsInterrupted();
 };
 
@@ -569,9 +570,9 @@ void TestHistory::test_migrationFromSchema1()
 
     HistoryStore store;
     QVERIFY2(store.open(db.toStdString()), store.errorString().c_str());
-    QCOMPARE(store.schemaVersion(), 2);
+    QCOMPARE(store.schemaVersion(), kSchemaVersion);
     QCOMPARE(store.notices().size(), std::size_t(1));
-    QVERIFY(store.notices()[0].find("migrated from schema 1 to 2") != std::string::npos);
+    QVERIFY(store.notices()[0].find("migrated from schema 1 to 3") != std::string::npos);
     const std::vector<SessionSummary> sessions = store.sessions();
     QCOMPARE(sessions.size(), std::size_t(1));
     QCOMPARE(sessions[0].title, std::string("old run"));
@@ -593,6 +594,55 @@ void TestHistory::test_migrationFromSchema1()
     HistoryStore again;
     QVERIFY(again.open(db.toStdString()));
     QVERIFY(again.notices().empty());
+}
+
+void TestHistory::test_migrationFromSchema2()
+{
+    QTemporaryDir dir;
+    const QString db = dir.filePath("history.sqlite");
+    QStringList v2 = splitStatements(HistoryStore::migrationSteps().at(0))
+                     + splitStatements(HistoryStore::migrationSteps().at(1));
+    v2 << "PRAGMA user_version = 2";
+    for (int session = 1; session <= 2; ++session)
+        v2 << QString("INSERT INTO sessions(started_us, ended_us, status, app) VALUES(%1, %2, "
+                      "'finished', 'taskbench-cli')")
+                  .arg(session * 1000000)
+                  .arg(session * 1000000 + 500);
+    // Session 1: two finished, one error; session 2: one cancelled.
+    const char *const rows[][3] = {{"1", "1", "finished"},
+                                   {"1", "2", "finished"},
+                                   {"1", "3", "error"},
+                                   {"2", "1", "cancelled"}};
+    for (const auto &r : rows)
+        v2 << QString("INSERT INTO tasks(session_id, task_id, key, function, state, status) "
+                      "VALUES(%1, %2, 'k-%2', 'bench.inc', 'memory', '%3')")
+                  .arg(r[0], r[1], r[2]);
+    rawExec(db, v2);
+
+    HistoryStore store;
+    QVERIFY2(store.open(db.toStdString()), store.errorString().c_str());
+    QCOMPARE(store.schemaVersion(), 3);
+    QCOMPARE(store.notices().size(), std::size_t(1));
+    QVERIFY(store.notices()[0].find("migrated from schema 2 to 3") != std::string::npos);
+    const std::vector<SessionSummary> sessions = store.sessions();
+    QCOMPARE(sessions.size(), std::size_t(2));
+    QCOMPARE(sessions[1].counts.at("finished"), std::int64_t(2)); // newest first
+    QCOMPARE(sessions[1].counts.at("error"), std::int64_t(1));
+    QCOMPARE(sessions[1].taskCount, std::int64_t(3));
+    QCOMPARE(sessions[0].counts.at("cancelled"), std::int64_t(1));
+    QCOMPARE(store.session(1)->taskCount, std::int64_t(3));
+    // The per-task indexes are gone (one b-tree insert fewer per recorded task each).
+    QSqlQuery q(store.database());
+    QVERIFY(q.exec("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+                   "('tasks_status', 'tasks_function')"));
+    QVERIFY(q.next());
+    QCOMPARE(q.value(0).toInt(), 0);
+    // Searching by status still finds the session.
+    SessionQuery byStatus;
+    byStatus.text = "cancelled";
+    const std::vector<SessionSummary> found = store.sessions(byStatus);
+    QCOMPARE(found.size(), std::size_t(1));
+    QCOMPARE(found[0].id, std::int64_t(2));
 }
 
 void TestHistory::test_sigkillMidRunIsRecoveredAsInterrupted()

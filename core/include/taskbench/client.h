@@ -323,6 +323,11 @@ public:
     /// The same, with the batch itself: keep the pointer rather than copying the events
     /// (what a subscriber that works on them on another thread should do).
     Subscription subscribeShared(SharedEventCallback callback);
+    /// Returns once the subscribers have received the events of everything that happened
+    /// before the call. The scheduler hands events over at the end of each of its rounds,
+    /// while a waiter may see a future finish earlier: a subscriber that is about to stop
+    /// (a recorder finishing its session) calls this first so that it misses nothing.
+    void deliverEvents();
 
     /// Stops workers and the scheduler; pending futures become cancelled. Idempotent.
     void close();
