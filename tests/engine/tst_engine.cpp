@@ -83,87 +83,79 @@ struct Fixture
         : client(options(workers, threads))
     {
         auto &f = client.functions();
-        f.addFunction(
-            "t.inc",
-            [this](std::int64_t x) {
-                ++calls;
-                return x + 1;
-            },
-            {"x"});
+        f.addFunction("t.inc",
+                      [this](std::int64_t x) {
+                          ++calls;
+                          return x + 1;
+                      },
+                      {"x"});
         f.addFunction("t.add", [](std::int64_t a, std::int64_t b) { return a + b; }, {"a", "b"});
-        f.addFunction(
-            "t.sum",
-            [](const std::vector<std::int64_t> &xs) {
-                std::int64_t s = 0;
-                for (auto x : xs)
-                    s += x;
-                return s;
-            },
-            {"xs"});
-        f.addFunction(
-            "t.sum_map",
-            [](const std::map<std::string, Value> &m) {
-                std::int64_t s = 0;
-                for (const auto &[k, v] : m)
-                    s += v.isList() ? v.toList().at(0).toInt() : v.toInt();
-                return s;
-            },
-            {"m"});
+        f.addFunction("t.sum",
+                      [](const std::vector<std::int64_t> &xs) {
+                          std::int64_t s = 0;
+                          for (auto x : xs)
+                              s += x;
+                          return s;
+                      },
+                      {"xs"});
+        f.addFunction("t.sum_map",
+                      [](const std::map<std::string, Value> &m) {
+                          std::int64_t s = 0;
+                          for (const auto &[k, v] : m)
+                              s += v.isList() ? v.toList().at(0).toInt() : v.toInt();
+                          return s;
+                      },
+                      {"m"});
         f.addFunction(
             "t.fail",
             [](std::string message) -> std::int64_t { throw std::runtime_error(message); },
             {"message"});
-        f.addFunction(
-            "t.fail_until",
-            [](std::int64_t x, std::int64_t okFromAttempt, sdk::TaskContext &ctx) {
-                if (ctx.attempt() < okFromAttempt)
-                    throw sdk::TaskException("ValueError", "attempt " + std::to_string(ctx.attempt()));
-                return x;
-            },
-            {"x", "ok_from_attempt"});
-        f.addFunction(
-            "t.switchable",
-            [this](std::int64_t x) {
-                if (!healthy.load())
-                    throw sdk::TaskException("ValueError", "not healthy");
-                return x * 10;
-            },
-            {"x"});
-        f.addFunction(
-            "t.gated",
-            [this](std::int64_t x, sdk::TaskContext &ctx) {
-                started.arrive();
-                if (!gate.wait(ctx))
-                    throw sdk::TaskException("Cancelled", "gate not opened");
-                return x;
-            },
-            {"x"});
-        f.addFunction(
-            "t.rendezvous",
-            [this](std::int64_t x, std::int64_t n) {
-                started.arrive();
-                // Returns true only if n tasks run at the same time.
-                return started.waitFor(int(n), 10s);
-            },
-            {"x", "n"});
-        f.addFunction(
-            "t.ordered",
-            [this](std::int64_t x) {
-                // Finishes only once the test has seen task x - 1 complete.
-                std::unique_lock lock(orderMutex);
-                orderCv.wait_for(lock, 20s, [&] { return nextToFinish == x; });
-                return x;
-            },
-            {"x"});
-        f.addFunction(
-            "t.logs",
-            [](std::int64_t n, sdk::TaskContext &ctx) {
-                for (std::int64_t i = 0; i < n; ++i)
-                    ctx.log("line " + std::to_string(i));
-                ctx.progress(1.0, "done");
-                return n;
-            },
-            {"n"});
+        f.addFunction("t.fail_until",
+                      [](std::int64_t x, std::int64_t okFromAttempt, sdk::TaskContext &ctx) {
+                          if (ctx.attempt() < okFromAttempt)
+                              throw sdk::TaskException("ValueError",
+                                                       "attempt " + std::to_string(ctx.attempt()));
+                          return x;
+                      },
+                      {"x", "ok_from_attempt"});
+        f.addFunction("t.switchable",
+                      [this](std::int64_t x) {
+                          if (!healthy.load())
+                              throw sdk::TaskException("ValueError", "not healthy");
+                          return x * 10;
+                      },
+                      {"x"});
+        f.addFunction("t.gated",
+                      [this](std::int64_t x, sdk::TaskContext &ctx) {
+                          started.arrive();
+                          if (!gate.wait(ctx))
+                              throw sdk::TaskException("Cancelled", "gate not opened");
+                          return x;
+                      },
+                      {"x"});
+        f.addFunction("t.rendezvous",
+                      [this](std::int64_t x, std::int64_t n) {
+                          started.arrive();
+                          // Returns true only if n tasks run at the same time.
+                          return started.waitFor(int(n), 10s);
+                      },
+                      {"x", "n"});
+        f.addFunction("t.ordered",
+                      [this](std::int64_t x) {
+                          // Finishes only once the test has seen task x - 1 complete.
+                          std::unique_lock lock(orderMutex);
+                          orderCv.wait_for(lock, 20s, [&] { return nextToFinish == x; });
+                          return x;
+                      },
+                      {"x"});
+        f.addFunction("t.logs",
+                      [](std::int64_t n, sdk::TaskContext &ctx) {
+                          for (std::int64_t i = 0; i < n; ++i)
+                              ctx.log("line " + std::to_string(i));
+                          ctx.progress(1.0, "done");
+                          return n;
+                      },
+                      {"n"});
     }
 
     Client client;
@@ -269,10 +261,8 @@ private slots:
         Future f = fx.client.submit("t.inc", {5});
         QCOMPARE(f.result(10s).toInt(), 6);
         auto story = fx.client.story(f);
-        const std::vector<TaskState> expected{TaskState::Waiting,
-                                              TaskState::Queued,
-                                              TaskState::Processing,
-                                              TaskState::Memory};
+        const std::vector<TaskState> expected{
+            TaskState::Waiting, TaskState::Queued, TaskState::Processing, TaskState::Memory};
         QCOMPARE(states(story), expected);
         QVERIFY(story[2].worker >= 0);
         QCOMPARE(story[2].attempt, 1);
@@ -331,8 +321,7 @@ private slots:
     void test_nonStdExceptionBecomesError()
     {
         Fixture fx;
-        fx.client.functions().addFunction(
-            "t.throw_int", []() -> std::int64_t { throw 42; }, {});
+        fx.client.functions().addFunction("t.throw_int", []() -> std::int64_t { throw 42; }, {});
         Future f = fx.client.submit("t.throw_int", {});
         QVERIFY_THROWS_EXCEPTION(TaskFailed, f.result(10s));
         QCOMPARE(f.error()->type, std::string("int"));
@@ -595,6 +584,60 @@ private slots:
         QCOMPARE(finishedExec, std::size_t(2000));
         QCOMPARE(transitions, std::size_t(2000 * 4));
         QVERIFY2(batches < 1000, qPrintable(QString::number(batches)));
+    }
+
+    void test_sharedBatchesAreBoundedAndKeptIntact()
+    {
+        Fixture fx;
+        std::mutex m;
+        std::vector<EventBatchPtr> kept;
+        auto sub = fx.client.subscribeShared([&](const EventBatchPtr &batch) {
+            std::lock_guard lock(m);
+            kept.push_back(batch);
+        });
+        const int n = 5000;
+        std::vector<Value> inputs;
+        for (int i = 0; i < n; ++i)
+            inputs.push_back(i);
+        auto fs = fx.client.map("t.inc", inputs);
+        fx.client.gather(fs);
+        fx.client.deliverEvents();
+        std::lock_guard lock(m);
+        std::size_t largest = 0, inMemory = 0;
+        std::vector<std::string> keys;
+        for (const EventBatchPtr &batch : kept) {
+            largest = std::max(largest, batch->size());
+            for (const Event &e : *batch) {
+                if (e.kind == EventKind::TaskAdded)
+                    keys.push_back(e.key);
+                inMemory += e.kind == EventKind::Transition && e.to == TaskState::Memory;
+            }
+        }
+        // The submission alone makes 3 events per task in one scheduler round: it arrives
+        // split into bounded batches, and batches held by a subscriber are never reused.
+        QVERIFY2(largest < std::size_t(n), qPrintable(QString::number(largest)));
+        QCOMPARE(inMemory, std::size_t(n));
+        QCOMPARE(keys.size(), std::size_t(n));
+        for (int i = 0; i < n; ++i)
+            QCOMPARE(keys[std::size_t(i)], fs[std::size_t(i)].key());
+    }
+
+    void test_deliverEventsHandsOverWhatWasSeen()
+    {
+        // A waiter may see a future finish before the scheduler hands that round's events
+        // to subscribers; deliverEvents() returns once they have them.
+        for (int round = 0; round < 30; ++round) {
+            Fixture fx;
+            std::atomic<int> finished{0};
+            auto sub = fx.client.subscribe([&](const EventBatch &batch) {
+                for (const Event &e : batch)
+                    finished += e.kind == EventKind::Transition && e.to == TaskState::Memory;
+            });
+            Future f = fx.client.submit("t.inc", {round});
+            QCOMPARE(f.result(10s).toInt(), round + 1);
+            fx.client.deliverEvents();
+            QCOMPARE(finished.load(), 1);
+        }
     }
 
     void test_taskLogsAreKept()
