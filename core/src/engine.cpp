@@ -1648,9 +1648,11 @@ void Engine::handle(DiedMsg &m)
     WorkerBackend *w = workerById(m.worker);
     if (!w)
         return;
-    engineLog()->warn("worker {} (pid {}) died: {}; {}",
+    // A process worker has already let go of its child here (its own log names the pid).
+    const long pid = w->pid();
+    engineLog()->warn("worker {}{} died: {}; {}",
                       m.worker,
-                      w->pid(),
+                      pid > 0 ? " (pid " + std::to_string(pid) + ")" : std::string(),
                       m.cause,
                       w->remoteIdentity() ? "removing it" : "restarting it");
     w->outstanding = 0;

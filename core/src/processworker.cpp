@@ -1267,7 +1267,7 @@ void ProcessWorker::processEnded(const std::string &cause)
     if (pid > 0) {
         const std::string tail = outputTail();
         if (tail.empty())
-            workerLog()->debug("worker {} (pid {}) ended: {}", m_id, pid, cause);
+            workerLog()->info("worker {} (pid {}) ended: {}", m_id, pid, cause);
         else
             workerLog()->warn(
                 "worker {} (pid {}) ended: {}; the end of its output:\n{}", m_id, pid, cause, tail);
