@@ -633,6 +633,11 @@ Subscription Client::subscribe(EventCallback callback)
     return s;
 }
 
+Future Client::findFuture(std::string_view key)
+{
+    return m_engine->findFuture(key);
+}
+
 void Client::deliverEvents()
 {
     m_engine->deliverEvents();

@@ -94,6 +94,7 @@ struct Row
     Future future;
     Clock::time_point seen;
     std::string committedStatus; ///< the status its row has in the database ("" none yet)
+    bool tracked = false;        ///< handed over with track(): its outcome is recorded
     bool dirty = false;
     bool written = false;
     bool terminal = false;
@@ -444,6 +445,10 @@ void Recorder::Impl::apply(const EventBatch &batch)
             r.terminal = isTerminalState(e.to);
             if (r.terminal) {
                 r.rec.finishedUs = e.timeUs;
+                // Finished again after a retry: the future was let go at the first outcome
+                // (see capture()), so look the task up once more for its new result.
+                if (!r.future.valid() && r.tracked && e.to == TaskState::Memory)
+                    r.future = client.findFuture(r.rec.key);
                 capture(r);
             }
             markDirty(e.task, r);
@@ -537,6 +542,7 @@ void Recorder::Impl::apply(const TrackItem &item)
         }
         r.rec.optionsJson = optionsJson;
         r.future = f;
+        r.tracked = true;
         if (r.terminal)
             capture(r);
         markDirty(f.id(), r);
@@ -579,8 +585,8 @@ void Recorder::Impl::capture(Row &r)
         r.rec.resultSize = -1;
     }
     // Recorded: the recorder must never be what keeps a task alive (a released erred task
-    // is forgotten as if nobody recorded it). A later retry updates the row's state from
-    // events; its new result is not read.
+    // is forgotten as if nobody recorded it). A later retry that finishes is looked up again
+    // by key (apply()).
     r.future = Future();
 }
 

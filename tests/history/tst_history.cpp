@@ -157,6 +157,7 @@ class TestHistory : public QObject
 private slots:
     void test_recordAndReadBack();
     void test_resultSizeLimit();
+    void test_retriedTaskKeepsItsNewResult();
     void test_exports();
     void test_rerunPureTasksGivesSameResults();
     void test_rerunRefusesMissingFunctionOrVersion();
@@ -268,6 +269,37 @@ void TestHistory::test_resultSizeLimit()
     QVERIFY(big[0].resultSize > 100);
     q.function = "bench.sum";
     QVERIFY(store.tasks(q).at(0).resultStored);
+}
+
+void TestHistory::test_retriedTaskKeepsItsNewResult()
+{
+    QTemporaryDir dir;
+    const QString db = dir.filePath("history.sqlite");
+    auto registry = benchRegistry();
+    Client client(twoWorkers(), registry);
+    RecorderOptions ro;
+    ro.databasePath = db.toStdString();
+    Recorder recorder(client, ro);
+    QVERIFY(recorder.ok());
+    // flaky_inc_det(5) fails its first attempt; a manual retry (the GUI's Retry) succeeds.
+    Future f = client.submit("bench.flaky_inc_det", {5});
+    recorder.track({f});
+    QCOMPARE(client.wait({f}, ReturnWhen::AllCompleted, 30s).done.size(), std::size_t(1));
+    QCOMPARE(f.status(), FutureStatus::Error);
+    recorder.flush(); // the error is recorded (and the recorder lets go of the future)
+    client.retry({f});
+    QCOMPARE(f.result(30s).toInt(), 6);
+    recorder.finish();
+
+    HistoryStore store;
+    QVERIFY(store.open(db.toStdString()));
+    const std::vector<TaskRecord> tasks = store.tasks(sessionTasks(recorder.sessionId()));
+    QCOMPARE(tasks.size(), std::size_t(1));
+    QCOMPARE(tasks[0].status, std::string("finished"));
+    QVERIFY(tasks[0].resultStored);
+    QCOMPARE(tasks[0].resultJson, std::string("6"));
+    QVERIFY(tasks[0].errorType.empty());
+    QCOMPARE(tasks[0].attempts, 2);
 }
 
 void TestHistory::test_exports()

@@ -317,6 +317,10 @@ public:
     /// Blocks until the scheduler holds no tasks (or timeout); true when empty.
     bool waitUntilIdle(std::optional<Duration> timeout = std::nullopt);
 
+    /// The future of the task the scheduler holds under this key; invalid if there is none.
+    /// Never makes a task.
+    Future findFuture(std::string_view key);
+
     /// Receives every event batch until the Subscription is destroyed. The callback runs on
     /// the scheduler's thread: it must be quick and must not block.
     Subscription subscribe(EventCallback callback);

@@ -5,7 +5,8 @@
 //
 // Events carry states, times and workers; arguments, results and errors are read from the
 // futures the caller hands over with track() (held only until the task first reaches a
-// terminal state, so recording never keeps a task alive once it is done). A task row is written
+// terminal state, so recording never keeps a task alive once it is done; one that finishes
+// again after a retry is looked up by its key for the new result). A task row is written
 // once it reaches a terminal state, or once it has been pending for pendingWriteDelay (so a crash
 // keeps what was queued or running), and again when it changes. The hot row insert uses SQLite's C
 // API on the Qt connection's handle: binding UTF-8 directly is several times cheaper per row.
