@@ -179,6 +179,10 @@ std::vector<Future> Engine::submitCalls(const FunctionPtr &fn,
                 });
             }
         }
+        // One growth for a large map instead of a rehash of everything at each doubling
+        // (small calls keep the table's own growth policy).
+        if (calls.size() > 64)
+            m_byKey.reserve(m_byKey.size() + calls.size());
         for (Call &c : calls) {
             auto it = m_byKey.find(c.key);
             if (it != m_byKey.end()) {
