@@ -7,9 +7,10 @@
 //   {"bench":"history_overhead","tasks":100000,"plain_ms":..,"recorded_ms":..,"overhead_pct":..,
 //    "flushed_ms":..,"flushed_overhead_pct":..}
 // Usage: taskbench-history-bench [--tasks N] [--repeat R] [--workers W] [--ms MS] [--db PATH]
-//                                [--events-only 1]
+//                                [--events-only 1] [--processes 1]
 // --events-only 1 subscribes a callback that does nothing instead of recording: what the
-// engine's event stream costs by itself.
+// engine's event stream costs by itself. --processes 1 runs the map on process workers
+// (taskbench-worker next to this binary) instead of threads.
 // --ms MS maps bench.slow_inc (MS milliseconds of cooperative sleep each) instead of the
 // trivial bench.inc, for a workload whose tasks do something.
 // Figures are printed, never asserted (the machine is shared and noisy).
@@ -33,6 +34,8 @@
 using namespace taskbench;
 using Clock = std::chrono::steady_clock;
 
+const char *const kBenchPlugin = TASKBENCH_PLUGIN_DIR "/libtaskbench_bench.so";
+
 namespace {
 
 struct Timing
@@ -44,12 +47,17 @@ struct Timing
 Timing runOnce(const std::shared_ptr<FunctionRegistry> &registry,
                int tasks,
                int workers,
+               bool processes,
                int ms,
                const std::string &db,
                history::RecorderStats *stats)
 {
     ClusterOptions options;
     options.workers = workers;
+    if (processes) {
+        options.processes = true;
+        options.pluginPaths.push_back(kBenchPlugin);
+    }
     Client client(options, registry);
     std::vector<Value> inputs;
     inputs.reserve(std::size_t(tasks));
@@ -110,6 +118,7 @@ int main(int argc, char **argv)
     int tasks = 100'000, repeat = 3, workers = 2, ms = 0;
     std::string db;
     bool eventsOnly = false;
+    bool processes = false;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--tasks"))
             tasks = std::max(1, std::atoi(argv[i + 1]));
@@ -123,6 +132,8 @@ int main(int argc, char **argv)
             db = argv[i + 1];
         else if (!std::strcmp(argv[i], "--events-only"))
             eventsOnly = std::atoi(argv[i + 1]) != 0;
+        else if (!std::strcmp(argv[i], "--processes"))
+            processes = std::atoi(argv[i + 1]) != 0;
     }
     QTemporaryDir tmp;
     if (db.empty())
@@ -130,25 +141,28 @@ int main(int argc, char **argv)
 
     auto registry = std::make_shared<FunctionRegistry>();
     PluginLoader loader(*registry);
-    if (loader.load(TASKBENCH_PLUGIN_DIR "/libtaskbench_bench.so").loaded.empty()) {
+    if (loader.load(kBenchPlugin).loaded.empty()) {
         std::fprintf(stderr, "cannot load the bench plugin from %s\n", TASKBENCH_PLUGIN_DIR);
         return 1;
     }
-    runOnce(registry, std::min(tasks, 10'000), workers, 0, {}, nullptr); // warm-up
+    runOnce(registry, std::min(tasks, 10'000), workers, processes, 0, {}, nullptr); // warm-up
     std::vector<double> plain, recorded, flushed;
     for (int r = 0; r < repeat; ++r) {
         history::RecorderStats stats;
-        const double p = runOnce(registry, tasks, workers, ms, {}, nullptr).runMs;
-        const Timing w = runOnce(registry, tasks, workers, ms, eventsOnly ? "-" : db, &stats);
+        const double p = runOnce(registry, tasks, workers, processes, ms, {}, nullptr).runMs;
+        const Timing w
+            = runOnce(registry, tasks, workers, processes, ms, eventsOnly ? "-" : db, &stats);
         plain.push_back(p);
         recorded.push_back(w.runMs);
         flushed.push_back(w.flushedMs);
-        std::printf("{\"bench\":\"history_overhead_run\",\"tasks\":%d,\"workers\":%d,\"ms\":%d,"
+        std::printf("{\"bench\":\"history_overhead_run\",\"tasks\":%d,\"workers\":%d,\"processes\":"
+                    "%d,\"ms\":%d,"
                     "\"plain_ms\":%.1f,\"recorded_ms\":%.1f,\"overhead_pct\":%.1f,"
                     "\"flushed_ms\":%.1f,\"flushed_overhead_pct\":%.1f,"
                     "\"rows\":%llu,\"transactions\":%llu,\"write_ms\":%.1f}\n",
                     tasks,
                     workers,
+                    processes ? 1 : 0,
                     ms,
                     p,
                     w.runMs,
@@ -161,19 +175,20 @@ int main(int argc, char **argv)
         std::fflush(stdout);
     }
     const double p = median(plain), w = median(recorded), f = median(flushed);
-    std::printf(
-        "{\"bench\":\"history_overhead\",\"tasks\":%d,\"workers\":%d,\"ms\":%d,\"repeat\":%d,"
-        "\"plain_ms\":%.1f,\"recorded_ms\":%.1f,\"overhead_pct\":%.1f,"
-        "\"flushed_ms\":%.1f,\"flushed_overhead_pct\":%.1f,\"db_bytes\":%lld}\n",
-        tasks,
-        workers,
-        ms,
-        repeat,
-        p,
-        w,
-        100.0 * (w - p) / p,
-        f,
-        100.0 * (f - p) / p,
-        static_cast<long long>(QFile(QString::fromStdString(db)).size()));
+    std::printf("{\"bench\":\"history_overhead\",\"tasks\":%d,\"workers\":%d,\"processes\":%d,"
+                "\"ms\":%d,\"repeat\":%d,"
+                "\"plain_ms\":%.1f,\"recorded_ms\":%.1f,\"overhead_pct\":%.1f,"
+                "\"flushed_ms\":%.1f,\"flushed_overhead_pct\":%.1f,\"db_bytes\":%lld}\n",
+                tasks,
+                workers,
+                processes ? 1 : 0,
+                ms,
+                repeat,
+                p,
+                w,
+                100.0 * (w - p) / p,
+                f,
+                100.0 * (f - p) / p,
+                static_cast<long long>(QFile(QString::fromStdString(db)).size()));
     return 0;
 }
