@@ -13,6 +13,7 @@
 #include <chrono>
 #include <future>
 #include <thread>
+#include <unordered_set>
 
 namespace taskbench::detail {
 
@@ -32,6 +33,9 @@ namespace {
 
 /// The death cause of a process worker restarted through Client::restartWorker.
 constexpr std::string_view kUserRestartCause = "restarted by user";
+
+/// Dependencies of one task checked for duplicates by scanning, below this count.
+constexpr std::size_t kLinearDepScan = 32;
 
 std::shared_ptr<spdlog::logger> engineLog()
 {
@@ -605,7 +609,9 @@ void Engine::registerTask(TaskRecord *r)
         finish(r, Value(r->result));
         return;
     }
-    // Link dependencies (unique, in argument order).
+    // Link dependencies (unique, in argument order). A reduction over a big map has one
+    // argument per task: past a few, duplicates are found with a set, not by scanning.
+    std::unordered_set<const TaskRecord *> linked;
     for (const Value &a : r->args) {
         a.forEachRef([&](const FutureRef &ref) {
             TaskRecord *dep = nullptr;
@@ -615,8 +621,17 @@ void Engine::registerTask(TaskRecord *r)
                 if (it != m_byKey.end())
                     dep = it->second;
             }
-            if (!dep || std::find(r->deps.begin(), r->deps.end(), dep) != r->deps.end())
+            if (!dep)
                 return;
+            if (r->deps.size() < kLinearDepScan) {
+                if (std::find(r->deps.begin(), r->deps.end(), dep) != r->deps.end())
+                    return;
+            } else {
+                if (linked.empty())
+                    linked.insert(r->deps.begin(), r->deps.end());
+                if (!linked.insert(dep).second)
+                    return;
+            }
             r->deps.push_back(dep);
             dep->dependents.push_back(r->id);
             ++dep->holds;
@@ -768,26 +783,26 @@ dispatch:
             workers[i]->execute(std::move(batches[i]));
 }
 
-Value Engine::resolveValue(const Value &v, const TaskRecord *r) const
+Value Engine::resolveValue(const Value &v, const DepLookup &deps) const
 {
     switch (v.type()) {
     case Value::Type::Ref: {
-        for (const TaskRecord *d : r->deps)
-            if (d->key == v.toRef().key)
-                return d->remote ? Value::ref("#" + std::to_string(d->id)) : d->result;
-        return Value();
+        const TaskRecord *d = deps(v.toRef().key);
+        if (!d)
+            return Value();
+        return d->remote ? Value::ref("#" + std::to_string(d->id)) : d->result;
     }
     case Value::Type::List: {
         Value::List out;
         out.reserve(v.toList().size());
         for (const Value &item : v.toList())
-            out.push_back(item.containsRef() ? resolveValue(item, r) : item);
+            out.push_back(item.containsRef() ? resolveValue(item, deps) : item);
         return Value(std::move(out));
     }
     case Value::Type::Map: {
         Value::Map out;
         for (const auto &[k, item] : v.toMap())
-            out.emplace(k, item.containsRef() ? resolveValue(item, r) : item);
+            out.emplace(k, item.containsRef() ? resolveValue(item, deps) : item);
         return Value(std::move(out));
     }
     default:
@@ -799,10 +814,28 @@ std::vector<Value> Engine::resolveArgs(const TaskRecord *r) const
 {
     if (r->deps.empty())
         return r->args;
+    // A reduction over a big map refers to one dependency per element: past a few, they are
+    // found through an index instead of a scan per reference.
+    std::unordered_map<std::string_view, const TaskRecord *> index;
+    if (r->deps.size() >= kLinearDepScan) {
+        index.reserve(r->deps.size());
+        for (const TaskRecord *d : r->deps)
+            index.emplace(d->key, d);
+    }
+    const DepLookup lookup = [&](const std::string &key) -> const TaskRecord * {
+        if (!index.empty()) {
+            const auto it = index.find(key);
+            return it == index.end() ? nullptr : it->second;
+        }
+        for (const TaskRecord *d : r->deps)
+            if (d->key == key)
+                return d;
+        return nullptr;
+    };
     std::vector<Value> out;
     out.reserve(r->args.size());
     for (const Value &a : r->args)
-        out.push_back(a.containsRef() ? resolveValue(a, r) : a);
+        out.push_back(a.containsRef() ? resolveValue(a, lookup) : a);
     return out;
 }
 

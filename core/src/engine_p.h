@@ -345,7 +345,8 @@ private:
     void schedule();
     void failUnrunnable();
     std::vector<Value> resolveArgs(const TaskRecord *r) const;
-    Value resolveValue(const Value &v, const TaskRecord *r) const;
+    using DepLookup = std::function<const TaskRecord *(const std::string &key)>;
+    Value resolveValue(const Value &v, const DepLookup &deps) const;
     void addWorker();
     void addRemoteWorker(std::unique_ptr<RemotePeer> peer);
     /// Joins a started worker to the cluster and tells the subscribers.

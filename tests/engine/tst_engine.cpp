@@ -640,6 +640,31 @@ private slots:
         }
     }
 
+    void test_reductionOverManyFuturesWithRepeats()
+    {
+        // One argument per mapped task, some futures twice: dependencies are linked once
+        // each (a repeat counted twice would never become ready) and every reference is
+        // resolved, past the few that are checked by scanning.
+        Fixture fx;
+        const int n = 3000;
+        std::vector<Value> inputs;
+        for (int i = 0; i < n; ++i)
+            inputs.push_back(i);
+        auto fs = fx.client.map("t.inc", inputs);
+        Value::List refs;
+        std::int64_t expected = 0;
+        for (int i = 0; i < n; ++i) {
+            refs.emplace_back(Value(fs[std::size_t(i)]));
+            expected += i + 1;
+        }
+        for (int i = 0; i < n; i += 7) {
+            refs.emplace_back(Value(fs[std::size_t(i)]));
+            expected += i + 1;
+        }
+        Future total = fx.client.submit("t.sum", {Value(std::move(refs))});
+        QCOMPARE(total.result(30s).toInt(), expected);
+    }
+
     void test_taskLogsAreKept()
     {
         Fixture fx;
