@@ -37,6 +37,66 @@ constexpr std::string_view kUserRestartCause = "restarted by user";
 /// Dependencies of one task checked for duplicates by scanning, below this count.
 constexpr std::size_t kLinearDepScan = 32;
 
+/// A task's dependencies by key: scanned when they are few, indexed past kLinearDepScan (a
+/// reduction over a big map refers to one per element).
+class DependencyKeys
+{
+public:
+    explicit DependencyKeys(const std::vector<TaskRecord *> &deps)
+        : m_deps(deps)
+    {
+        if (deps.size() < kLinearDepScan)
+            return;
+        m_index.reserve(deps.size());
+        for (const TaskRecord *d : deps)
+            m_index.emplace(d->key, d);
+    }
+    const TaskRecord *find(const std::string &key) const
+    {
+        if (!m_index.empty()) {
+            const auto it = m_index.find(key);
+            return it == m_index.end() ? nullptr : it->second;
+        }
+        for (const TaskRecord *d : m_deps)
+            if (d->key == key)
+                return d;
+        return nullptr;
+    }
+
+private:
+    const std::vector<TaskRecord *> &m_deps;
+    std::unordered_map<std::string_view, const TaskRecord *> m_index;
+};
+
+/// An argument with its references replaced by the dependencies' values (or, for a value
+/// held by a remote worker, by a reference to it there).
+Value resolveValue(const Value &v, const DependencyKeys &deps)
+{
+    switch (v.type()) {
+    case Value::Type::Ref: {
+        const TaskRecord *d = deps.find(v.toRef().key);
+        if (!d)
+            return Value();
+        return d->remote ? Value::ref("#" + std::to_string(d->id)) : d->result;
+    }
+    case Value::Type::List: {
+        Value::List out;
+        out.reserve(v.toList().size());
+        for (const Value &item : v.toList())
+            out.push_back(item.containsRef() ? resolveValue(item, deps) : item);
+        return Value(std::move(out));
+    }
+    case Value::Type::Map: {
+        Value::Map out;
+        for (const auto &[k, item] : v.toMap())
+            out.emplace(k, item.containsRef() ? resolveValue(item, deps) : item);
+        return Value(std::move(out));
+    }
+    default:
+        return v;
+    }
+}
+
 std::shared_ptr<spdlog::logger> engineLog()
 {
     static const std::shared_ptr<spdlog::logger> logger = log::get("engine");
@@ -424,14 +484,13 @@ void Engine::run()
         // thread latency p50 ~18 -> 9 us, process chain ~13,500 -> 19,500 tasks/s. Idle
         // otherwise (nothing outstanding, or a timer pending): no spin.
         {
-            if (m_timers.empty()) {
-                bool awaitingReply = false;
-                for (const auto &w : m_workers)
-                    awaitingReply = awaitingReply || w->outstanding > 0;
-                if (awaitingReply)
-                    spinFor(kSchedulerSpinUs,
-                            [&] { return m_inboxSize.load(std::memory_order_acquire) != 0; });
-            }
+            const bool awaitingReply
+                = std::any_of(m_workers.begin(), m_workers.end(), [](const auto &w) {
+                      return w->outstanding > 0;
+                  });
+            if (awaitingReply && m_timers.empty())
+                spinFor(kSchedulerSpinUs,
+                        [&] { return m_inboxSize.load(std::memory_order_acquire) != 0; });
             std::unique_lock lock(m_inboxMutex);
             while (m_inbox.empty()) {
                 m_sleeping = true;
@@ -783,59 +842,15 @@ dispatch:
             workers[i]->execute(std::move(batches[i]));
 }
 
-Value Engine::resolveValue(const Value &v, const DepLookup &deps) const
-{
-    switch (v.type()) {
-    case Value::Type::Ref: {
-        const TaskRecord *d = deps(v.toRef().key);
-        if (!d)
-            return Value();
-        return d->remote ? Value::ref("#" + std::to_string(d->id)) : d->result;
-    }
-    case Value::Type::List: {
-        Value::List out;
-        out.reserve(v.toList().size());
-        for (const Value &item : v.toList())
-            out.push_back(item.containsRef() ? resolveValue(item, deps) : item);
-        return Value(std::move(out));
-    }
-    case Value::Type::Map: {
-        Value::Map out;
-        for (const auto &[k, item] : v.toMap())
-            out.emplace(k, item.containsRef() ? resolveValue(item, deps) : item);
-        return Value(std::move(out));
-    }
-    default:
-        return v;
-    }
-}
-
 std::vector<Value> Engine::resolveArgs(const TaskRecord *r) const
 {
     if (r->deps.empty())
         return r->args;
-    // A reduction over a big map refers to one dependency per element: past a few, they are
-    // found through an index instead of a scan per reference.
-    std::unordered_map<std::string_view, const TaskRecord *> index;
-    if (r->deps.size() >= kLinearDepScan) {
-        index.reserve(r->deps.size());
-        for (const TaskRecord *d : r->deps)
-            index.emplace(d->key, d);
-    }
-    const DepLookup lookup = [&](const std::string &key) -> const TaskRecord * {
-        if (!index.empty()) {
-            const auto it = index.find(key);
-            return it == index.end() ? nullptr : it->second;
-        }
-        for (const TaskRecord *d : r->deps)
-            if (d->key == key)
-                return d;
-        return nullptr;
-    };
+    const DependencyKeys deps(r->deps);
     std::vector<Value> out;
     out.reserve(r->args.size());
     for (const Value &a : r->args)
-        out.push_back(a.containsRef() ? resolveValue(a, lookup) : a);
+        out.push_back(a.containsRef() ? resolveValue(a, deps) : a);
     return out;
 }
 

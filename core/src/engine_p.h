@@ -219,8 +219,6 @@ public:
     void giveBack(std::unique_ptr<EventBatch> batch)
     {
         batch->clear();
-        if (batch->capacity() > 2 * kEventBatchSize)
-            return; // grown by a rare oversized round: not worth keeping
         std::lock_guard lock(m_mutex);
         if (m_free.size() < kMaxPooled)
             m_free.push_back(std::move(*batch));
@@ -345,8 +343,6 @@ private:
     void schedule();
     void failUnrunnable();
     std::vector<Value> resolveArgs(const TaskRecord *r) const;
-    using DepLookup = std::function<const TaskRecord *(const std::string &key)>;
-    Value resolveValue(const Value &v, const DepLookup &deps) const;
     void addWorker();
     void addRemoteWorker(std::unique_ptr<RemotePeer> peer);
     /// Joins a started worker to the cluster and tells the subscribers.

@@ -395,16 +395,10 @@ SessionSummary sessionFromQuery(const QSqlQuery &q)
     s.workers = q.value(6).toInt();
     s.threadsPerWorker = q.value(7).toInt();
     s.processes = q.value(8).toBool();
-    // "finished 99980,erred 20" (sql::formatCounts).
-    for (const QString &entry : q.value(9).toString().split(',', Qt::SkipEmptyParts)) {
-        const QStringList parts = entry.split(' ', Qt::SkipEmptyParts);
-        bool ok = false;
-        const qint64 n = parts.size() == 2 ? parts[1].toLongLong(&ok) : 0;
-        if (!ok || n < 0)
-            continue; // damaged: the counts are a summary, the task rows stay readable
-        s.counts[parts[0].toStdString()] += n;
-        s.taskCount += n;
-    }
+    // Malformed entries are skipped: the counts are a summary, the task rows stay readable.
+    s.counts = sql::parseCounts(q.value(9).toString().toStdString());
+    for (const auto &entry : s.counts)
+        s.taskCount += entry.second;
     return s;
 }
 

@@ -137,4 +137,27 @@ std::vector<std::uint64_t> parseIds(const std::string &text)
     return out;
 }
 
+std::map<std::string, std::int64_t> parseCounts(const std::string &text)
+{
+    std::map<std::string, std::int64_t> out;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t stop = text.find(',', start);
+        if (stop == std::string::npos)
+            stop = text.size();
+        const std::string_view entry = std::string_view(text).substr(start, stop - start);
+        const std::size_t space = entry.find(' ');
+        std::int64_t n = 0;
+        if (space != std::string_view::npos && space > 0) {
+            const char *first = entry.data() + space + 1;
+            const char *last = entry.data() + entry.size();
+            const auto [end, ec] = std::from_chars(first, last, n);
+            if (ec == std::errc() && end == last && n >= 0)
+                out[std::string(entry.substr(0, space))] += n;
+        }
+        start = stop + 1;
+    }
+    return out;
+}
+
 } // namespace taskbench::history::sql

@@ -25,5 +25,6 @@ std::string formatCounts(const std::map<std::string, std::int64_t> &counts); ///
 std::vector<TransitionRecord> parseStory(const std::string &text);
 std::vector<AttemptRecord> parseRuns(const std::string &text);
 std::vector<std::uint64_t> parseIds(const std::string &text);
+std::map<std::string, std::int64_t> parseCounts(const std::string &text);
 
 } // namespace taskbench::history::sql
