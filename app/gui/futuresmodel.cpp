@@ -210,11 +210,11 @@ void FuturesModel::applyEvents(const Event *begin, const Event *end)
             continue;
         FutureRow r;
         r.id = e.task;
-        r.key = QString::fromStdString(e.key);
-        r.function = intern(e.function);
-        r.group = intern(e.group.empty() ? e.function : e.group);
+        r.key = QString::fromStdString(e.key());
+        r.function = intern(e.function());
+        r.group = intern(e.group().empty() ? e.function() : e.group());
         r.addedUs = e.timeUs;
-        r.deps = e.deps;
+        r.deps = e.deps();
         m_index.emplace(r.id, int(m_rows.size() + added.size()));
         added.push_back(std::move(r));
     }
@@ -248,7 +248,7 @@ void FuturesModel::applyEvents(const Event *begin, const Event *end)
         const Event &e = *it;
         if (e.kind == EventKind::TaskAdded || e.task == 0) {
             if (e.kind == EventKind::Log && e.task == 0)
-                emit taskLog(0, QString(), QString::fromStdString(e.text), e.timeUs);
+                emit taskLog(0, QString(), QString::fromStdString(e.text()), e.timeUs);
             continue;
         }
         auto found = m_index.find(e.task);
@@ -292,7 +292,7 @@ void FuturesModel::applyEvents(const Event *begin, const Event *end)
             r.progress = e.value;
             break;
         case EventKind::Log:
-            emit taskLog(r.id, r.key, QString::fromStdString(e.text), e.timeUs);
+            emit taskLog(r.id, r.key, QString::fromStdString(e.text()), e.timeUs);
             break;
         default:
             break;

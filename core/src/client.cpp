@@ -88,7 +88,7 @@ std::uint64_t Future::id() const
 const std::string &Future::key() const
 {
     requireValid(*this);
-    return m_task->key;
+    return m_task->key();
 }
 
 const std::string &Future::function() const
@@ -111,7 +111,7 @@ Value Future::result(std::optional<Duration> timeout) const
     for (;;) {
         if (!m_engine->waitUntil([r] { return isTerminal(FutureStatus(r->status.load())); },
                                  timeout))
-            throw TimeoutError("timed out waiting for " + r->key);
+            throw TimeoutError("timed out waiting for " + r->key());
         std::unique_lock lock(m_engine->stripe(r));
         switch (FutureStatus(r->status.load())) {
         case FutureStatus::Finished: {
@@ -124,7 +124,7 @@ Value Future::result(std::optional<Duration> timeout) const
             // so) or the worker is lost (then the task is recomputed and waited for again).
             // Bounding it would make result(0s) on a finished task fail for any large value.
             if (m_engine->onSchedulerThread())
-                throw std::runtime_error("the result of " + r->key
+                throw std::runtime_error("the result of " + r->key()
                                          + " is held by a worker and cannot be fetched on the "
                                            "engine's thread (in a done callback or event "
                                            "subscriber): read it from another thread");
@@ -143,15 +143,15 @@ Value Future::result(std::optional<Duration> timeout) const
                 throw TaskFailed(*r->error);
             break; // being retried
         case FutureStatus::Cancelled:
-            throw CancelledError("task " + r->key + " was cancelled");
+            throw CancelledError("task " + r->key() + " was cancelled");
         case FutureStatus::Lost:
             if (r->error)
                 throw TaskFailed(*r->error);
             {
                 TaskError lost;
                 lost.type = "LostResult";
-                lost.message = "the result of " + r->key + " was lost";
-                lost.rootKey = r->key;
+                lost.message = "the result of " + r->key() + " was lost";
+                lost.rootKey = r->key();
                 throw TaskFailed(lost);
             }
         default:
@@ -625,11 +625,11 @@ bool Client::waitUntilIdle(std::optional<Duration> timeout)
     }
 }
 
-Subscription Client::subscribe(EventCallback callback)
+Subscription Client::subscribe(EventCallback callback, EventMask wanted)
 {
     Subscription s;
     s.m_engine = m_engine;
-    s.m_id = m_engine->subscribe(std::move(callback), {});
+    s.m_id = m_engine->subscribe(std::move(callback), {}, wanted);
     return s;
 }
 
@@ -643,11 +643,11 @@ void Client::deliverEvents()
     m_engine->deliverEvents();
 }
 
-Subscription Client::subscribeShared(SharedEventCallback callback)
+Subscription Client::subscribeShared(SharedEventCallback callback, EventMask wanted)
 {
     Subscription s;
     s.m_engine = m_engine;
-    s.m_id = m_engine->subscribe({}, std::move(callback));
+    s.m_id = m_engine->subscribe({}, std::move(callback), wanted);
     return s;
 }
 

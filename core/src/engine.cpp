@@ -49,7 +49,7 @@ public:
             return;
         m_index.reserve(deps.size());
         for (const TaskRecord *d : deps)
-            m_index.emplace(d->key, d);
+            m_index.emplace(d->key(), d);
     }
     const TaskRecord *find(const std::string &key) const
     {
@@ -58,7 +58,7 @@ public:
             return it == m_index.end() ? nullptr : it->second;
         }
         for (const TaskRecord *d : m_deps)
-            if (d->key == key)
+            if (d->key() == key)
                 return d;
         return nullptr;
     }
@@ -225,6 +225,7 @@ std::vector<Future> Engine::submitCalls(const FunctionPtr &fn,
     if (!group)
         group = std::make_shared<const std::string>(prefix);
 
+    const bool announce = wants(EventKind::TaskAdded);
     std::vector<Future> out;
     out.reserve(calls.size());
     SubmitMsg msg;
@@ -264,14 +265,21 @@ std::vector<Future> Engine::submitCalls(const FunctionPtr &fn,
             }
             auto *r = new TaskRecord;
             r->id = m_nextId.fetch_add(1, std::memory_order_relaxed);
-            r->key = std::move(c.key);
+            if (announce) {
+                r->info = std::make_shared<EventDetail>();
+                r->info->key = std::move(c.key);
+                r->info->function = fn->qualifiedName;
+                r->info->group = *group;
+            } else {
+                r->ownKey = std::move(c.key);
+            }
             r->function = fn;
             r->group = group;
             r->args = std::move(c.args);
             r->retries = std::max(0, opts.retries);
             r->priority = opts.priority;
             r->timeoutUs = timeoutUs;
-            m_byKey.emplace(r->key, r);
+            m_byKey.emplace(r->key(), r);
             out.push_back(Future(r, self));
             msg.tasks.push_back(r);
         }
@@ -300,12 +308,12 @@ Future Engine::scatter(Value value, std::string key)
     }
     auto *r = new TaskRecord;
     r->id = m_nextId.fetch_add(1, std::memory_order_relaxed);
-    r->key = std::move(key);
+    r->ownKey = std::move(key);
     r->group = std::make_shared<const std::string>("scatter");
     r->result = std::move(value);
     // Finished from the start (nobody else sees the record yet): scatter is synchronous.
     r->status.store(std::uint8_t(FutureStatus::Finished));
-    m_byKey.emplace(r->key, r);
+    m_byKey.emplace(r->key(), r);
     Future f(r, self);
     SubmitMsg msg;
     msg.tasks.push_back(r);
@@ -421,14 +429,22 @@ bool Engine::waitUntil(const std::function<bool()> &pred, std::optional<Duration
     return ok;
 }
 
-std::uint64_t Engine::subscribe(EventCallback plain, SharedEventCallback shared)
+EventMask Engine::wantedBy(const std::vector<Subscriber> &subscribers)
+{
+    EventMask all = 0;
+    for (const Subscriber &s : subscribers)
+        all |= s.wanted;
+    return all;
+}
+
+std::uint64_t Engine::subscribe(EventCallback plain, SharedEventCallback shared, EventMask wanted)
 {
     std::lock_guard lock(m_subscribersMutex);
     auto next = std::make_shared<std::vector<Subscriber>>(*m_subscribers);
     const std::uint64_t id = m_nextSubscriber++;
-    next->push_back(Subscriber{id, std::move(plain), std::move(shared)});
+    next->push_back(Subscriber{id, std::move(plain), std::move(shared), wanted});
+    m_wantedEvents.store(wantedBy(*next));
     m_subscribers = std::move(next);
-    m_hasSubscribers.store(true);
     return id;
 }
 
@@ -439,7 +455,7 @@ void Engine::unsubscribe(std::uint64_t id)
     next->erase(std::remove_if(
                     next->begin(), next->end(), [id](const Subscriber &s) { return s.id == id; }),
                 next->end());
-    m_hasSubscribers.store(!next->empty());
+    m_wantedEvents.store(wantedBy(*next));
     m_subscribers = std::move(next);
 }
 
@@ -603,7 +619,8 @@ void Engine::transition(TaskRecord *r, TaskState to, int worker, const char *not
     const FutureStatus after = futureStatusOf(to);
     if (to != TaskState::Forgotten && (before != after || from == TaskState::Released))
         publish(r, after);
-    if (m_hasSubscribers.load(std::memory_order_relaxed)) {
+    if (wants(to == TaskState::Forgotten ? kForgottenTransitions
+                                         : eventBit(EventKind::Transition))) {
         Event &e = newEvent();
         e.kind = EventKind::Transition;
         e.task = r->id;
@@ -613,7 +630,7 @@ void Engine::transition(TaskRecord *r, TaskState to, int worker, const char *not
         e.attempt = r->attempt;
         e.timeUs = now;
         if (*note)
-            e.text = note;
+            e.detail().text = note;
     }
     if (isTerminal(after) && r->extras && !r->extras->callbacks.empty())
         runCallbacks(r);
@@ -628,9 +645,9 @@ void Engine::runCallbacks(TaskRecord *r)
         try {
             cb(f);
         } catch (const std::exception &e) {
-            engineLog()->error("done callback of {} threw: {}", r->key, e.what());
+            engineLog()->error("done callback of {} threw: {}", r->key(), e.what());
         } catch (...) {
-            engineLog()->error("done callback of {} threw a non-standard exception", r->key);
+            engineLog()->error("done callback of {} threw a non-standard exception", r->key());
         }
     }
 }
@@ -642,21 +659,29 @@ void Engine::handle(SubmitMsg &m)
     m.keepAlive.clear(); // the dependencies are linked now
 }
 
-void Engine::announceTask(const TaskRecord *r)
+void Engine::announceTask(TaskRecord *r)
 {
-    if (!m_hasSubscribers.load(std::memory_order_relaxed))
+    if (!wants(EventKind::TaskAdded))
         return;
     Event &e = newEvent();
     e.kind = EventKind::TaskAdded;
     e.task = r->id;
-    e.key = r->key;
-    e.function = r->function ? r->function->qualifiedName : std::string("scatter");
-    e.group = *r->group;
     e.timeUs = wallClockUs();
     e.to = TaskState::Released;
-    e.deps.reserve(r->deps.size());
+    // Shared with the record (made at submit, see TaskRecord::info), or made now for a task
+    // submitted before anyone listened. Its deps are filled in here, before anyone else
+    // sees it, and never touched again.
+    std::shared_ptr<EventDetail> info = r->info;
+    if (!info) {
+        info = std::make_shared<EventDetail>();
+        info->key = r->key();
+        info->function = r->function ? r->function->qualifiedName : std::string("scatter");
+        info->group = *r->group;
+    }
+    info->deps.reserve(r->deps.size());
     for (const TaskRecord *d : r->deps)
-        e.deps.push_back(d->id);
+        info->deps.push_back(d->id);
+    e.setDetail(std::move(info));
 }
 
 void Engine::registerTask(TaskRecord *r)
@@ -705,7 +730,7 @@ void Engine::registerTask(TaskRecord *r)
         if (d->state == TaskState::Erred) {
             TaskError e = d->error ? *d->error : TaskError{};
             if (!e.fromDependency) {
-                e.rootKey = d->key;
+                e.rootKey = d->key();
                 e.rootFunction = d->function ? d->function->qualifiedName : "";
             }
             e.fromDependency = true;
@@ -746,7 +771,7 @@ void Engine::schedule()
         return;
     }
     std::vector<std::vector<Assignment>> batches(workers.size());
-    const bool events = m_hasSubscribers.load(std::memory_order_relaxed);
+    const bool events = wants(EventKind::ExecutionStarted);
 
     auto it = m_ready.begin();
     while (it != m_ready.end()) {
@@ -828,7 +853,7 @@ void Engine::schedule()
             a.attempt = r->attempt;
             a.function = r->function;
             a.args = resolveArgs(r);
-            a.key = r->key;
+            a.key = r->key();
             a.cancel = &r->cancelRequested;
             if (r->timeoutUs > 0)
                 addTimer(steadyUs() + r->timeoutUs, 0, r, w->id());
@@ -864,7 +889,7 @@ void Engine::handle(CompletionMsg &m)
         for (auto &candidate : m_retiring)
             if (candidate->id() == m.worker)
                 w = candidate.get();
-    const bool events = m_hasSubscribers.load(std::memory_order_relaxed);
+    const bool events = wants(EventKind::ExecutionFinished);
     for (Completion &c : m.items) {
         if (w) {
             --w->outstanding;
@@ -942,7 +967,7 @@ void Engine::handle(CompletionMsg &m)
         if (engineLog()->should_log(spdlog::level::warn))
             engineLog()->warn("Compute Failed\nKey:       {}\nFunction:  {}\nargs:      {}\n"
                               "Exception: {}('{}')\nAttempt:   {}",
-                              r->key,
+                              r->key(),
                               r->function ? r->function->qualifiedName : "",
                               describeArgs(r->args),
                               c.errorType,
@@ -958,11 +983,11 @@ void Engine::handle(CompletionMsg &m)
         TaskError e;
         e.type = std::move(c.errorType);
         e.message = std::move(c.errorMessage);
-        e.rootKey = r->key;
+        e.rootKey = r->key();
         e.rootFunction = r->function ? r->function->qualifiedName : "";
         e.worker = m.worker;
         e.attempts = r->attempt;
-        e.traceback = "  in task " + r->key + "\n  calling " + e.rootFunction
+        e.traceback = "  in task " + r->key() + "\n  calling " + e.rootFunction
                       + describeArgs(r->args) + "\n  on worker " + std::to_string(m.worker)
                       + ", attempt " + std::to_string(r->attempt) + "\n";
         fail(r, std::move(e));
@@ -1122,7 +1147,7 @@ void Engine::handle(CallbackMsg &m)
         try {
             m.fn(f);
         } catch (...) {
-            engineLog()->error("done callback of {} threw", r->key);
+            engineLog()->error("done callback of {} threw", r->key());
         }
         return;
     }
@@ -1141,16 +1166,17 @@ void Engine::handle(ProgressMsg &m)
         return;
     if (m.isLog) {
         r->ext().logs.push_back(m.text);
-        log::get("task")->info("{}: {}", r->key, m.text);
+        log::get("task")->info("{}: {}", r->key(), m.text);
     }
-    if (m_hasSubscribers.load(std::memory_order_relaxed)) {
+    if (wants(m.isLog ? EventKind::Log : EventKind::Progress)) {
         Event &e = newEvent();
         e.kind = m.isLog ? EventKind::Log : EventKind::Progress;
         e.task = r->id;
         e.worker = m.worker;
         e.attempt = r->attempt;
         e.value = m.value;
-        e.text = std::move(m.text);
+        if (!m.text.empty())
+            e.detail().text = std::move(m.text);
         e.timeUs = wallClockUs();
     }
 }
@@ -1180,7 +1206,7 @@ void Engine::maybeForget(TaskRecord *r)
         if (r->userRefs.load() > 0)
             return;
         if (r->holds == 0) {
-            m_byKey.erase(r->key);
+            m_byKey.erase(r->key());
         } else {
             if (r->needs == 0 && r->state == TaskState::Memory && r->function) {
                 // Nobody needs the value any more; keep the record for the graph.
@@ -1314,7 +1340,7 @@ void Engine::failUnrunnable()
             TaskError e;
             e.type = "WorkerStartError";
             e.message = m_workerStartError;
-            e.rootKey = r->key;
+            e.rootKey = r->key();
             e.rootFunction = r->function ? r->function->qualifiedName : "";
             fail(r, std::move(e));
         }
@@ -1342,12 +1368,12 @@ void Engine::addWorker()
 
 void Engine::adoptWorker(std::unique_ptr<WorkerBackend> w)
 {
-    if (m_hasSubscribers.load(std::memory_order_relaxed)) {
+    if (wants(EventKind::WorkerAdded)) {
         Event &e = newEvent();
         e.kind = EventKind::WorkerAdded;
         e.worker = w->id();
         e.value = w->threads();
-        e.text = w->name();
+        e.detail().text = w->name();
         e.timeUs = wallClockUs();
     }
     m_workers.push_back(std::move(w));
@@ -1435,11 +1461,11 @@ void Engine::reapRetired()
             continue;
         }
         (*it)->stop();
-        if (m_hasSubscribers.load(std::memory_order_relaxed)) {
+        if (wants(EventKind::WorkerRemoved)) {
             Event &e = newEvent();
             e.kind = EventKind::WorkerRemoved;
             e.worker = (*it)->id();
-            e.text = "scaled down";
+            e.detail().text = "scaled down";
             e.timeUs = wallClockUs();
         }
         it = m_retiring.erase(it);
@@ -1470,7 +1496,7 @@ std::vector<WorkerInfo> Engine::workerInfos() const
             if (r->worker != info.id && r->holder != info.id)
                 continue;
             if (r->state == TaskState::Processing)
-                info.running.push_back(r->key);
+                info.running.push_back(r->key());
             else if (r->state == TaskState::Memory) {
                 ++info.resultsHeld;
                 info.bytesHeld += r->remoteBytes;
@@ -1559,7 +1585,7 @@ void Engine::fireTimers()
             r->timedOut = true;
             r->cancelRequested.store(true, std::memory_order_relaxed);
             engineLog()->warn("task {} exceeded its timeout of {} s; cancelling",
-                              r->key,
+                              r->key(),
                               double(r->timeoutUs) / 1e6);
             if (w && w->holdsResults()) {
                 w->cancelTask(r->id);
@@ -1576,7 +1602,7 @@ void Engine::fireTimers()
                 e.type = "TimedOut";
                 e.message = "task exceeded its timeout of "
                             + std::to_string(double(r->timeoutUs) / 1e6) + " s";
-                e.rootKey = r->key;
+                e.rootKey = r->key();
                 e.rootFunction = r->function ? r->function->qualifiedName : "";
                 e.worker = t.worker;
                 e.attempts = r->attempt;
@@ -1584,7 +1610,7 @@ void Engine::fireTimers()
             }
         } else if (w) {
             engineLog()->warn("task {} did not stop within the grace period; killing worker {}",
-                              r->key,
+                              r->key(),
                               t.worker);
             w->kill(r->timedOut ? "timed out" : "cancelled task did not stop");
         }
@@ -1658,7 +1684,7 @@ void Engine::handle(FetchedMsg &m)
         // worker that died is reported by DiedMsg first (loseResult), which clears the holder.
         for (auto &w : waiters)
             w->set_exception(std::make_exception_ptr(
-                std::runtime_error("cannot fetch the result of " + r->key + ": " + m.error)));
+                std::runtime_error("cannot fetch the result of " + r->key() + ": " + m.error)));
     }
 }
 
@@ -1679,7 +1705,7 @@ void Engine::loseResult(TaskRecord *r)
     const auto failWaiters = [&] {
         for (auto &w : waiters)
             w->set_exception(std::make_exception_ptr(
-                ResultLostError("the result of " + r->key + " was lost with its worker")));
+                ResultLostError("the result of " + r->key() + " was lost with its worker")));
     };
     if (r->state != TaskState::Memory)
         return failWaiters();
@@ -1726,7 +1752,7 @@ void Engine::handle(DiedMsg &m)
         if (r->state != TaskState::Processing)
             continue; // cancelled meanwhile
         TaskError e;
-        e.rootKey = r->key;
+        e.rootKey = r->key();
         e.rootFunction = r->function ? r->function->qualifiedName : "";
         e.worker = m.worker;
         e.attempts = r->attempt;
@@ -1755,12 +1781,12 @@ void Engine::handle(DiedMsg &m)
             recountWaiting(r);
         }
     }
-    if (m_hasSubscribers.load(std::memory_order_relaxed)) {
+    if (wants(EventKind::Log)) {
         Event &e = newEvent();
         e.kind = EventKind::Log;
         e.worker = m.worker;
-        e.text = "worker " + std::to_string(m.worker) + " died (" + m.cause + ")"
-                 + (w->remoteIdentity() ? "; removed" : "; restarting");
+        e.detail().text = "worker " + std::to_string(m.worker) + " died (" + m.cause + ")"
+                          + (w->remoteIdentity() ? "; removed" : "; restarting");
         e.timeUs = wallClockUs();
     }
     const auto it
@@ -1775,11 +1801,11 @@ void Engine::handle(DiedMsg &m)
     std::unique_ptr<WorkerBackend> gone = std::move(*it);
     m_workers.erase(it);
     gone->stop();
-    if (m_hasSubscribers.load(std::memory_order_relaxed)) {
+    if (wants(EventKind::WorkerRemoved)) {
         Event &e = newEvent();
         e.kind = EventKind::WorkerRemoved;
         e.worker = m.worker;
-        e.text = m.cause;
+        e.detail().text = m.cause;
         e.timeUs = wallClockUs();
     }
 }

@@ -48,7 +48,12 @@ struct TaskRecord
 {
     // Immutable after creation (any thread).
     std::uint64_t id = 0;
-    std::string key;
+    /// The key, function and group as a TaskAdded event tells them, made with the record
+    /// while anyone listens: the event then shares them instead of the scheduler copying
+    /// three strings per task. Null otherwise, and the key is in ownKey.
+    std::shared_ptr<EventDetail> info;
+    std::string ownKey;
+    const std::string &key() const { return info ? info->key : ownKey; }
     FunctionPtr function; ///< null for scattered data
     std::shared_ptr<const std::string> group;
     std::vector<Value> args;
@@ -196,32 +201,36 @@ inline constexpr std::int64_t kSchedulerSpinUs = 30;
 /// Events per batch handed to subscribers (at most; a quiet round hands over fewer).
 inline constexpr std::size_t kEventBatchSize = 2048;
 
-/// The vectors of handed-over event batches, reused: a subscriber's thread gives a batch
-/// back once it has dropped it (destroying its events there), and the scheduler takes
-/// one with its capacity intact instead of allocating and faulting in fresh pages.
+/// The vectors of handed-over event batches, reused. A subscriber's thread gives a batch
+/// back once it has dropped it, events and all, and the scheduler destroys those events when
+/// it takes the vector again: the memory an event's detail holds is then freed on the thread
+/// that allocated it (glibc hands it straight back to the next allocation there, instead of
+/// the scheduler faulting in fresh pages while another thread's free lists grow), and the
+/// vector comes back with its capacity intact.
 class EventBatchPool
 {
 public:
     EventBatch take()
     {
+        EventBatch b;
         {
             std::lock_guard lock(m_mutex);
             if (!m_free.empty()) {
-                EventBatch b = std::move(m_free.back());
+                b = std::move(m_free.back());
                 m_free.pop_back();
-                return b;
             }
         }
-        EventBatch b;
+        b.clear(); // no-op for a fresh vector
         b.reserve(kEventBatchSize);
         return b;
     }
     void giveBack(std::unique_ptr<EventBatch> batch)
     {
-        batch->clear();
-        std::lock_guard lock(m_mutex);
+        std::unique_lock lock(m_mutex);
         if (m_free.size() < kMaxPooled)
             m_free.push_back(std::move(*batch));
+        lock.unlock();
+        batch.reset(); // a batch beyond the pool's size is destroyed here, outside the lock
     }
 
 private:
@@ -276,7 +285,7 @@ public:
     }
 
     /// One of the two callbacks is set.
-    std::uint64_t subscribe(EventCallback plain, SharedEventCallback shared);
+    std::uint64_t subscribe(EventCallback plain, SharedEventCallback shared, EventMask wanted);
     void unsubscribe(std::uint64_t id);
     /// Hands every event so far to the subscribers before returning (any thread).
     void deliverEvents();
@@ -350,7 +359,7 @@ private:
     void retireWorker(WorkerBackend *w);
     void reapRetired();
     void flushEvents();
-    void announceTask(const TaskRecord *r); ///< TaskAdded, with its dependencies
+    void announceTask(TaskRecord *r); ///< TaskAdded, with its dependencies
     Event &newEvent(); ///< appended to this round's batch; only while someone listens
 
     ClusterOptions m_options;
@@ -386,9 +395,17 @@ private:
         std::uint64_t id = 0;
         EventCallback plain;
         SharedEventCallback shared;
+        EventMask wanted = kAllEvents;
     };
     std::shared_ptr<const std::vector<Subscriber>> m_subscribers;
-    std::atomic<bool> m_hasSubscribers{false};
+    static EventMask wantedBy(const std::vector<Subscriber> &subscribers);
+    /// What the subscribers need, together (0: nobody listens).
+    std::atomic<EventMask> m_wantedEvents{0};
+    bool wants(EventMask bits) const
+    {
+        return (m_wantedEvents.load(std::memory_order_relaxed) & bits) != 0;
+    }
+    bool wants(EventKind kind) const { return wants(eventBit(kind)); }
     std::uint64_t m_nextSubscriber = 1;
     std::shared_ptr<EventBatchPool> m_eventPool = std::make_shared<EventBatchPool>();
     std::vector<Event> m_events; ///< this round's events, up to kEventBatchSize

@@ -19,6 +19,7 @@
 #include <QVariant>
 
 #include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <future>
 #include <map>
@@ -43,8 +44,16 @@ using Clock = std::chrono::steady_clock;
 /// normal thread's when both want the CPU, all of it when the engine is idle.
 constexpr int kRecorderNice = 10;
 
+/// What a session records. Not ExecutionStarted (the transition to processing says the
+/// same), progress (transient) or transitions to forgotten (a row keeps its last real
+/// state): the engine then makes two events fewer per task while only the recorder listens.
+constexpr EventMask kRecordedEvents
+    = eventBit(EventKind::TaskAdded) | eventBit(EventKind::Transition)
+      | eventBit(EventKind::ExecutionFinished) | eventBit(EventKind::Log)
+      | eventBit(EventKind::WorkerAdded) | eventBit(EventKind::WorkerRemoved);
+
 /// Queued events that wake the recorder before its interval is up.
-constexpr std::size_t kDrainEvents = 16 * 1024;
+constexpr std::size_t kDrainEvents = 4 * 1024;
 
 struct TrackItem
 {
@@ -86,18 +95,134 @@ struct Shared
     }
 };
 
+/// A list that keeps its first N items in place: a task of a big map has four transitions
+/// and one attempt, and a heap block for each would be most of what recording allocates.
+template <typename T, std::size_t N>
+class InlineList
+{
+public:
+    void push_back(const T &item)
+    {
+        if (m_size < N)
+            m_first[m_size] = item;
+        else
+            m_more.push_back(item);
+        ++m_size;
+    }
+    bool empty() const { return m_size == 0; }
+    template <typename F>
+    void forEach(F &&f) const
+    {
+        for (std::size_t i = 0; i < std::min(m_size, N); ++i)
+            f(m_first[i]);
+        for (const T &item : m_more)
+            f(item);
+    }
+
+private:
+    std::array<T, N> m_first{};
+    std::size_t m_size = 0;
+    std::vector<T> m_more;
+};
+
+/// What only a failed task has.
+struct Failure
+{
+    std::string type;
+    std::string message;
+    std::string root;
+    std::string traceback;
+    std::string output;
+};
+
+/// One task as the recorder knows it until its row is final. Kept small (a map of 100,000
+/// tasks has as many): the key, function, group and deps are the engine's TaskAdded detail
+/// and the options are one string per track() call, all shared and not copied; what only a
+/// failed task has is allocated for failed tasks.
 struct Row
 {
-    TaskRecord rec;
-    std::string story;
-    std::string runs;
+    std::shared_ptr<const EventDetail> info;
+    std::shared_ptr<const std::string> optionsJson; ///< null: defaults (or not tracked)
+    std::string argsJson;                           ///< "" if not tracked
+    std::string resultJson;
+    std::string resultType;
+    std::int64_t resultSize = -1;
+    std::unique_ptr<Failure> failure;
+    InlineList<TransitionRecord, 4> story;
+    InlineList<AttemptRecord, 1> runs;
     Future future;
     Clock::time_point seen;
-    std::string committedStatus; ///< the status its row has in the database ("" none yet)
-    bool tracked = false;        ///< handed over with track(): its outcome is recorded
+    std::int64_t submittedUs = 0;
+    std::int64_t startedUs = 0;
+    std::int64_t finishedUs = 0;
+    int attempts = 0;
+    int worker = -1;
+    TaskState state = TaskState::Released;
+    FutureStatus committedStatus = FutureStatus::Pending; ///< its status in the database
+    bool committed = false;                               ///< it has a row in the database
+    bool resultStored = false;
+    bool tracked = false; ///< handed over with track(): its outcome is recorded
     bool dirty = false;
     bool written = false;
     bool terminal = false;
+
+    FutureStatus status() const { return futureStatusOf(state); }
+};
+
+/// The rows by task id. The engine numbers a client's tasks 1, 2, 3...: rows are kept in
+/// blocks indexed by id, without a heap node and a hash bucket per task. An id far beyond
+/// the blocks (none the engine makes today) goes to a map instead.
+class RowTable
+{
+public:
+    /// The row of `id`, made if new (`inserted` says so).
+    Row &at(std::uint64_t id, bool &inserted)
+    {
+        inserted = false;
+        if (id / kBlock < kMaxBlocks) {
+            const std::size_t b = id / kBlock;
+            if (b >= m_blocks.size())
+                m_blocks.resize(b + 1);
+            if (!m_blocks[b])
+                m_blocks[b] = std::make_unique<Slot[]>(kBlock);
+            Slot &slot = m_blocks[b][id % kBlock];
+            if (!slot.used) {
+                slot.used = inserted = true;
+            }
+            return slot.row;
+        }
+        auto [it, added] = m_far.try_emplace(id);
+        inserted = added;
+        return it->second;
+    }
+    Row *find(std::uint64_t id)
+    {
+        if (id / kBlock < kMaxBlocks) {
+            const std::size_t b = id / kBlock;
+            if (b >= m_blocks.size() || !m_blocks[b])
+                return nullptr;
+            Slot &slot = m_blocks[b][id % kBlock];
+            return slot.used ? &slot.row : nullptr;
+        }
+        auto it = m_far.find(id);
+        return it == m_far.end() ? nullptr : &it->second;
+    }
+    void clear()
+    {
+        m_blocks.clear();
+        m_far.clear();
+    }
+
+private:
+    static constexpr std::uint64_t kBlock = 4096;
+    static constexpr std::uint64_t kMaxBlocks = 1 << 16; ///< 268M task ids
+    struct Slot
+    {
+        Row row;
+        bool used = false;
+    };
+    std::vector<std::unique_ptr<Slot[]>> m_blocks;
+    std::unordered_map<std::uint64_t, Row> m_far;
 };
 
 bool isTerminalState(TaskState s)
@@ -149,8 +274,9 @@ struct Recorder::Impl
 
     // --- recorder thread only ---
     std::unique_ptr<HistoryStore> store;
-    std::unordered_map<std::uint64_t, Row> rows;
+    RowTable rows;
     std::vector<std::uint64_t> dirty;
+    std::vector<std::uint64_t> unseen; ///< tracked before any of their events came
     std::vector<LogRecord> logs;
     std::map<int, WorkerRecord> workers;
     std::set<int> dirtyWorkers;
@@ -160,6 +286,7 @@ struct Recorder::Impl
     std::map<std::string, std::int64_t> counts; ///< committed task rows per status
     sqlite3 *handle = nullptr;
     sqlite3_stmt *upsertTask = nullptr; ///< finalized before the connection closes
+    std::string story, runs;            ///< writeTask's buffers, reused from row to row
 
     Impl(Client &c, RecorderOptions o)
         : client(c)
@@ -170,13 +297,15 @@ struct Recorder::Impl
     void run(std::promise<void> &started);
     bool startSession();
     void apply(const EventBatch &batch);
-    void apply(const TrackItem &item);
+    void apply(TrackItem &item);
     Row &row(std::uint64_t id);
     void markDirty(std::uint64_t id, Row &r);
+    void identify(Row &r); ///< key and function from its future if no TaskAdded came
+    void takeStateFromFuture(Row &r);
     void capture(Row &r);
     void notePlugin(const std::string &function);
     void write(bool everything);
-    void writeTask(Row &r);
+    void writeTask(std::uint64_t id, Row &r);
     void finishSession();
 };
 
@@ -198,14 +327,15 @@ Recorder::Recorder(Client &client, RecorderOptions options)
         Event e;
         e.kind = EventKind::WorkerAdded;
         e.worker = w.id;
-        e.text = w.name;
+        e.detail().text = w.name;
         e.value = w.threads;
         e.timeUs = nowUs();
         d->shared->push(std::make_shared<const EventBatch>(EventBatch{e}), 1);
     }
     std::shared_ptr<Shared> shared = d->shared;
     d->subscription = client.subscribeShared(
-        [shared](const EventBatchPtr &batch) { shared->push(batch, batch->size()); });
+        [shared](const EventBatchPtr &batch) { shared->push(batch, batch->size()); },
+        kRecordedEvents);
 }
 
 Recorder::~Recorder()
@@ -324,10 +454,11 @@ void Recorder::Impl::run(std::promise<void> &started)
             flushing = flushTicket > shared->flushDone;
         }
         std::uint64_t events = 0;
-        for (const QueueItem &item : items) {
-            if (const auto *batch = std::get_if<EventBatchPtr>(&item)) {
+        for (QueueItem &item : items) {
+            if (auto *batch = std::get_if<EventBatchPtr>(&item)) {
                 apply(**batch);
                 events += (*batch)->size();
+                batch->reset(); // back to the engine's pool now, not after the whole backlog
             } else {
                 apply(std::get<TrackItem>(item));
             }
@@ -409,14 +540,11 @@ bool Recorder::Impl::startSession()
 
 Row &Recorder::Impl::row(std::uint64_t id)
 {
-    auto [it, inserted] = rows.try_emplace(id);
-    if (inserted) {
-        it->second.rec.id = id;
-        it->second.rec.state = toString(TaskState::Released);
-        it->second.rec.status = toString(FutureStatus::Pending);
-        it->second.seen = Clock::now();
-    }
-    return it->second;
+    bool inserted = false;
+    Row &r = rows.at(id, inserted);
+    if (inserted)
+        r.seen = Clock::now();
+    return r;
 }
 
 void Recorder::Impl::markDirty(std::uint64_t id, Row &r)
@@ -435,20 +563,21 @@ void Recorder::Impl::apply(const EventBatch &batch)
             if (e.to == TaskState::Forgotten)
                 break; // released by everyone: the row keeps its last real state
             Row &r = row(e.task);
-            if (r.story.empty())
-                r.story.reserve(128); // the usual four transitions, without regrowing
-            sql::appendTransition(r.story,
-                                  TransitionRecord{e.from, e.to, e.timeUs, e.worker, e.attempt});
-            r.rec.state = toString(e.to);
-            r.rec.status = toString(futureStatusOf(e.to));
-            r.rec.attempts = std::max(r.rec.attempts, e.attempt);
+            r.story.push_back(TransitionRecord{e.from, e.to, e.timeUs, e.worker, e.attempt});
+            r.state = e.to;
+            r.attempts = std::max(r.attempts, e.attempt);
+            if (e.to == TaskState::Processing) { // assigned: as ExecutionStarted says
+                r.worker = e.worker;
+                if (r.startedUs == 0)
+                    r.startedUs = e.timeUs;
+            }
             r.terminal = isTerminalState(e.to);
             if (r.terminal) {
-                r.rec.finishedUs = e.timeUs;
+                r.finishedUs = e.timeUs;
                 // Finished again after a retry: the future was let go at the first outcome
                 // (see capture()), so look the task up once more for its new result.
-                if (!r.future.valid() && r.tracked && e.to == TaskState::Memory)
-                    r.future = client.findFuture(r.rec.key);
+                if (!r.future.valid() && r.tracked && e.to == TaskState::Memory && r.info)
+                    r.future = client.findFuture(r.info->key);
                 capture(r);
             }
             markDirty(e.task, r);
@@ -456,40 +585,35 @@ void Recorder::Impl::apply(const EventBatch &batch)
         }
         case EventKind::ExecutionStarted: {
             Row &r = row(e.task);
-            r.rec.worker = e.worker;
-            if (r.rec.startedUs == 0)
-                r.rec.startedUs = e.timeUs;
+            r.worker = e.worker;
+            if (r.startedUs == 0)
+                r.startedUs = e.timeUs;
             markDirty(e.task, r);
             break;
         }
         case EventKind::ExecutionFinished: {
             Row &r = row(e.task);
-            if (r.runs.empty())
-                r.runs.reserve(64);
-            sql::appendRun(r.runs,
-                           AttemptRecord{e.attempt, e.worker, e.thread, e.startUs, e.timeUs, e.ok});
-            r.rec.worker = e.worker;
+            r.runs.push_back(
+                AttemptRecord{e.attempt, e.worker, e.thread, e.startUs, e.timeUs, e.ok});
+            r.worker = e.worker;
             markDirty(e.task, r);
             break;
         }
         case EventKind::TaskAdded: {
             Row &r = row(e.task);
-            r.rec.key = e.key;
-            r.rec.function = e.function;
-            r.rec.group = e.group;
-            r.rec.deps = e.deps;
-            r.rec.submittedUs = e.timeUs;
-            notePlugin(e.function);
+            r.info = e.sharedDetail();
+            r.submittedUs = e.timeUs;
+            notePlugin(e.function());
             markDirty(e.task, r);
             break;
         }
         case EventKind::Log:
-            logs.push_back(LogRecord{e.task, e.timeUs, e.text});
+            logs.push_back(LogRecord{e.task, e.timeUs, e.text()});
             break;
         case EventKind::WorkerAdded: {
             WorkerRecord &w = workers[e.worker];
             w.id = e.worker;
-            w.name = e.text;
+            w.name = e.text();
             w.threads = int(e.value);
             w.addedUs = e.timeUs;
             dirtyWorkers.insert(e.worker);
@@ -499,7 +623,7 @@ void Recorder::Impl::apply(const EventBatch &batch)
             WorkerRecord &w = workers[e.worker];
             w.id = e.worker;
             w.removedUs = e.timeUs;
-            w.removedReason = e.text;
+            w.removedReason = e.text();
             dirtyWorkers.insert(e.worker);
             break;
         }
@@ -509,7 +633,7 @@ void Recorder::Impl::apply(const EventBatch &batch)
     }
 }
 
-void Recorder::Impl::apply(const TrackItem &item)
+void Recorder::Impl::apply(TrackItem &item)
 {
     // Default options are stored as "" (most tasks of a big map): fewer bytes per row.
     const SubmitOptions defaults;
@@ -525,64 +649,102 @@ void Recorder::Impl::apply(const TrackItem &item)
     if (item.options.timeout)
         opts["timeout_ms"] = static_cast<long long>(
             std::chrono::duration_cast<std::chrono::milliseconds>(*item.options.timeout).count());
-    const std::string optionsJson = plain ? std::string() : toJson(Value(std::move(opts)));
-    for (const Future &f : item.futures) {
+    const auto optionsJson
+        = plain ? nullptr : std::make_shared<const std::string>(toJson(Value(std::move(opts))));
+    // Moved, not copied: a copy of a Future touches its task's and its engine's reference
+    // counts, cache lines the caller and the scheduler are using at the same time.
+    for (Future &f : item.futures) {
         if (!f.valid())
             continue;
         Row &r = row(f.id());
-        if (r.rec.key.empty()) {
-            // The TaskAdded event has not come yet; it will fill in the rest.
-            r.rec.key = f.key();
-            r.rec.function = f.function();
-        }
         try {
-            r.rec.argsJson = toJson(Value(client.arguments(f)));
+            r.argsJson = toJson(Value(client.arguments(f)));
         } catch (const std::exception &) {
-            r.rec.argsJson.clear();
+            r.argsJson.clear();
         }
-        r.rec.optionsJson = optionsJson;
-        r.future = f;
+        r.optionsJson = optionsJson;
+        const std::uint64_t id = f.id();
+        r.future = std::move(f);
         r.tracked = true;
+        if (r.story.empty())
+            unseen.push_back(id); // its events may still come; see write()
         if (r.terminal)
             capture(r);
-        markDirty(f.id(), r);
+        markDirty(id, r);
     }
+}
+
+void Recorder::Impl::takeStateFromFuture(Row &r)
+{
+    // No transition seen: it happened before the recording started, and only the future
+    // says how far the task got.
+    switch (r.future.status()) {
+    case FutureStatus::Pending:
+        return;
+    case FutureStatus::Processing:
+        r.state = TaskState::Processing;
+        return;
+    case FutureStatus::Finished:
+        r.state = TaskState::Memory;
+        break;
+    case FutureStatus::Error:
+        r.state = TaskState::Erred;
+        break;
+    case FutureStatus::Cancelled:
+        r.state = TaskState::Cancelled;
+        break;
+    case FutureStatus::Lost:
+        r.state = TaskState::Lost;
+        break;
+    }
+    r.terminal = true;
+}
+
+void Recorder::Impl::identify(Row &r)
+{
+    if (r.info || !r.future.valid())
+        return;
+    // No TaskAdded came (submitted before the recording started): the future names it.
+    auto info = std::make_shared<EventDetail>();
+    info->key = r.future.key();
+    info->function = r.future.function();
+    r.info = std::move(info);
 }
 
 void Recorder::Impl::capture(Row &r)
 {
     if (!r.future.valid())
         return;
+    identify(r);
     const FutureStatus status = r.future.status();
     if (status == FutureStatus::Finished) {
         try {
             const Value v = r.future.result(std::chrono::seconds(0));
             std::string json = toJson(v);
-            r.rec.resultType = v.typeName();
-            r.rec.resultSize = std::int64_t(json.size());
-            r.rec.resultStored = json.size() <= options.resultLimitBytes;
-            r.rec.resultJson = r.rec.resultStored ? std::move(json) : std::string();
+            r.resultType = v.typeName();
+            r.resultSize = std::int64_t(json.size());
+            r.resultStored = json.size() <= options.resultLimitBytes;
+            r.resultJson = r.resultStored ? std::move(json) : std::string();
         } catch (const std::exception &) {
             r.future = Future(); // gone again (lost): the state says so
             return;
         }
-        r.rec.errorType.clear();
-        r.rec.errorMessage.clear();
-        r.rec.errorRoot.clear();
-        r.rec.traceback.clear();
+        r.failure.reset();
     } else if (status == FutureStatus::Error) {
+        auto failure = std::make_unique<Failure>();
         if (const std::optional<TaskError> e = r.future.error()) {
-            r.rec.errorType = e->type;
-            r.rec.errorMessage = e->message;
-            r.rec.errorRoot = e->rootKey;
-            r.rec.traceback = e->traceback;
+            failure->type = e->type;
+            failure->message = e->message;
+            failure->root = e->rootKey;
+            failure->traceback = e->traceback;
         }
         if (options.session.processes)
-            r.rec.output = client.output(r.future);
-        r.rec.resultStored = false;
-        r.rec.resultJson.clear();
-        r.rec.resultType.clear();
-        r.rec.resultSize = -1;
+            failure->output = client.output(r.future);
+        r.failure = std::move(failure);
+        r.resultStored = false;
+        r.resultJson.clear();
+        r.resultType.clear();
+        r.resultSize = -1;
     }
     // Recorded: the recorder must never be what keeps a task alive (a released erred task
     // is forgotten as if nobody recorded it). A later retry that finishes is looked up again
@@ -610,42 +772,53 @@ void Recorder::Impl::notePlugin(const std::string &function)
     dirtyPlugins.insert(id);
 }
 
-void Recorder::Impl::writeTask(Row &r)
+void Recorder::Impl::writeTask(std::uint64_t id, Row &r)
 {
+    identify(r);
     sqlite3_stmt *q = upsertTask;
-    const TaskRecord &t = r.rec;
+    static const EventDetail noInfo;
+    static const Failure noFailure;
+    static const std::string defaults;
+    const EventDetail &info = r.info ? *r.info : noInfo;
+    const Failure &f = r.failure ? *r.failure : noFailure;
     // SQLITE_STATIC: every string outlives the sqlite3_step below.
     const auto str = [q](int i, const std::string &s) {
         sqlite3_bind_text(q, i, s.data(), int(s.size()), SQLITE_STATIC);
     };
+    const auto name = [q](int i, const char *s) { sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC); };
     const auto num = [q](int i, std::int64_t v) { sqlite3_bind_int64(q, i, v); };
-    const std::string deps = sql::formatIds(t.deps);
+    // Formatted here, once per write.
+    const std::string deps = sql::formatIds(info.deps);
+    story.clear();
+    r.story.forEach([this](const TransitionRecord &t) { sql::appendTransition(story, t); });
+    runs.clear();
+    r.runs.forEach([this](const AttemptRecord &a) { sql::appendRun(runs, a); });
     num(1, session);
-    num(2, std::int64_t(t.id));
-    str(3, t.key);
-    str(4, t.function);
-    str(5, t.group);
+    num(2, std::int64_t(id));
+    str(3, info.key);
+    str(4, info.function);
+    str(5, info.group);
     str(6, deps);
-    str(7, t.argsJson);
-    str(8, t.optionsJson);
-    str(9, t.state);
-    str(10, t.status);
-    num(11, t.attempts);
-    num(12, t.worker);
-    num(13, t.submittedUs);
-    num(14, t.startedUs);
-    num(15, t.finishedUs);
-    num(16, t.resultStored ? 1 : 0);
-    str(17, t.resultJson);
-    str(18, t.resultType);
-    num(19, t.resultSize);
-    str(20, t.errorType);
-    str(21, t.errorMessage);
-    str(22, t.errorRoot);
-    str(23, t.traceback);
-    str(24, t.output);
-    str(25, r.story);
-    str(26, r.runs);
+    str(7, r.argsJson);
+    str(8, r.optionsJson ? *r.optionsJson : defaults);
+    name(9, toString(r.state));
+    name(10, toString(r.status()));
+    num(11, r.attempts);
+    num(12, r.worker);
+    num(13, r.submittedUs);
+    num(14, r.startedUs);
+    num(15, r.finishedUs);
+    num(16, r.resultStored ? 1 : 0);
+    str(17, r.resultJson);
+    str(18, r.resultType);
+    num(19, r.resultSize);
+    str(20, f.type);
+    str(21, f.message);
+    str(22, f.root);
+    str(23, f.traceback);
+    str(24, f.output);
+    str(25, story);
+    str(26, runs);
     const int rc = sqlite3_step(q);
     sqlite3_reset(q);
     if (rc != SQLITE_DONE)
@@ -655,6 +828,21 @@ void Recorder::Impl::writeTask(Row &r)
 
 void Recorder::Impl::write(bool everything)
 {
+    // A tracked task whose events have come since is seen. At a flush every event so far
+    // has come (flush() and finish() deliver them first): one with none ran before the
+    // recording started, and its future tells the outcome.
+    std::erase_if(unseen, [&](std::uint64_t id) {
+        Row *r = rows.find(id);
+        if (!r || !r->story.empty() || !r->future.valid())
+            return true;
+        if (!everything)
+            return false;
+        takeStateFromFuture(*r);
+        if (r->terminal)
+            capture(*r);
+        markDirty(id, *r);
+        return true;
+    });
     if (dirty.empty() && logs.empty() && dirtyWorkers.empty() && dirtyPlugins.empty())
         return;
     const auto begin = Clock::now();
@@ -668,15 +856,15 @@ void Recorder::Impl::write(bool everything)
         if (!db.transaction())
             throw std::runtime_error(db.lastError().text().toStdString());
         for (std::uint64_t id : dirty) {
-            auto it = rows.find(id);
-            if (it == rows.end())
+            Row *found = rows.find(id);
+            if (!found)
                 continue;
-            Row &r = it->second;
+            Row &r = *found;
             if (!everything && !r.terminal && r.seen > youngest && !r.written) {
                 later.push_back(id);
                 continue;
             }
-            writeTask(r);
+            writeTask(id, r);
             done.push_back(&r);
         }
         if (!logs.empty()) {
@@ -730,9 +918,9 @@ void Recorder::Impl::write(bool everything)
         // The session's counts per status, in the same transaction as its task rows.
         std::map<std::string, std::int64_t> nextCounts = counts;
         for (const Row *r : done) {
-            if (!r->committedStatus.empty())
-                --nextCounts[r->committedStatus];
-            ++nextCounts[r->rec.status];
+            if (r->committed)
+                --nextCounts[toString(r->committedStatus)];
+            ++nextCounts[toString(r->status())];
         }
         if (nextCounts != counts) {
             QSqlQuery q(db);
@@ -755,7 +943,8 @@ void Recorder::Impl::write(bool everything)
 
     for (Row *r : done) {
         r->dirty = false;
-        r->committedStatus = r->rec.status;
+        r->committed = true;
+        r->committedStatus = r->status();
     }
     dirty.swap(later);
     logs.clear();

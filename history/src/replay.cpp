@@ -15,7 +15,7 @@ EventBatch replayEvents(const std::vector<TaskRecord> &tasks,
         Event e;
         e.kind = EventKind::WorkerAdded;
         e.worker = w.id;
-        e.text = w.name;
+        e.detail().text = w.name;
         e.value = w.threads;
         e.timeUs = w.addedUs;
         timed.push_back(std::move(e));
@@ -23,7 +23,7 @@ EventBatch replayEvents(const std::vector<TaskRecord> &tasks,
             Event r;
             r.kind = EventKind::WorkerRemoved;
             r.worker = w.id;
-            r.text = w.removedReason;
+            r.detail().text = w.removedReason;
             r.timeUs = w.removedUs;
             timed.push_back(std::move(r));
         }
@@ -39,10 +39,10 @@ EventBatch replayEvents(const std::vector<TaskRecord> &tasks,
         Event e;
         e.kind = EventKind::TaskAdded;
         e.task = t->id;
-        e.key = t->key;
-        e.function = t->function;
-        e.group = t->group;
-        e.deps = t->deps;
+        e.detail().key = t->key;
+        e.detail().function = t->function;
+        e.detail().group = t->group;
+        e.detail().deps = t->deps;
         e.timeUs = t->submittedUs;
         added.push_back(std::move(e));
         for (const TransitionRecord &tr : t->story) {

@@ -609,7 +609,7 @@ private slots:
             largest = std::max(largest, batch->size());
             for (const Event &e : *batch) {
                 if (e.kind == EventKind::TaskAdded)
-                    keys.push_back(e.key);
+                    keys.push_back(e.key());
                 inMemory += e.kind == EventKind::Transition && e.to == TaskState::Memory;
             }
         }
@@ -620,6 +620,87 @@ private slots:
         QCOMPARE(keys.size(), std::size_t(n));
         for (int i = 0; i < n; ++i)
             QCOMPARE(keys[std::size_t(i)], fs[std::size_t(i)].key());
+    }
+
+    void test_eventMaskLimitsWhatIsMade()
+    {
+        // Only the recorder's kinds wanted: no ExecutionStarted and no transitions to
+        // forgotten are made. Once another subscriber wants everything, both subscribers
+        // receive everything.
+        const EventMask wanted = eventBit(EventKind::TaskAdded) | eventBit(EventKind::Transition)
+                                 | eventBit(EventKind::ExecutionFinished);
+        Fixture fx;
+        std::mutex m;
+        std::map<std::string, int> seen; // kind (and target state) -> count
+        const auto count = [&](const EventBatch &batch) {
+            std::lock_guard lock(m);
+            for (const Event &e : batch) {
+                std::string name = std::to_string(int(e.kind));
+                if (e.kind == EventKind::Transition)
+                    name += std::string(">") + toString(e.to);
+                ++seen[name];
+            }
+        };
+        const std::string started = std::to_string(int(EventKind::ExecutionStarted));
+        const std::string forgotten = std::to_string(int(EventKind::Transition)) + ">forgotten";
+        const std::string memory = std::to_string(int(EventKind::Transition)) + ">memory";
+        {
+            auto sub = fx.client.subscribe(count, wanted);
+            std::vector<Future> fs = fx.client.map("t.inc", {1, 2, 3});
+            fx.client.gather(fs);
+            fs.clear();
+            QVERIFY(fx.client.waitUntilIdle(10s));
+            fx.client.deliverEvents();
+            std::lock_guard lock(m);
+            QCOMPARE(seen[memory], 3);
+            QCOMPARE(seen[started], 0);
+            QCOMPARE(seen[forgotten], 0);
+            seen.clear();
+        }
+        auto sub = fx.client.subscribe(count, wanted);
+        auto everything = fx.client.subscribe([](const EventBatch &) {});
+        std::vector<Future> fs = fx.client.map("t.inc", {4, 5});
+        fx.client.gather(fs);
+        fs.clear();
+        QVERIFY(fx.client.waitUntilIdle(10s));
+        fx.client.deliverEvents();
+        std::lock_guard lock(m);
+        QCOMPARE(seen[memory], 2);
+        QCOMPARE(seen[started], 2);
+        QCOMPARE(seen[forgotten], 2);
+    }
+
+    void test_taskAddedDetailIsSharedAndCopiedOnWrite()
+    {
+        // The TaskAdded detail is shared (with the engine's record and between copies of
+        // the event); writing to one copy's detail leaves the others as they were.
+        Fixture fx;
+        std::mutex m;
+        std::vector<Event> added;
+        auto sub = fx.client.subscribe([&](const EventBatch &batch) {
+            std::lock_guard lock(m);
+            for (const Event &e : batch)
+                if (e.kind == EventKind::TaskAdded)
+                    added.push_back(e);
+        });
+        Future a = fx.client.submit("t.inc", {1});
+        Future b = fx.client.submit("t.add", {Value(a), 2});
+        QCOMPARE(b.result(10s).toInt(), 4);
+        fx.client.deliverEvents();
+        std::lock_guard lock(m);
+        QCOMPARE(added.size(), std::size_t(2));
+        QCOMPARE(added[0].key(), a.key());
+        QCOMPARE(added[0].function(), std::string("t.inc"));
+        QCOMPARE(added[1].key(), b.key());
+        QCOMPARE(added[1].deps(), std::vector<std::uint64_t>{a.id()});
+        Event copy = added[1];
+        QVERIFY(copy.sharedDetail() == added[1].sharedDetail());
+        copy.detail().key = "changed";
+        QCOMPARE(copy.key(), std::string("changed"));
+        QCOMPARE(added[1].key(), b.key());
+        QCOMPARE(b.key(), fx.client.findFuture(b.key()).key()); // the engine's is untouched
+        Event plain;
+        QVERIFY(plain.key().empty() && plain.deps().empty() && !plain.sharedDetail());
     }
 
     void test_deliverEventsHandsOverWhatWasSeen()

@@ -22,10 +22,10 @@ Event added(std::uint64_t id,
     Event e;
     e.kind = EventKind::TaskAdded;
     e.task = id;
-    e.key = key;
-    e.function = fn;
-    e.group = group.empty() ? fn : group;
-    e.deps = std::move(deps);
+    e.detail().key = key;
+    e.detail().function = fn;
+    e.detail().group = group.empty() ? fn : group;
+    e.detail().deps = std::move(deps);
     e.timeUs = 1'700'000'000'000'000 + std::int64_t(id);
     return e;
 }

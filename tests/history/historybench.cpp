@@ -7,12 +7,16 @@
 //   {"bench":"history_overhead","tasks":100000,"plain_ms":..,"recorded_ms":..,"overhead_pct":..,
 //    "flushed_ms":..,"flushed_overhead_pct":..}
 // Usage: taskbench-history-bench [--tasks N] [--repeat R] [--workers W] [--ms MS] [--db PATH]
-//                                [--events-only 1] [--processes 1]
+//                                [--events-only 1] [--processes 1] [--in-process 1]
 // --events-only 1 subscribes a callback that does nothing instead of recording: what the
 // engine's event stream costs by itself. --processes 1 runs the map on process workers
 // (taskbench-worker next to this binary) instead of threads.
 // --ms MS maps bench.slow_inc (MS milliseconds of cooperative sleep each) instead of the
 // trivial bench.inc, for a workload whose tasks do something.
+// Every run is measured in a fresh process of its own (this program, started again with
+// --child), as a `taskbench-cli map` is: a run that follows others in the same process would
+// reuse their memory, which the plain runs of a pair can do and the recorded ones, which
+// need more, cannot. --in-process 1 measures both in this process instead.
 // Figures are printed, never asserted (the machine is shared and noisy).
 #include "taskbench/client.h"
 #include "taskbench/history/recorder.h"
@@ -21,6 +25,7 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
+#include <QProcess>
 #include <QTemporaryDir>
 
 #include <algorithm>
@@ -119,6 +124,8 @@ int main(int argc, char **argv)
     std::string db;
     bool eventsOnly = false;
     bool processes = false;
+    bool inProcess = false;
+    std::string child; // "plain" or "recorded": run once here and print the timing
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--tasks"))
             tasks = std::max(1, std::atoi(argv[i + 1]));
@@ -134,6 +141,10 @@ int main(int argc, char **argv)
             eventsOnly = std::atoi(argv[i + 1]) != 0;
         else if (!std::strcmp(argv[i], "--processes"))
             processes = std::atoi(argv[i + 1]) != 0;
+        else if (!std::strcmp(argv[i], "--in-process"))
+            inProcess = std::atoi(argv[i + 1]) != 0;
+        else if (!std::strcmp(argv[i], "--child"))
+            child = argv[i + 1];
     }
     QTemporaryDir tmp;
     if (db.empty())
@@ -145,13 +156,65 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "cannot load the bench plugin from %s\n", TASKBENCH_PLUGIN_DIR);
         return 1;
     }
-    runOnce(registry, std::min(tasks, 10'000), workers, processes, 0, {}, nullptr); // warm-up
+    if (inProcess || !child.empty()) // warm-up: threads, code and the plugin's pages
+        runOnce(registry, std::min(tasks, 10'000), workers, processes, 0, {}, nullptr);
+    const std::string recordTo = eventsOnly ? "-" : db;
+    if (!child.empty()) {
+        history::RecorderStats stats;
+        const Timing t = runOnce(
+            registry, tasks, workers, processes, ms, child == "plain" ? "" : recordTo, &stats);
+        std::printf("%.3f %.3f %llu %llu %.3f\n",
+                    t.runMs,
+                    t.flushedMs,
+                    static_cast<unsigned long long>(stats.rowsWritten),
+                    static_cast<unsigned long long>(stats.transactions),
+                    stats.writeMs);
+        return 0;
+    }
+    // One run in a fresh process: this program again, with the same options.
+    const auto runChild = [&](bool record, history::RecorderStats *stats) {
+        QStringList args;
+        for (int i = 1; i < argc; ++i)
+            args << QString::fromLocal8Bit(argv[i]);
+        args << "--child" << (record ? "recorded" : "plain") << "--db"
+             << QString::fromStdString(db);
+        QProcess proc;
+        proc.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        proc.start(QCoreApplication::applicationFilePath(), args);
+        if (!proc.waitForFinished(-1) || proc.exitCode() != 0) {
+            std::fprintf(stderr, "a measured run failed (exit code %d)\n", proc.exitCode());
+            std::exit(1);
+        }
+        Timing t;
+        unsigned long long rows = 0, transactions = 0;
+        double writeMs = 0;
+        if (std::sscanf(proc.readAllStandardOutput().constData(),
+                        "%lf %lf %llu %llu %lf",
+                        &t.runMs,
+                        &t.flushedMs,
+                        &rows,
+                        &transactions,
+                        &writeMs)
+            != 5) {
+            std::fprintf(stderr, "a measured run printed no timing\n");
+            std::exit(1);
+        }
+        if (stats) {
+            stats->rowsWritten = rows;
+            stats->transactions = transactions;
+            stats->writeMs = writeMs;
+        }
+        return t;
+    };
     std::vector<double> plain, recorded, flushed;
     for (int r = 0; r < repeat; ++r) {
         history::RecorderStats stats;
-        const double p = runOnce(registry, tasks, workers, processes, ms, {}, nullptr).runMs;
-        const Timing w
-            = runOnce(registry, tasks, workers, processes, ms, eventsOnly ? "-" : db, &stats);
+        const double p = inProcess
+                             ? runOnce(registry, tasks, workers, processes, ms, {}, nullptr).runMs
+                             : runChild(false, nullptr).runMs;
+        const Timing w = inProcess
+                             ? runOnce(registry, tasks, workers, processes, ms, recordTo, &stats)
+                             : runChild(true, &stats);
         plain.push_back(p);
         recorded.push_back(w.runMs);
         flushed.push_back(w.flushedMs);

@@ -158,6 +158,7 @@ private slots:
     void test_recordAndReadBack();
     void test_resultSizeLimit();
     void test_retriedTaskKeepsItsNewResult();
+    void test_taskSubmittedBeforeRecordingIsNamedByItsFuture();
     void test_exports();
     void test_rerunPureTasksGivesSameResults();
     void test_rerunRefusesMissingFunctionOrVersion();
@@ -196,7 +197,9 @@ void TestHistory::test_recordAndReadBack()
         QVERIFY(!t.story.empty());
         QCOMPARE(t.story.front().from, TaskState::Released);
         QVERIFY(t.submittedUs > 0);
+        QVERIFY(t.startedUs >= t.submittedUs); // from the transition to processing
         QVERIFY(t.finishedUs >= t.startedUs);
+        QVERIFY(t.worker >= 0);
         QVERIFY(!t.runs.empty());
         for (const AttemptRecord &r : t.runs) {
             QVERIFY(r.worker >= 0);
@@ -300,6 +303,41 @@ void TestHistory::test_retriedTaskKeepsItsNewResult()
     QCOMPARE(tasks[0].resultJson, std::string("6"));
     QVERIFY(tasks[0].errorType.empty());
     QCOMPARE(tasks[0].attempts, 2);
+}
+
+void TestHistory::test_taskSubmittedBeforeRecordingIsNamedByItsFuture()
+{
+    // No TaskAdded event reaches a recorder for a task submitted before it subscribed: a
+    // tracked one is still recorded under its key and function, with its result.
+    QTemporaryDir dir;
+    const QString db = dir.filePath("history.sqlite");
+    auto registry = benchRegistry();
+    Client client(twoWorkers(), registry);
+    Future early = client.submit("bench.inc", {41});
+    QCOMPARE(early.result(30s).toInt(), 42);
+    RecorderOptions ro;
+    ro.databasePath = db.toStdString();
+    Recorder recorder(client, ro);
+    QVERIFY(recorder.ok());
+    Future late = client.submit("bench.inc", {1});
+    recorder.track({early, late});
+    QCOMPARE(late.result(30s).toInt(), 2);
+    recorder.finish();
+
+    HistoryStore store;
+    QVERIFY(store.open(db.toStdString()));
+    std::vector<TaskRecord> tasks = store.tasks(sessionTasks(recorder.sessionId()));
+    QCOMPARE(tasks.size(), std::size_t(2));
+    std::sort(tasks.begin(), tasks.end(), [](const auto &a, const auto &b) { return a.id < b.id; });
+    QCOMPARE(tasks[0].key, early.key());
+    QCOMPARE(tasks[0].function, std::string("bench.inc"));
+    QCOMPARE(tasks[0].resultJson, std::string("42"));
+    QCOMPARE(tasks[0].argsJson, std::string("[41]"));
+    QCOMPARE(tasks[1].key, late.key());
+    QCOMPARE(tasks[1].function, std::string("bench.inc"));
+    QCOMPARE(tasks[1].resultJson, std::string("2"));
+    QCOMPARE(tasks[1].status, std::string("finished"));
+    QVERIFY(!tasks[1].story.empty());
 }
 
 void TestHistory::test_exports()

@@ -21,7 +21,7 @@ Event transition(std::uint64_t id, TaskState from, TaskState to, std::string not
     e.task = id;
     e.from = from;
     e.to = to;
-    e.text = std::move(note);
+    e.detail().text = std::move(note);
     return e;
 }
 
@@ -30,9 +30,9 @@ EventBatch diamond()
 {
     EventBatch b = synthetic::map(2, "bench.inc", "inc-map-1", 1);
     EventBatch c = synthetic::map(1, "bench.add", "add", 3);
-    c.front().deps = {1, 2};
+    c.front().detail().deps = {1, 2};
     EventBatch d = synthetic::map(1, "bench.double", "double", 4);
-    d.front().deps = {3};
+    d.front().detail().deps = {3};
     EventBatch e = synthetic::map(1, "bench.noop", "noop", 5);
     for (EventBatch *x : {&c, &d, &e})
         b.insert(b.end(), x->begin(), x->end());
@@ -175,7 +175,7 @@ private slots:
         // Two groups: a map and a reduction over the first two map tasks.
         EventBatch b = synthetic::map(tasks - 1, "bench.inc", "inc-map-1", 1);
         EventBatch r = synthetic::map(1, "bench.sum", "sum", std::uint64_t(tasks));
-        r.front().deps = {1, 2};
+        r.front().detail().deps = {1, 2};
         b.insert(b.end(), r.begin(), r.end());
         m.applyEvents(b);
         const DisplayGraph d = m.buildDisplay(std::size_t(threshold));
@@ -231,7 +231,7 @@ private slots:
         EventBatch b = synthetic::map(600, "bench.inc", "inc-map-1", 1);
         EventBatch s = synthetic::map(3, "bench.double", "double", 601);
         for (std::size_t k = 0; k < s.size(); ++k)
-            s[k].deps = {std::uint64_t(k + 1)};
+            s[k].detail().deps = {std::uint64_t(k + 1)};
         b.insert(b.end(), s.begin(), s.end());
         m.applyEvents(b);
         const std::uint32_t doubles = m.catalog().group(m.catalog().slotOf(601));

@@ -17,7 +17,7 @@ Event workerAdded(int worker, int threads)
     e.kind = EventKind::WorkerAdded;
     e.worker = worker;
     e.value = threads;
-    e.text = "thread-worker-" + std::to_string(worker);
+    e.detail().text = "thread-worker-" + std::to_string(worker);
     return e;
 }
 

@@ -33,7 +33,7 @@ Event transition(std::uint64_t id, TaskState from, TaskState to, std::string not
     e.task = id;
     e.from = from;
     e.to = to;
-    e.text = std::move(note);
+    e.detail().text = std::move(note);
     return e;
 }
 
@@ -42,9 +42,9 @@ EventBatch diamond()
 {
     EventBatch b = synthetic::map(2, "bench.inc", "inc-map-1", 1);
     EventBatch c = synthetic::map(1, "bench.add", "add", 3);
-    c.front().deps = {1, 2};
+    c.front().detail().deps = {1, 2};
     EventBatch d = synthetic::map(1, "bench.double", "double", 4);
-    d.front().deps = {3};
+    d.front().detail().deps = {3};
     EventBatch e = synthetic::map(1, "bench.noop", "noop", 5);
     for (EventBatch *x : {&c, &d, &e})
         b.insert(b.end(), x->begin(), x->end());
@@ -206,7 +206,7 @@ private slots:
         EventBatch b = synthetic::map(600, "bench.inc", "inc-map-1", 1);
         EventBatch d = synthetic::map(3, "bench.double", "double", 601);
         for (std::size_t k = 0; k < d.size(); ++k)
-            d[k].deps = {std::uint64_t(k + 1)};
+            d[k].detail().deps = {std::uint64_t(k + 1)};
         b.insert(b.end(), d.begin(), d.end());
         view.applyEvents(b);
         waitLaidOut(view, 2);

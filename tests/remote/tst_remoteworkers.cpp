@@ -525,7 +525,7 @@ private slots:
             std::lock_guard lock(mutex);
             for (const Event &e : batch)
                 if (e.kind == EventKind::WorkerRemoved)
-                    removals.push_back(e.text);
+                    removals.push_back(e.text());
         });
         auto a = std::make_unique<RemoteWorker>(
             c.listenAddress(), m_token, QStringList{"--name", "a"});

@@ -99,7 +99,7 @@ std::uint32_t GraphModel::addTask(const Event &e)
     const bool wasAlive = known != TaskCatalog::npos && m_alive[known];
     if (wasAlive)
         setAlive(known, false); // re-announced: take it out of its old group's counts
-    const std::uint32_t slot = m_catalog.add(e.task, e.key, e.function, e.group);
+    const std::uint32_t slot = m_catalog.add(e.task, e.key(), e.function(), e.group());
     grow(slot);
     Group &g = groupOf(slot);
     if (known == TaskCatalog::npos || m_catalog.group(slot) != oldGroup) {
@@ -110,7 +110,7 @@ std::uint32_t GraphModel::addTask(const Event &e)
     // Dependencies (known ones only: an unknown id was forgotten before we subscribed).
     m_depBegin[slot] = std::uint32_t(m_deps.size());
     std::uint32_t count = 0;
-    for (std::uint64_t dep : e.deps) {
+    for (std::uint64_t dep : e.deps()) {
         const std::uint32_t d = m_catalog.slotOf(dep);
         if (d != TaskCatalog::npos && d != slot) {
             m_deps.push_back(d);
@@ -162,7 +162,7 @@ void GraphModel::applyEvents(const Event *begin, const Event *end)
             }
             ErrorKind err = ErrorKind::None;
             if (e.to == TaskState::Erred)
-                err = e.text == kDependencyFailed ? ErrorKind::Propagated : ErrorKind::Root;
+                err = e.text() == kDependencyFailed ? ErrorKind::Propagated : ErrorKind::Root;
             m_state[slot] = std::uint8_t(e.to);
             m_error[slot] = std::uint8_t(err);
             if (e.attempt > m_attempt[slot])

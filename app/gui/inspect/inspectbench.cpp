@@ -119,7 +119,7 @@ int runGuiBenchmarks(const GuiBenchOptions &options, std::FILE *out)
         // Top up to exactly layoutTasks with a final task depending on the root.
         for (std::uint64_t next = ids.size() + 1; int(ids.size()) < options.layoutTasks; ++next) {
             EventBatch extra = synthetic::map(1, "bench.double", "double", next);
-            extra.front().deps = {ids.back()};
+            extra.front().detail().deps = {ids.back()};
             batch.push_back(extra.front());
             ids.push_back(next);
         }

@@ -145,12 +145,12 @@ void StreamModel::applyEvents(const Event *begin, const Event *end)
         const Event &e = *it;
         switch (e.kind) {
         case EventKind::TaskAdded:
-            m_catalog.add(e.task, e.key, e.function, e.group);
+            m_catalog.add(e.task, e.key(), e.function(), e.group());
             break;
         case EventKind::WorkerAdded: {
             setThreads(e.worker, int(e.value));
             Worker &w = worker(e.worker);
-            w.name = e.text;
+            w.name = e.text();
             for (int t = 0; t < w.threads; ++t)
                 m_lanes[std::size_t(laneOf(e.worker, t))].removed = false;
             ++m_version;

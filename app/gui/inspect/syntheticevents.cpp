@@ -12,10 +12,10 @@ Event added(std::uint64_t id, const std::string &function, const std::string &gr
     Event e;
     e.kind = EventKind::TaskAdded;
     e.task = id;
-    e.function = function;
-    e.group = group;
+    e.detail().function = function;
+    e.detail().group = group;
     const auto dot = function.rfind('.');
-    e.key = (dot == std::string::npos ? function : function.substr(dot + 1)) + "-"
+    e.detail().key = (dot == std::string::npos ? function : function.substr(dot + 1)) + "-"
             + std::to_string(0x9e3779b97f4a7c15ull * id);
     e.to = TaskState::Released;
     return e;
@@ -50,7 +50,7 @@ EventBatch mapReduce(int mapSize, std::uint64_t firstId, std::vector<std::uint64
         std::vector<std::uint64_t> up;
         for (std::size_t i = 0; i + 1 < level.size(); i += 2) {
             Event e = added(next, "bench.add", "add");
-            e.deps = {level[i], level[i + 1]};
+            e.detail().deps = {level[i], level[i + 1]};
             batch.push_back(std::move(e));
             up.push_back(next);
             if (ids)
@@ -77,7 +77,7 @@ EventBatch transitions(const std::vector<std::uint64_t> &ids,
         e.task = id;
         e.from = from;
         e.to = to;
-        e.text = note;
+        e.detail().text = note;
         batch.push_back(std::move(e));
     }
     return batch;
@@ -97,7 +97,7 @@ EventBatch executions(int count,
         e.kind = EventKind::WorkerAdded;
         e.worker = w;
         e.value = threads;
-        e.text = "thread-worker-" + std::to_string(w);
+        e.detail().text = "thread-worker-" + std::to_string(w);
         e.timeUs = t0;
         batch.push_back(std::move(e));
     }

@@ -323,10 +323,11 @@ public:
 
     /// Receives every event batch until the Subscription is destroyed. The callback runs on
     /// the scheduler's thread: it must be quick and must not block.
-    Subscription subscribe(EventCallback callback);
+    /// `wanted` names the events the subscriber needs (see EventMask).
+    Subscription subscribe(EventCallback callback, EventMask wanted = kAllEvents);
     /// The same, with the batch itself: keep the pointer rather than copying the events
     /// (what a subscriber that works on them on another thread should do).
-    Subscription subscribeShared(SharedEventCallback callback);
+    Subscription subscribeShared(SharedEventCallback callback, EventMask wanted = kAllEvents);
     /// Returns once the subscribers have received the events of everything that happened
     /// before the call. The scheduler hands events over at the end of each of its rounds,
     /// while a waiter may see a future finish earlier: a subscriber that is about to stop

@@ -25,25 +25,62 @@ enum class EventKind : std::uint8_t {
     WorkerRemoved,     ///< worker, text = reason
 };
 
-struct Event
+/// The strings and lists of an event, which most events (transitions, executions) do not
+/// have: they live behind one shared pointer so that an Event stays one cache line.
+struct EventDetail
 {
-    EventKind kind = EventKind::Transition;
-    std::uint64_t task = 0; ///< the task's id (Future::id()), 0 if none
-    TaskState from = TaskState::Released;
-    TaskState to = TaskState::Released;
-    int worker = -1;
-    int thread = -1;
-    int attempt = 0;
-    bool ok = true;
-    double value = 0;                ///< progress fraction, thread count
-    std::int64_t timeUs = 0;         ///< wall-clock microseconds since the Unix epoch
-    std::int64_t startUs = 0;        ///< ExecutionFinished: when the execution started
     std::string key;                 ///< TaskAdded
     std::string function;            ///< TaskAdded
     std::string group;               ///< TaskAdded: the task group (one map call, or the function)
     std::vector<std::uint64_t> deps; ///< TaskAdded
-    std::string text;                ///< Log, Progress, WorkerAdded/Removed
+    std::string text;                ///< Log, Progress, WorkerAdded/Removed, a transition's note
 };
+
+/// One event: 64 bytes. Eight are made per task while anyone listens, and a recorder reads
+/// them on another core, so their size is what recording costs the engine.
+struct Event
+{
+    EventKind kind = EventKind::Transition;
+    TaskState from = TaskState::Released;
+    TaskState to = TaskState::Released;
+    bool ok = true;
+    int worker = -1;
+    int thread = -1;
+    int attempt = 0;
+    std::uint64_t task = 0;   ///< the task's id (Future::id()), 0 if none
+    double value = 0;         ///< progress fraction, thread count
+    std::int64_t timeUs = 0;  ///< wall-clock microseconds since the Unix epoch
+    std::int64_t startUs = 0; ///< ExecutionFinished: when the execution started
+
+    const std::string &key() const { return detailOrEmpty().key; }
+    const std::string &function() const { return detailOrEmpty().function; }
+    const std::string &group() const { return detailOrEmpty().group; }
+    const std::vector<std::uint64_t> &deps() const { return detailOrEmpty().deps; }
+    const std::string &text() const { return detailOrEmpty().text; }
+
+    /// For whoever builds the event: its detail, made on first use (and copied first if
+    /// another event shares it).
+    EventDetail &detail();
+    /// The detail itself, for a subscriber that keeps it (null if the event has none).
+    std::shared_ptr<const EventDetail> sharedDetail() const { return m_detail; }
+    /// Shares a detail made elsewhere (the engine's, made when the task was submitted).
+    void setDetail(std::shared_ptr<EventDetail> detail) { m_detail = std::move(detail); }
+
+private:
+    const EventDetail &detailOrEmpty() const;
+    std::shared_ptr<EventDetail> m_detail;
+};
+
+/// Which events a subscriber needs: one bit per EventKind, plus transitions to Forgotten
+/// (a task everyone let go of). The engine makes only the events some subscriber needs, and
+/// every subscriber receives all of those (also kinds that only another one asked for).
+using EventMask = std::uint32_t;
+constexpr EventMask eventBit(EventKind kind)
+{
+    return EventMask(1) << unsigned(kind);
+}
+inline constexpr EventMask kForgottenTransitions = EventMask(1) << 16;
+inline constexpr EventMask kAllEvents = ~EventMask(0);
 
 using EventBatch = std::vector<Event>;
 /// A batch as the engine hands it over: shared and immutable, so a subscriber that keeps it
