@@ -269,7 +269,7 @@ std::vector<Future> Engine::submitCalls(const FunctionPtr &fn,
                 r->info = std::make_shared<EventDetail>();
                 r->info->key = std::move(c.key);
                 r->info->function = fn->qualifiedName;
-                r->info->group = *group;
+                r->info->group = group;
             } else {
                 r->ownKey = std::move(c.key);
             }
@@ -676,7 +676,7 @@ void Engine::announceTask(TaskRecord *r)
         info = std::make_shared<EventDetail>();
         info->key = r->key();
         info->function = r->function ? r->function->qualifiedName : std::string("scatter");
-        info->group = *r->group;
+        info->group = r->group;
     }
     info->deps.reserve(r->deps.size());
     for (const TaskRecord *d : r->deps)

@@ -11,6 +11,12 @@ EventDetail &Event::detail()
     return *m_detail;
 }
 
+const std::string &Event::group() const
+{
+    static const std::string none;
+    return m_detail && m_detail->group ? *m_detail->group : none;
+}
+
 const EventDetail &Event::detailOrEmpty() const
 {
     static const EventDetail empty;

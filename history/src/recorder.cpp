@@ -778,7 +778,7 @@ void Recorder::Impl::writeTask(std::uint64_t id, Row &r)
     sqlite3_stmt *q = upsertTask;
     static const EventDetail noInfo;
     static const Failure noFailure;
-    static const std::string defaults;
+    static const std::string none; // default options, no group
     const EventDetail &info = r.info ? *r.info : noInfo;
     const Failure &f = r.failure ? *r.failure : noFailure;
     // SQLITE_STATIC: every string outlives the sqlite3_step below.
@@ -797,10 +797,10 @@ void Recorder::Impl::writeTask(std::uint64_t id, Row &r)
     num(2, std::int64_t(id));
     str(3, info.key);
     str(4, info.function);
-    str(5, info.group);
+    str(5, info.group ? *info.group : none);
     str(6, deps);
     str(7, r.argsJson);
-    str(8, r.optionsJson ? *r.optionsJson : defaults);
+    str(8, r.optionsJson ? *r.optionsJson : none);
     name(9, toString(r.state));
     name(10, toString(r.status()));
     num(11, r.attempts);

@@ -2,6 +2,7 @@
 #include "taskbench/history/replay.h"
 
 #include <algorithm>
+#include <map>
 
 namespace taskbench::history {
 
@@ -35,13 +36,17 @@ EventBatch replayEvents(const std::vector<TaskRecord> &tasks,
     std::sort(ordered.begin(), ordered.end(), [](const TaskRecord *a, const TaskRecord *b) {
         return a->id < b->id;
     });
+    std::map<std::string, std::shared_ptr<const std::string>> groups; // one string per group
     for (const TaskRecord *t : ordered) {
+        std::shared_ptr<const std::string> &group = groups[t->group];
+        if (!group)
+            group = std::make_shared<const std::string>(t->group);
         Event e;
         e.kind = EventKind::TaskAdded;
         e.task = t->id;
         e.detail().key = t->key;
         e.detail().function = t->function;
-        e.detail().group = t->group;
+        e.detail().group = group;
         e.detail().deps = t->deps;
         e.timeUs = t->submittedUs;
         added.push_back(std::move(e));

@@ -24,7 +24,7 @@ Event added(std::uint64_t id,
     e.task = id;
     e.detail().key = key;
     e.detail().function = fn;
-    e.detail().group = group.empty() ? fn : group;
+    e.detail().group = std::make_shared<const std::string>(group.empty() ? fn : group);
     e.detail().deps = std::move(deps);
     e.timeUs = 1'700'000'000'000'000 + std::int64_t(id);
     return e;

@@ -13,10 +13,10 @@ Event added(std::uint64_t id, const std::string &function, const std::string &gr
     e.kind = EventKind::TaskAdded;
     e.task = id;
     e.detail().function = function;
-    e.detail().group = group;
+    e.detail().group = std::make_shared<const std::string>(group);
     const auto dot = function.rfind('.');
     e.detail().key = (dot == std::string::npos ? function : function.substr(dot + 1)) + "-"
-            + std::to_string(0x9e3779b97f4a7c15ull * id);
+                     + std::to_string(0x9e3779b97f4a7c15ull * id);
     e.to = TaskState::Released;
     return e;
 }

@@ -29,9 +29,10 @@ enum class EventKind : std::uint8_t {
 /// have: they live behind one shared pointer so that an Event stays one cache line.
 struct EventDetail
 {
-    std::string key;                 ///< TaskAdded
-    std::string function;            ///< TaskAdded
-    std::string group;               ///< TaskAdded: the task group (one map call, or the function)
+    std::string key;      ///< TaskAdded
+    std::string function; ///< TaskAdded
+    /// TaskAdded: the task group (one map call, or the function), shared by its tasks
+    std::shared_ptr<const std::string> group;
     std::vector<std::uint64_t> deps; ///< TaskAdded
     std::string text;                ///< Log, Progress, WorkerAdded/Removed, a transition's note
 };
@@ -54,7 +55,7 @@ struct Event
 
     const std::string &key() const { return detailOrEmpty().key; }
     const std::string &function() const { return detailOrEmpty().function; }
-    const std::string &group() const { return detailOrEmpty().group; }
+    const std::string &group() const;
     const std::vector<std::uint64_t> &deps() const { return detailOrEmpty().deps; }
     const std::string &text() const { return detailOrEmpty().text; }
 
