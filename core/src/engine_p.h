@@ -201,36 +201,34 @@ inline constexpr std::int64_t kSchedulerSpinUs = 30;
 /// Events per batch handed to subscribers (at most; a quiet round hands over fewer).
 inline constexpr std::size_t kEventBatchSize = 2048;
 
-/// The vectors of handed-over event batches, reused. A subscriber's thread gives a batch
-/// back once it has dropped it, events and all, and the scheduler destroys those events when
-/// it takes the vector again: the memory an event's detail holds is then freed on the thread
-/// that allocated it (glibc hands it straight back to the next allocation there, instead of
-/// the scheduler faulting in fresh pages while another thread's free lists grow), and the
-/// vector comes back with its capacity intact.
+/// The vectors of handed-over event batches, reused: a subscriber's thread gives a batch
+/// back once it has dropped it, destroying its events there (a TaskAdded detail's count is
+/// then dropped on the thread that just took its own reference, not on the scheduler's),
+/// and the scheduler takes one with its capacity intact instead of allocating and faulting
+/// in fresh pages.
 class EventBatchPool
 {
 public:
     EventBatch take()
     {
-        EventBatch b;
         {
             std::lock_guard lock(m_mutex);
             if (!m_free.empty()) {
-                b = std::move(m_free.back());
+                EventBatch b = std::move(m_free.back());
                 m_free.pop_back();
+                return b;
             }
         }
-        b.clear(); // no-op for a fresh vector
+        EventBatch b;
         b.reserve(kEventBatchSize);
         return b;
     }
     void giveBack(std::unique_ptr<EventBatch> batch)
     {
-        std::unique_lock lock(m_mutex);
+        batch->clear();
+        std::lock_guard lock(m_mutex);
         if (m_free.size() < kMaxPooled)
             m_free.push_back(std::move(*batch));
-        lock.unlock();
-        batch.reset(); // a batch beyond the pool's size is destroyed here, outside the lock
     }
 
 private:
