@@ -186,9 +186,8 @@ public:
             if (!m_blocks[b])
                 m_blocks[b] = std::make_unique<Slot[]>(kBlock);
             Slot &slot = m_blocks[b][id % kBlock];
-            if (!slot.used) {
-                slot.used = inserted = true;
-            }
+            inserted = !slot.used;
+            slot.used = true;
             return slot.row;
         }
         auto [it, added] = m_far.try_emplace(id);
