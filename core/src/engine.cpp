@@ -563,8 +563,7 @@ Event &Engine::newEvent()
     // comes back to the pool instead of growing page by page every round.
     if (m_events.size() >= kEventBatchSize)
         flushEvents();
-    // Built in place: an Event is ~200 bytes with five strings, and one is made per
-    // transition of every task while someone listens.
+    // Built in place: one is made per transition of every task while someone listens.
     return m_events.emplace_back();
 }
 

@@ -163,10 +163,9 @@ struct Row
     bool resultStored = false;
     bool tracked = false; ///< handed over with track(): its outcome is recorded
     bool dirty = false;
-    bool written = false;
-    bool terminal = false;
 
     FutureStatus status() const { return futureStatusOf(state); }
+    bool terminal() const { return isTerminal(status()); }
 };
 
 /// The rows by task id. The engine numbers a client's tasks 1, 2, 3...: rows are kept in
@@ -223,12 +222,6 @@ private:
     std::vector<std::unique_ptr<Slot[]>> m_blocks;
     std::unordered_map<std::uint64_t, Row> m_far;
 };
-
-bool isTerminalState(TaskState s)
-{
-    return s == TaskState::Memory || s == TaskState::Erred || s == TaskState::Cancelled
-           || s == TaskState::Lost;
-}
 
 std::string sha256Of(const std::string &path)
 {
@@ -570,8 +563,7 @@ void Recorder::Impl::apply(const EventBatch &batch)
                 if (r.startedUs == 0)
                     r.startedUs = e.timeUs;
             }
-            r.terminal = isTerminalState(e.to);
-            if (r.terminal) {
+            if (r.terminal()) {
                 r.finishedUs = e.timeUs;
                 // Finished again after a retry: the future was let go at the first outcome
                 // (see capture()), so look the task up once more for its new result.
@@ -655,19 +647,19 @@ void Recorder::Impl::apply(TrackItem &item)
     for (Future &f : item.futures) {
         if (!f.valid())
             continue;
-        Row &r = row(f.id());
+        const std::uint64_t id = f.id();
+        Row &r = row(id);
         try {
             r.argsJson = toJson(Value(client.arguments(f)));
         } catch (const std::exception &) {
             r.argsJson.clear();
         }
         r.optionsJson = optionsJson;
-        const std::uint64_t id = f.id();
         r.future = std::move(f);
         r.tracked = true;
         if (r.story.empty())
             unseen.push_back(id); // its events may still come; see write()
-        if (r.terminal)
+        if (r.terminal())
             capture(r);
         markDirty(id, r);
     }
@@ -676,27 +668,15 @@ void Recorder::Impl::apply(TrackItem &item)
 void Recorder::Impl::takeStateFromFuture(Row &r)
 {
     // No transition seen: it happened before the recording started, and only the future
-    // says how far the task got.
-    switch (r.future.status()) {
-    case FutureStatus::Pending:
-        return;
-    case FutureStatus::Processing:
-        r.state = TaskState::Processing;
-        return;
-    case FutureStatus::Finished:
-        r.state = TaskState::Memory;
-        break;
-    case FutureStatus::Error:
-        r.state = TaskState::Erred;
-        break;
-    case FutureStatus::Cancelled:
-        r.state = TaskState::Cancelled;
-        break;
-    case FutureStatus::Lost:
-        r.state = TaskState::Lost;
-        break;
-    }
-    r.terminal = true;
+    // says how far the task got (Pending leaves the row as it is).
+    const FutureStatus status = r.future.status();
+    for (TaskState s : {TaskState::Processing,
+                        TaskState::Memory,
+                        TaskState::Erred,
+                        TaskState::Cancelled,
+                        TaskState::Lost})
+        if (futureStatusOf(s) == status)
+            r.state = s;
 }
 
 void Recorder::Impl::identify(Row &r)
@@ -822,7 +802,6 @@ void Recorder::Impl::writeTask(std::uint64_t id, Row &r)
     sqlite3_reset(q);
     if (rc != SQLITE_DONE)
         throw std::runtime_error(sqlite3_errmsg(handle));
-    r.written = true;
 }
 
 void Recorder::Impl::write(bool everything)
@@ -837,7 +816,7 @@ void Recorder::Impl::write(bool everything)
         if (!everything)
             return false;
         takeStateFromFuture(*r);
-        if (r->terminal)
+        if (r->terminal())
             capture(*r);
         markDirty(id, *r);
         return true;
@@ -859,7 +838,7 @@ void Recorder::Impl::write(bool everything)
             if (!found)
                 continue;
             Row &r = *found;
-            if (!everything && !r.terminal && r.seen > youngest && !r.written) {
+            if (!everything && !r.terminal() && r.seen > youngest && !r.committed) {
                 later.push_back(id);
                 continue;
             }

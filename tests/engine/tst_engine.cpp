@@ -644,13 +644,17 @@ private slots:
         const std::string started = std::to_string(int(EventKind::ExecutionStarted));
         const std::string forgotten = std::to_string(int(EventKind::Transition)) + ">forgotten";
         const std::string memory = std::to_string(int(EventKind::Transition)) + ">memory";
-        {
-            auto sub = fx.client.subscribe(count, wanted);
-            std::vector<Future> fs = fx.client.map("t.inc", {1, 2, 3});
+        // Maps the inputs, lets the futures go and waits until every event is delivered.
+        const auto runAndForget = [&](std::vector<Value> inputs) {
+            std::vector<Future> fs = fx.client.map("t.inc", std::move(inputs));
             fx.client.gather(fs);
             fs.clear();
             QVERIFY(fx.client.waitUntilIdle(10s));
             fx.client.deliverEvents();
+        };
+        {
+            auto sub = fx.client.subscribe(count, wanted);
+            runAndForget({1, 2, 3});
             std::lock_guard lock(m);
             QCOMPARE(seen[memory], 3);
             QCOMPARE(seen[started], 0);
@@ -659,11 +663,7 @@ private slots:
         }
         auto sub = fx.client.subscribe(count, wanted);
         auto everything = fx.client.subscribe([](const EventBatch &) {});
-        std::vector<Future> fs = fx.client.map("t.inc", {4, 5});
-        fx.client.gather(fs);
-        fs.clear();
-        QVERIFY(fx.client.waitUntilIdle(10s));
-        fx.client.deliverEvents();
+        runAndForget({4, 5});
         std::lock_guard lock(m);
         QCOMPARE(seen[memory], 2);
         QCOMPARE(seen[started], 2);

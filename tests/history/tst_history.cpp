@@ -103,6 +103,14 @@ struct Recorded
     int tasks = 0;
 };
 
+/// Recorder options that write to `db`, everything else default.
+RecorderOptions recordTo(const QString &db)
+{
+    RecorderOptions ro;
+    ro.databasePath = db.toStdString();
+    return ro;
+}
+
 /// A small workflow: a map of flaky_inc_det with one retry (every i % 5 == 0 fails once),
 /// an add of two of them, a sum over all, a failing task and a logging task.
 Recorded recordWorkflow(const QString &db, std::size_t resultLimit = 64 * 1024)
@@ -110,8 +118,7 @@ Recorded recordWorkflow(const QString &db, std::size_t resultLimit = 64 * 1024)
     Recorded out;
     auto registry = benchRegistry();
     Client client(twoWorkers(), registry);
-    RecorderOptions ro;
-    ro.databasePath = db.toStdString();
+    RecorderOptions ro = recordTo(db);
     ro.session.app = "tst_history";
     ro.session.title = "workflow";
     ro.resultLimitBytes = resultLimit;
@@ -280,9 +287,7 @@ void TestHistory::test_retriedTaskKeepsItsNewResult()
     const QString db = dir.filePath("history.sqlite");
     auto registry = benchRegistry();
     Client client(twoWorkers(), registry);
-    RecorderOptions ro;
-    ro.databasePath = db.toStdString();
-    Recorder recorder(client, ro);
+    Recorder recorder(client, recordTo(db));
     QVERIFY(recorder.ok());
     // flaky_inc_det(5) fails its first attempt; a manual retry (the GUI's Retry) succeeds.
     Future f = client.submit("bench.flaky_inc_det", {5});
@@ -315,9 +320,7 @@ void TestHistory::test_taskSubmittedBeforeRecordingIsNamedByItsFuture()
     Client client(twoWorkers(), registry);
     Future early = client.submit("bench.inc", {41});
     QCOMPARE(early.result(30s).toInt(), 42);
-    RecorderOptions ro;
-    ro.databasePath = db.toStdString();
-    Recorder recorder(client, ro);
+    Recorder recorder(client, recordTo(db));
     QVERIFY(recorder.ok());
     Future late = client.submit("bench.inc", {1});
     recorder.track({early, late});
@@ -534,9 +537,7 @@ void TestHistory::test_deleteAndRetention()
     Client client(twoWorkers(), registry);
     std::vector<std::int64_t> ids;
     for (int i = 0; i < 5; ++i) {
-        RecorderOptions ro;
-        ro.databasePath = db.toStdString();
-        Recorder recorder(client, ro);
+        Recorder recorder(client, recordTo(db));
         QVERIFY(recorder.ok());
         Future f = client.submit("bench.inc", {i});
         recorder.track({f});
@@ -590,9 +591,7 @@ void TestHistory::test_corruptFileIsMovedAside()
     store.close();
     auto registry = benchRegistry();
     Client client(twoWorkers(), registry);
-    RecorderOptions ro;
-    ro.databasePath = db.toStdString();
-    Recorder recorder(client, ro);
+    Recorder recorder(client, recordTo(db));
     QVERIFY(recorder.ok());
     QVERIFY(recorder.notices().empty());
 }
@@ -613,9 +612,7 @@ void TestHistory::test_newerSchemaIsRefused()
 
     auto registry = benchRegistry();
     Client client(twoWorkers(), registry);
-    RecorderOptions ro;
-    ro.databasePath = db.toStdString();
-    Recorder recorder(client, ro);
+    Recorder recorder(client, recordTo(db));
     QVERIFY(!recorder.ok());
     QVERIFY(recorder.errorString().find("newer") != std::string::npos);
     recorder.track({client.submit("bench.inc", {1})}); // harmless when not recording
