@@ -97,33 +97,56 @@ struct Shared
 
 /// A list that keeps its first N items in place: a task of a big map has four transitions
 /// and one attempt, and a heap block for each would be most of what recording allocates.
+/// The rare rest goes to a vector made on first use (one pointer while there is none).
 template <typename T, std::size_t N>
 class InlineList
 {
 public:
     void push_back(const T &item)
     {
-        if (m_size < N)
+        if (m_size < N) {
             m_first[m_size] = item;
-        else
-            m_more.push_back(item);
+        } else {
+            if (!m_more)
+                m_more = std::make_unique<std::vector<T>>();
+            m_more->push_back(item);
+        }
         ++m_size;
     }
     bool empty() const { return m_size == 0; }
     template <typename F>
     void forEach(F &&f) const
     {
-        for (std::size_t i = 0; i < std::min(m_size, N); ++i)
+        for (std::size_t i = 0; i < std::min<std::size_t>(m_size, N); ++i)
             f(m_first[i]);
-        for (const T &item : m_more)
-            f(item);
+        if (m_more)
+            for (const T &item : *m_more)
+                f(item);
     }
 
 private:
     std::array<T, N> m_first{};
-    std::size_t m_size = 0;
-    std::vector<T> m_more;
+    std::uint32_t m_size = 0;
+    std::unique_ptr<std::vector<T>> m_more;
 };
+
+/// A TransitionRecord in 16 bytes instead of 24: a row keeps four of them inline.
+struct Step
+{
+    std::int64_t timeUs = 0;
+    std::int32_t worker = -1;
+    std::uint16_t attempt = 0; ///< saturates at 65535 (a task retried that often is stuck)
+    TaskState from = TaskState::Released;
+    TaskState to = TaskState::Released;
+
+    static Step of(const Event &e)
+    {
+        return Step{
+            e.timeUs, e.worker, std::uint16_t(std::clamp(e.attempt, 0, 0xffff)), e.from, e.to};
+    }
+    TransitionRecord record() const { return TransitionRecord{from, to, timeUs, worker, attempt}; }
+};
+static_assert(sizeof(Step) == 16);
 
 /// What only a failed task has.
 struct Failure
@@ -145,10 +168,10 @@ struct Row
     std::shared_ptr<const std::string> optionsJson; ///< null: defaults (or not tracked)
     std::string argsJson;                           ///< "" if not tracked
     std::string resultJson;
-    std::string resultType;
+    const std::string *resultType = nullptr; ///< interned (Impl::typeNames): few per session
     std::int64_t resultSize = -1;
     std::unique_ptr<Failure> failure;
-    InlineList<TransitionRecord, 4> story;
+    InlineList<Step, 4> story;
     InlineList<AttemptRecord, 1> runs;
     Future future;
     Clock::time_point seen;
@@ -163,6 +186,7 @@ struct Row
     bool resultStored = false;
     bool tracked = false; ///< handed over with track(): its outcome is recorded
     bool dirty = false;
+    bool used = false; ///< RowTable: the slot holds a task
 
     FutureStatus status() const { return futureStatusOf(state); }
     bool terminal() const { return isTerminal(status()); }
@@ -183,11 +207,11 @@ public:
             if (b >= m_blocks.size())
                 m_blocks.resize(b + 1);
             if (!m_blocks[b])
-                m_blocks[b] = std::make_unique<Slot[]>(kBlock);
-            Slot &slot = m_blocks[b][id % kBlock];
-            inserted = !slot.used;
-            slot.used = true;
-            return slot.row;
+                m_blocks[b] = std::make_unique<Row[]>(kBlock);
+            Row &row = m_blocks[b][id % kBlock];
+            inserted = !row.used;
+            row.used = true;
+            return row;
         }
         auto [it, added] = m_far.try_emplace(id);
         inserted = added;
@@ -199,8 +223,8 @@ public:
             const std::size_t b = id / kBlock;
             if (b >= m_blocks.size() || !m_blocks[b])
                 return nullptr;
-            Slot &slot = m_blocks[b][id % kBlock];
-            return slot.used ? &slot.row : nullptr;
+            Row &row = m_blocks[b][id % kBlock];
+            return row.used ? &row : nullptr;
         }
         auto it = m_far.find(id);
         return it == m_far.end() ? nullptr : &it->second;
@@ -214,12 +238,7 @@ public:
 private:
     static constexpr std::uint64_t kBlock = 4096;
     static constexpr std::uint64_t kMaxBlocks = 1 << 16; ///< 268M task ids
-    struct Slot
-    {
-        Row row;
-        bool used = false;
-    };
-    std::vector<std::unique_ptr<Slot[]>> m_blocks;
+    std::vector<std::unique_ptr<Row[]>> m_blocks;
     std::unordered_map<std::uint64_t, Row> m_far;
 };
 
@@ -273,6 +292,7 @@ struct Recorder::Impl
     std::map<int, WorkerRecord> workers;
     std::set<int> dirtyWorkers;
     std::set<std::string> seenFunctions;
+    std::set<std::string> typeNames; ///< the result types rows point to
     std::map<std::pair<std::string, std::string>, PluginUse> plugins; ///< (name, path)
     std::set<std::pair<std::string, std::string>> dirtyPlugins;
     std::map<std::string, std::int64_t> counts; ///< committed task rows per status
@@ -460,9 +480,15 @@ void Recorder::Impl::run(std::promise<void> &started)
             std::lock_guard lock(statsMutex);
             stats.events += events;
         }
-        // Events are read as they come (above); the database is written once per interval,
-        // so a busy run pays for few transactions and most tasks are written once, finished.
-        if (stop || flushing || Clock::now() - lastWrite >= options.flushInterval) {
+        // Events are read as they come (above), so that the engine's batches go back to its
+        // pool. The database is written once per interval, so a busy run pays for few
+        // transactions and most tasks are written once, finished; and while events keep
+        // coming faster than one drain per wake-up, only once per busyWriteInterval: SQL and
+        // file writes would take CPU the run is using.
+        const bool busy = events > kDrainEvents;
+        const auto sinceWrite = Clock::now() - lastWrite;
+        if (stop || flushing || (!busy && sinceWrite >= options.flushInterval)
+            || sinceWrite >= options.busyWriteInterval) {
             write(stop || flushing);
             lastWrite = Clock::now();
         }
@@ -555,7 +581,7 @@ void Recorder::Impl::apply(const EventBatch &batch)
             if (e.to == TaskState::Forgotten)
                 break; // released by everyone: the row keeps its last real state
             Row &r = row(e.task);
-            r.story.push_back(TransitionRecord{e.from, e.to, e.timeUs, e.worker, e.attempt});
+            r.story.push_back(Step::of(e));
             r.state = e.to;
             r.attempts = std::max(r.attempts, e.attempt);
             if (e.to == TaskState::Processing) { // assigned: as ExecutionStarted says
@@ -700,7 +726,7 @@ void Recorder::Impl::capture(Row &r)
         try {
             const Value v = r.future.result(std::chrono::seconds(0));
             std::string json = toJson(v);
-            r.resultType = v.typeName();
+            r.resultType = &*typeNames.insert(v.typeName()).first;
             r.resultSize = std::int64_t(json.size());
             r.resultStored = json.size() <= options.resultLimitBytes;
             r.resultJson = r.resultStored ? std::move(json) : std::string();
@@ -722,7 +748,7 @@ void Recorder::Impl::capture(Row &r)
         r.failure = std::move(failure);
         r.resultStored = false;
         r.resultJson.clear();
-        r.resultType.clear();
+        r.resultType = nullptr;
         r.resultSize = -1;
     }
     // Recorded: the recorder must never be what keeps a task alive (a released erred task
@@ -745,7 +771,6 @@ void Recorder::Impl::notePlugin(const std::string &function)
         p.name = f->plugin;
         p.version = f->pluginVersion;
         p.path = f->pluginPath;
-        p.hash = sha256Of(f->pluginPath);
     }
     p.functions.push_back(function);
     dirtyPlugins.insert(id);
@@ -769,7 +794,7 @@ void Recorder::Impl::writeTask(std::uint64_t id, Row &r)
     // Formatted here, once per write.
     const std::string deps = sql::formatIds(info.deps);
     story.clear();
-    r.story.forEach([this](const TransitionRecord &t) { sql::appendTransition(story, t); });
+    r.story.forEach([this](const Step &t) { sql::appendTransition(story, t.record()); });
     runs.clear();
     r.runs.forEach([this](const AttemptRecord &a) { sql::appendRun(runs, a); });
     num(1, session);
@@ -789,7 +814,7 @@ void Recorder::Impl::writeTask(std::uint64_t id, Row &r)
     num(15, r.finishedUs);
     num(16, r.resultStored ? 1 : 0);
     str(17, r.resultJson);
-    str(18, r.resultType);
+    str(18, r.resultType ? *r.resultType : none);
     num(19, r.resultSize);
     str(20, f.type);
     str(21, f.message);
@@ -879,7 +904,9 @@ void Recorder::Impl::write(bool everything)
             q.prepare("INSERT OR REPLACE INTO plugins(session_id, name, version, path, hash, "
                       "functions) VALUES(?, ?, ?, ?, ?, ?)");
             for (const auto &id : dirtyPlugins) {
-                const PluginUse &p = plugins[id];
+                PluginUse &p = plugins[id];
+                if (p.hash.empty()) // here, not when first seen: hashing reads the whole file
+                    p.hash = sha256Of(p.path);
                 std::string functions;
                 for (const std::string &f : p.functions)
                     functions += (functions.empty() ? "" : " ") + f;

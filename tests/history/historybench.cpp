@@ -22,6 +22,7 @@
 #include "taskbench/history/recorder.h"
 #include "taskbench/pluginloader.h"
 
+#include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
@@ -32,7 +33,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -120,31 +120,61 @@ double median(std::vector<double> v)
 int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
-    int tasks = 100'000, repeat = 3, workers = 2, ms = 0;
-    std::string db;
-    bool eventsOnly = false;
-    bool processes = false;
-    bool inProcess = false;
-    std::string child; // "plain" or "recorded": run once here and print the timing
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--tasks"))
-            tasks = std::max(1, std::atoi(argv[i + 1]));
-        else if (!std::strcmp(argv[i], "--repeat"))
-            repeat = std::max(1, std::atoi(argv[i + 1]));
-        else if (!std::strcmp(argv[i], "--workers"))
-            workers = std::max(1, std::atoi(argv[i + 1]));
-        else if (!std::strcmp(argv[i], "--ms"))
-            ms = std::max(0, std::atoi(argv[i + 1]));
-        else if (!std::strcmp(argv[i], "--db"))
-            db = argv[i + 1];
-        else if (!std::strcmp(argv[i], "--events-only"))
-            eventsOnly = std::atoi(argv[i + 1]) != 0;
-        else if (!std::strcmp(argv[i], "--processes"))
-            processes = std::atoi(argv[i + 1]) != 0;
-        else if (!std::strcmp(argv[i], "--in-process"))
-            inProcess = std::atoi(argv[i + 1]) != 0;
-        else if (!std::strcmp(argv[i], "--child"))
-            child = argv[i + 1];
+    QCommandLineParser parser;
+    parser.setApplicationDescription("What recording run history costs: a map of bench.inc with "
+                                     "and without a Recorder, each run in a fresh process.");
+    parser.addHelpOption();
+    const QCommandLineOption tasksOpt(
+        "tasks", "Inputs of the map (default 100000).", "N", "100000");
+    const QCommandLineOption repeatOpt("repeat", "Pairs of runs (default 3).", "R", "3");
+    const QCommandLineOption workersOpt("workers", "Workers (default 2).", "W", "2");
+    const QCommandLineOption msOpt(
+        "ms", "Map bench.slow_inc sleeping MS each (default 0).", "MS", "0");
+    const QCommandLineOption dbOpt(
+        "db", "The history database (default: a temporary one).", "PATH");
+    const QCommandLineOption eventsOnlyOpt(
+        "events-only",
+        "1: subscribe a callback that does nothing instead of recording.",
+        "0|1",
+        "0");
+    const QCommandLineOption processesOpt("processes", "1: run on process workers.", "0|1", "0");
+    const QCommandLineOption inProcessOpt(
+        "in-process", "1: measure both runs in this process.", "0|1", "0");
+    const QCommandLineOption childOpt(
+        "child", "Internal: run once (plain|recorded) and print the timing.", "KIND");
+    parser.addOptions({tasksOpt,
+                       repeatOpt,
+                       workersOpt,
+                       msOpt,
+                       dbOpt,
+                       eventsOnlyOpt,
+                       processesOpt,
+                       inProcessOpt,
+                       childOpt});
+    parser.process(app); // unknown options and --help end here, before any run
+    const auto number = [&parser](const QCommandLineOption &opt, int min) {
+        bool ok = false;
+        const int v = parser.value(opt).toInt(&ok);
+        if (!ok || v < min) {
+            std::fprintf(stderr,
+                         "--%s: '%s' is not a whole number >= %d\n",
+                         qPrintable(opt.names().constFirst()),
+                         qPrintable(parser.value(opt)),
+                         min);
+            std::exit(2);
+        }
+        return v;
+    };
+    const int tasks = number(tasksOpt, 1), repeat = number(repeatOpt, 1),
+              workers = number(workersOpt, 1), ms = number(msOpt, 0);
+    const bool eventsOnly = number(eventsOnlyOpt, 0) != 0;
+    const bool processes = number(processesOpt, 0) != 0;
+    const bool inProcess = number(inProcessOpt, 0) != 0;
+    std::string db = parser.value(dbOpt).toStdString();
+    const std::string child = parser.value(childOpt).toStdString(); // run once here
+    if (!child.empty() && child != "plain" && child != "recorded") {
+        std::fprintf(stderr, "--child: 'plain' or 'recorded', not '%s'\n", child.c_str());
+        return 2;
     }
     QTemporaryDir tmp;
     if (db.empty())

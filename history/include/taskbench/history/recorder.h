@@ -7,9 +7,11 @@
 // futures the caller hands over with track() (held only until the task first reaches a
 // terminal state, so recording never keeps a task alive once it is done; one that finishes
 // again after a retry is looked up by its key for the new result). A task row is written
-// once it reaches a terminal state, or once it has been pending for pendingWriteDelay (so a crash
-// keeps what was queued or running), and again when it changes. The hot row insert uses SQLite's C
-// API on the Qt connection's handle: binding UTF-8 directly is several times cheaper per row.
+// once it reaches a terminal state, or once it has been pending for pendingWriteDelay (so a
+// crash keeps what was queued or running), and again when it changes. Writes happen every
+// flushInterval, or while the engine is busy every busyWriteInterval, so that SQL does not
+// compete with the run. The hot row insert uses SQLite's C API on the Qt connection's
+// handle: binding UTF-8 directly is several times cheaper per row.
 //
 // The session row starts as "running" and becomes "finished" in finish(); a process that
 // dies before leaves it to be read as "interrupted". Destroy (or finish()) the recorder
@@ -34,6 +36,10 @@ struct RecorderOptions
     /// Results whose JSON is larger are stored as type and size only.
     std::size_t resultLimitBytes = 64 * 1024;
     std::chrono::milliseconds flushInterval{200};
+    /// While the engine is busy (events keep waking the recorder before flushInterval is
+    /// up), rows are written at most this often: the SQL work waits for a quiet moment
+    /// instead of taking CPU from the run. A crash during a busy run loses at most this much.
+    std::chrono::milliseconds busyWriteInterval{1000};
     /// A task still pending or running is written once it is this old (finished tasks at
     /// the next flush): a big map of quick tasks is written once per task, while after a
     /// crash everything older than this is there.
