@@ -20,10 +20,13 @@
 
 #include <algorithm>
 #include <array>
+#include <bitset>
 #include <condition_variable>
+#include <cstddef>
 #include <future>
 #include <map>
 #include <mutex>
+#include <new>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -174,7 +177,6 @@ struct Row
     InlineList<Step, 4> story;
     InlineList<AttemptRecord, 1> runs;
     Future future;
-    Clock::time_point seen;
     std::int64_t submittedUs = 0;
     std::int64_t startedUs = 0;
     std::int64_t finishedUs = 0;
@@ -186,7 +188,6 @@ struct Row
     bool resultStored = false;
     bool tracked = false; ///< handed over with track(): its outcome is recorded
     bool dirty = false;
-    bool used = false; ///< RowTable: the slot holds a task
 
     FutureStatus status() const { return futureStatusOf(state); }
     bool terminal() const { return isTerminal(status()); }
@@ -197,21 +198,53 @@ struct Row
 /// the blocks (none the engine makes today) goes to a map instead.
 class RowTable
 {
+    static constexpr std::uint64_t kBlock = 4096;
+    static constexpr std::uint64_t kMaxBlocks = 1 << 16; ///< 268M task ids
+
+    /// Storage for kBlock rows, each constructed when its task is first seen: the block is
+    /// written once, row by row as tasks come, rather than all at once and again in use
+    /// (and a block's unused tail is never touched).
+    class Block
+    {
+    public:
+        ~Block()
+        {
+            for (std::size_t i = 0; i < kBlock; ++i)
+                if (m_used[i])
+                    slot(i)->~Row();
+        }
+        Row *find(std::size_t i) { return m_used[i] ? slot(i) : nullptr; }
+        Row &at(std::size_t i, bool &inserted)
+        {
+            inserted = !m_used[i];
+            if (inserted) {
+                new (slot(i)) Row();
+                m_used[i] = true;
+            }
+            return *slot(i);
+        }
+
+    private:
+        struct alignas(Row) Storage
+        {
+            std::byte bytes[sizeof(Row)];
+        };
+        Row *slot(std::size_t i) { return std::launder(reinterpret_cast<Row *>(&m_storage[i])); }
+        std::unique_ptr<Storage[]> m_storage = std::make_unique_for_overwrite<Storage[]>(kBlock);
+        std::bitset<kBlock> m_used;
+    };
+
 public:
     /// The row of `id`, made if new (`inserted` says so).
     Row &at(std::uint64_t id, bool &inserted)
     {
-        inserted = false;
         if (id / kBlock < kMaxBlocks) {
             const std::size_t b = id / kBlock;
             if (b >= m_blocks.size())
                 m_blocks.resize(b + 1);
             if (!m_blocks[b])
-                m_blocks[b] = std::make_unique<Row[]>(kBlock);
-            Row &row = m_blocks[b][id % kBlock];
-            inserted = !row.used;
-            row.used = true;
-            return row;
+                m_blocks[b] = std::make_unique<Block>();
+            return m_blocks[b]->at(id % kBlock, inserted);
         }
         auto [it, added] = m_far.try_emplace(id);
         inserted = added;
@@ -223,8 +256,7 @@ public:
             const std::size_t b = id / kBlock;
             if (b >= m_blocks.size() || !m_blocks[b])
                 return nullptr;
-            Row &row = m_blocks[b][id % kBlock];
-            return row.used ? &row : nullptr;
+            return m_blocks[b]->find(id % kBlock);
         }
         auto it = m_far.find(id);
         return it == m_far.end() ? nullptr : &it->second;
@@ -236,9 +268,7 @@ public:
     }
 
 private:
-    static constexpr std::uint64_t kBlock = 4096;
-    static constexpr std::uint64_t kMaxBlocks = 1 << 16; ///< 268M task ids
-    std::vector<std::unique_ptr<Row[]>> m_blocks;
+    std::vector<std::unique_ptr<Block>> m_blocks;
     std::unordered_map<std::uint64_t, Row> m_far;
 };
 
@@ -559,10 +589,7 @@ bool Recorder::Impl::startSession()
 Row &Recorder::Impl::row(std::uint64_t id)
 {
     bool inserted = false;
-    Row &r = rows.at(id, inserted);
-    if (inserted)
-        r.seen = Clock::now();
-    return r;
+    return rows.at(id, inserted);
 }
 
 void Recorder::Impl::markDirty(std::uint64_t id, Row &r)
@@ -849,9 +876,13 @@ void Recorder::Impl::write(bool everything)
     if (dirty.empty() && logs.empty() && dirtyWorkers.empty() && dirtyPlugins.empty())
         return;
     const auto begin = Clock::now();
-    // A task that is neither done nor old is left for the next round: most tasks of a big
-    // map are then written once, finished.
-    const auto youngest = begin - options.pendingWriteDelay;
+    // A task that is neither done nor old (submitted within pendingWriteDelay; one submitted
+    // before the recording started counts as old) is left for the next round: most tasks of
+    // a big map are then written once, finished.
+    const std::int64_t youngestUs
+        = nowUs()
+          - std::chrono::duration_cast<std::chrono::microseconds>(options.pendingWriteDelay)
+                .count();
     QSqlDatabase db = store->database();
     std::vector<std::uint64_t> later;
     std::vector<Row *> done;
@@ -863,7 +894,7 @@ void Recorder::Impl::write(bool everything)
             if (!found)
                 continue;
             Row &r = *found;
-            if (!everything && !r.terminal() && r.seen > youngest && !r.committed) {
+            if (!everything && !r.terminal() && r.submittedUs > youngestUs && !r.committed) {
                 later.push_back(id);
                 continue;
             }
