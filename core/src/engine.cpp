@@ -248,6 +248,13 @@ std::vector<Future> Engine::submitCalls(const FunctionPtr &fn,
         // (small calls keep the table's own growth policy).
         if (calls.size() > 64)
             m_byKey.reserve(m_byKey.size() + calls.size());
+        if (wants(EventKind::TasksAdded)) { // ids and keys listed here, as they are made
+            std::size_t keyChars = 0;
+            for (const Call &c : calls)
+                keyChars += c.key.size();
+            msg.listed = std::make_shared<TaskList>();
+            msg.listed->reserve(calls.size(), keyChars);
+        }
         for (Call &c : calls) {
             auto it = m_byKey.find(c.key);
             if (it != m_byKey.end()) {
@@ -265,6 +272,8 @@ std::vector<Future> Engine::submitCalls(const FunctionPtr &fn,
             }
             auto *r = new TaskRecord;
             r->id = m_nextId.fetch_add(1, std::memory_order_relaxed);
+            if (msg.listed)
+                msg.listed->add(r->id, c.key);
             if (announce) {
                 r->info = std::make_shared<EventDetail>();
                 r->info->key = std::move(c.key);
@@ -653,9 +662,44 @@ void Engine::runCallbacks(TaskRecord *r)
 
 void Engine::handle(SubmitMsg &m)
 {
+    // Every task's deps first, so that TasksAdded (one event for the submit) has them and
+    // comes before the tasks' first transitions; then each is registered as before.
+    for (TaskRecord *r : m.tasks)
+        resolveDeps(r);
+    announceTasks(m);
     for (TaskRecord *r : m.tasks)
         registerTask(r);
     m.keepAlive.clear(); // the dependencies are linked now
+}
+
+void Engine::announceTasks(SubmitMsg &m)
+{
+    if (!wants(EventKind::TasksAdded) || m.tasks.empty())
+        return;
+    // Listed at submit (ids and keys), or now for a submit made before anyone listened.
+    std::shared_ptr<TaskList> list = std::move(m.listed);
+    const bool listedAtSubmit = list != nullptr;
+    if (!list) {
+        list = std::make_shared<TaskList>();
+        list->reserve(m.tasks.size(), 0);
+    }
+    for (std::size_t i = 0; i < m.tasks.size(); ++i) {
+        const TaskRecord *r = m.tasks[i];
+        if (!listedAtSubmit)
+            list->add(r->id, r->key());
+        for (const TaskRecord *d : r->deps)
+            list->addDep(d->id);
+        list->endDeps();
+    }
+    const TaskRecord *first = m.tasks.front();
+    Event &e = newEvent();
+    e.kind = EventKind::TasksAdded;
+    e.task = first->id;
+    e.timeUs = wallClockUs();
+    EventDetail &d = e.detail();
+    d.function = first->function ? first->function->qualifiedName : std::string("scatter");
+    d.group = first->group;
+    d.tasks = std::move(list);
 }
 
 void Engine::announceTask(TaskRecord *r)
@@ -683,17 +727,12 @@ void Engine::announceTask(TaskRecord *r)
     e.setDetail(std::move(info));
 }
 
-void Engine::registerTask(TaskRecord *r)
+void Engine::resolveDeps(TaskRecord *r)
 {
-    r->registered = true;
-    m_tasks.emplace(r->id, r);
-    if (!r->function) { // scattered data: in memory at once
-        announceTask(r);
-        finish(r, Value(r->result));
+    if (!r->function) // scattered data
         return;
-    }
-    // Link dependencies (unique, in argument order). A reduction over a big map has one
-    // argument per task: past a few, duplicates are found with a set, not by scanning.
+    // Unique, in argument order. A reduction over a big map has one argument per task: past
+    // a few, duplicates are found with a set, not by scanning.
     std::unordered_set<const TaskRecord *> linked;
     for (const Value &a : r->args) {
         a.forEachRef([&](const FutureRef &ref) {
@@ -716,10 +755,23 @@ void Engine::registerTask(TaskRecord *r)
                     return;
             }
             r->deps.push_back(dep);
-            dep->dependents.push_back(r->id);
-            ++dep->holds;
-            ++dep->needs;
         });
+    }
+}
+
+void Engine::registerTask(TaskRecord *r)
+{
+    r->registered = true;
+    m_tasks.emplace(r->id, r);
+    if (!r->function) { // scattered data: in memory at once
+        announceTask(r);
+        finish(r, Value(r->result));
+        return;
+    }
+    for (TaskRecord *dep : r->deps) {
+        dep->dependents.push_back(r->id);
+        ++dep->holds;
+        ++dep->needs;
     }
     r->countsNeeds = true;
     announceTask(r);

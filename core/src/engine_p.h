@@ -109,6 +109,9 @@ struct SubmitMsg
 {
     std::vector<TaskRecord *> tasks;
     std::vector<Future> keepAlive; ///< dependencies, held until linked
+    /// Their ids and keys, listed at submit while anyone wants TasksAdded (the scheduler
+    /// adds the deps and publishes it).
+    std::shared_ptr<TaskList> listed;
 };
 struct ReleaseMsg
 {
@@ -334,7 +337,9 @@ private:
     void releaseOnWorker(TaskRecord *r);
     void flushReleases();
 
+    void resolveDeps(TaskRecord *r); ///< r->deps from its arguments' references
     void registerTask(TaskRecord *r);
+    void announceTasks(SubmitMsg &m); ///< TasksAdded, once their deps are resolved
     void transition(TaskRecord *r, TaskState to, int worker = -1, const char *note = "");
     void publish(TaskRecord *r, FutureStatus status);
     void makeReady(TaskRecord *r);

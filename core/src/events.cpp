@@ -23,6 +23,33 @@ const EventDetail &Event::detailOrEmpty() const
     return m_detail ? *m_detail : empty;
 }
 
+void TaskList::reserve(std::size_t tasks, std::size_t keyChars)
+{
+    m_ids.reserve(tasks);
+    m_keyEnds.reserve(tasks);
+    m_depEnds.reserve(tasks);
+    m_keyChars.reserve(keyChars);
+}
+
+void TaskList::add(std::uint64_t id, std::string_view key)
+{
+    m_ids.push_back(id);
+    m_keyChars.append(key);
+    m_keyEnds.push_back(m_keyChars.size());
+}
+
+std::string_view TaskList::key(std::size_t i) const
+{
+    const std::size_t begin = i == 0 ? 0 : m_keyEnds[i - 1];
+    return std::string_view(m_keyChars).substr(begin, m_keyEnds[i] - begin);
+}
+
+std::span<const std::uint64_t> TaskList::deps(std::size_t i) const
+{
+    const std::size_t begin = i == 0 ? 0 : m_depEnds[i - 1];
+    return std::span<const std::uint64_t>(m_deps).subspan(begin, m_depEnds[i] - begin);
+}
+
 static_assert(sizeof(Event) == 64, "an Event is one cache line (see events.h)");
 
 } // namespace taskbench

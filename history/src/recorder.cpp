@@ -28,6 +28,8 @@
 #include <mutex>
 #include <new>
 #include <set>
+#include <span>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <variant>
@@ -47,11 +49,13 @@ using Clock = std::chrono::steady_clock;
 /// normal thread's when both want the CPU, all of it when the engine is idle.
 constexpr int kRecorderNice = 10;
 
-/// What a session records. Not ExecutionStarted (the transition to processing says the
-/// same), progress (transient) or transitions to forgotten (a row keeps its last real
-/// state): the engine then makes two events fewer per task while only the recorder listens.
+/// What a session records. Tasks come as TasksAdded (one event per submit, not a TaskAdded
+/// detail per task); not ExecutionStarted (the transition to processing says the same),
+/// progress (transient) or transitions to forgotten (a row keeps its last real state): the
+/// engine then makes three events and an allocation fewer per task while only the recorder
+/// listens.
 constexpr EventMask kRecordedEvents
-    = eventBit(EventKind::TaskAdded) | eventBit(EventKind::Transition)
+    = eventBit(EventKind::TasksAdded) | eventBit(EventKind::Transition)
       | eventBit(EventKind::ExecutionFinished) | eventBit(EventKind::Log)
       | eventBit(EventKind::WorkerAdded) | eventBit(EventKind::WorkerRemoved);
 
@@ -162,11 +166,13 @@ struct Failure
 };
 
 /// One task as the recorder knows it until its row is final. Kept small (a map of 100,000
-/// tasks has as many): the key, function, group and deps are the engine's TaskAdded detail
+/// tasks has as many): the key, function, group and deps are the engine's TasksAdded list
 /// and the options are one string per track() call, all shared and not copied; what only a
 /// failed task has is allocated for failed tasks.
 struct Row
 {
+    /// Key, function, group, deps: the TasksAdded detail of its submit (the task is
+    /// info->tasks's entry `index`), or one made from its future (identify()).
     std::shared_ptr<const EventDetail> info;
     std::shared_ptr<const std::string> optionsJson; ///< null: defaults (or not tracked)
     std::string argsJson;                           ///< "" if not tracked
@@ -189,6 +195,20 @@ struct Row
     bool tracked = false; ///< handed over with track(): its outcome is recorded
     bool dirty = false;
 
+    std::uint32_t index = 0;
+
+    std::string_view key() const
+    {
+        if (!info)
+            return {};
+        return info->tasks ? info->tasks->key(index) : std::string_view(info->key);
+    }
+    std::span<const std::uint64_t> deps() const
+    {
+        if (!info)
+            return {};
+        return info->tasks ? info->tasks->deps(index) : std::span<const std::uint64_t>(info->deps);
+    }
     FutureStatus status() const { return futureStatusOf(state); }
     bool terminal() const { return isTerminal(status()); }
 };
@@ -342,7 +362,7 @@ struct Recorder::Impl
     void apply(TrackItem &item);
     Row &row(std::uint64_t id);
     void markDirty(std::uint64_t id, Row &r);
-    void identify(Row &r); ///< key and function from its future if no TaskAdded came
+    void identify(Row &r); ///< key and function from its future if no TasksAdded came
     void takeStateFromFuture(Row &r);
     void capture(Row &r);
     void notePlugin(const std::string &function);
@@ -621,7 +641,7 @@ void Recorder::Impl::apply(const EventBatch &batch)
                 // Finished again after a retry: the future was let go at the first outcome
                 // (see capture()), so look the task up once more for its new result.
                 if (!r.future.valid() && r.tracked && e.to == TaskState::Memory && r.info)
-                    r.future = client.findFuture(r.info->key);
+                    r.future = client.findFuture(r.key());
                 capture(r);
             }
             markDirty(e.task, r);
@@ -643,14 +663,21 @@ void Recorder::Impl::apply(const EventBatch &batch)
             markDirty(e.task, r);
             break;
         }
-        case EventKind::TaskAdded: {
-            Row &r = row(e.task);
-            r.info = e.sharedDetail();
-            r.submittedUs = e.timeUs;
+        case EventKind::TasksAdded: {
+            const std::shared_ptr<const EventDetail> submit = e.sharedDetail();
+            const TaskList &tasks = *e.tasks();
+            for (std::size_t i = 0; i < tasks.size(); ++i) {
+                Row &r = row(tasks.id(i));
+                r.info = submit;
+                r.index = std::uint32_t(i);
+                r.submittedUs = e.timeUs;
+                markDirty(tasks.id(i), r);
+            }
             notePlugin(e.function());
-            markDirty(e.task, r);
             break;
         }
+        case EventKind::TaskAdded:
+            break; // made for another subscriber: this one reads TasksAdded
         case EventKind::Log:
             logs.push_back(LogRecord{e.task, e.timeUs, e.text()});
             break;
@@ -736,7 +763,7 @@ void Recorder::Impl::identify(Row &r)
 {
     if (r.info || !r.future.valid())
         return;
-    // No TaskAdded came (submitted before the recording started): the future names it.
+    // No TasksAdded came (submitted before the recording started): the future names it.
     auto info = std::make_shared<EventDetail>();
     info->key = r.future.key();
     info->function = r.future.function();
@@ -819,14 +846,15 @@ void Recorder::Impl::writeTask(std::uint64_t id, Row &r)
     const auto name = [q](int i, const char *s) { sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC); };
     const auto num = [q](int i, std::int64_t v) { sqlite3_bind_int64(q, i, v); };
     // Formatted here, once per write.
-    const std::string deps = sql::formatIds(info.deps);
+    const std::string deps = sql::formatIds(r.deps());
     story.clear();
     r.story.forEach([this](const Step &t) { sql::appendTransition(story, t.record()); });
     runs.clear();
     r.runs.forEach([this](const AttemptRecord &a) { sql::appendRun(runs, a); });
     num(1, session);
     num(2, std::int64_t(id));
-    str(3, info.key);
+    const std::string_view key = r.key();
+    sqlite3_bind_text(q, 3, key.data(), int(key.size()), SQLITE_STATIC);
     str(4, info.function);
     str(5, info.group ? *info.group : none);
     str(6, deps);

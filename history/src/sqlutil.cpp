@@ -68,7 +68,7 @@ void appendRun(std::string &out, const AttemptRecord &r)
     appendNumber(out, r.ok ? 1 : 0, ';');
 }
 
-std::string formatIds(const std::vector<std::uint64_t> &ids)
+std::string formatIds(std::span<const std::uint64_t> ids)
 {
     std::string out;
     for (std::uint64_t id : ids)

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,7 @@ namespace taskbench::history::sql {
 
 void appendTransition(std::string &out, const TransitionRecord &t);
 void appendRun(std::string &out, const AttemptRecord &r);
-std::string formatIds(const std::vector<std::uint64_t> &ids);
+std::string formatIds(std::span<const std::uint64_t> ids);
 std::string formatCounts(const std::map<std::string, std::int64_t> &counts); ///< zeros left out
 
 /// Malformed entries are skipped (a damaged row must not stop reading the others).

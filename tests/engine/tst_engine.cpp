@@ -703,6 +703,63 @@ private slots:
         QVERIFY(plain.key().empty() && plain.deps().empty() && !plain.sharedDetail());
     }
 
+    void test_tasksAddedListsASubmitInOneEvent()
+    {
+        // A subscriber that asks for TasksAdded gets one event per submit (its ids, keys,
+        // deps, function and group) before those tasks' first transitions, and no TaskAdded
+        // is made while nobody asks for it.
+        Fixture fx;
+        std::mutex m;
+        std::vector<Event> events;
+        auto sub = fx.client.subscribe(
+            [&](const EventBatch &batch) {
+                std::lock_guard lock(m);
+                events.insert(events.end(), batch.begin(), batch.end());
+            },
+            eventBit(EventKind::TasksAdded) | eventBit(EventKind::Transition));
+        std::vector<Future> fs = fx.client.map("t.inc", {1, 2, 3, 4, 5});
+        Future sum = fx.client.submit("t.add", {Value(fs[0]), Value(fs[1])});
+        Future data = fx.client.scatter(Value(7));
+        QCOMPARE(sum.result(10s).toInt(), 5);
+        fx.client.gather(fs);
+        fx.client.deliverEvents();
+        std::lock_guard lock(m);
+        std::vector<const Event *> added;
+        std::map<std::uint64_t, std::size_t> firstTransition; // task -> index in `events`
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            const Event &e = events[i];
+            QVERIFY(e.kind != EventKind::TaskAdded);
+            if (e.kind == EventKind::TasksAdded)
+                added.push_back(&e);
+            else
+                firstTransition.try_emplace(e.task, i);
+            QCOMPARE(e.tasks() != nullptr, e.kind == EventKind::TasksAdded);
+        }
+        QCOMPARE(added.size(), std::size_t(3));
+        const TaskList &mapped = *added[0]->tasks();
+        QCOMPARE(mapped.size(), fs.size());
+        QCOMPARE(added[0]->function(), std::string("t.inc"));
+        QVERIFY(!added[0]->group().empty());
+        QVERIFY(added[0]->timeUs > 0);
+        for (std::size_t i = 0; i < fs.size(); ++i) {
+            QCOMPARE(mapped.id(i), fs[i].id());
+            QCOMPARE(std::string(mapped.key(i)), fs[i].key());
+            QVERIFY(mapped.deps(i).empty());
+            QVERIFY(firstTransition.at(fs[i].id()) > std::size_t(added[0] - events.data()));
+        }
+        const TaskList &summed = *added[1]->tasks();
+        QCOMPARE(summed.size(), std::size_t(1));
+        QCOMPARE(summed.id(0), sum.id());
+        QCOMPARE(std::string(summed.key(0)), sum.key());
+        QCOMPARE(added[1]->function(), std::string("t.add"));
+        const std::span<const std::uint64_t> deps = summed.deps(0);
+        QCOMPARE(std::vector<std::uint64_t>(deps.begin(), deps.end()),
+                 (std::vector<std::uint64_t>{fs[0].id(), fs[1].id()}));
+        QCOMPARE(added[2]->tasks()->size(), std::size_t(1));
+        QCOMPARE(std::string(added[2]->tasks()->key(0)), data.key());
+        QCOMPARE(added[2]->function(), std::string("scatter"));
+    }
+
     void test_deliverEventsHandsOverWhatWasSeen()
     {
         // A waiter may see a future finish before the scheduler hands that round's events

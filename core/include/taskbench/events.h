@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace taskbench {
@@ -23,6 +25,36 @@ enum class EventKind : std::uint8_t {
     Log,               ///< text (a task's log line; task = 0 for engine messages)
     WorkerAdded,       ///< worker, text = name, value = threads
     WorkerRemoved,     ///< worker, text = reason
+    /// Every task one submit (a map, a submit, a scatter) registered, in one event: function,
+    /// group and tasks() (ids, keys, deps), time. Made only for subscribers that ask for it:
+    /// a recorder of a big map asks for this instead of TaskAdded, one event and a few
+    /// allocations per submit instead of a detail per task.
+    TasksAdded,
+};
+
+/// The tasks of a TasksAdded event, in submit order. Keys are stored back to back in one
+/// string, and deps in one list, so that a map of 100,000 tasks makes a few allocations.
+class TaskList
+{
+public:
+    void reserve(std::size_t tasks, std::size_t keyChars);
+    void add(std::uint64_t id, std::string_view key);
+    /// The deps, task by task in order: addDep() for each dependency of the next task, then
+    /// endDeps(), once per task. deps(i) is valid once task i's have ended.
+    void addDep(std::uint64_t dep) { m_deps.push_back(dep); }
+    void endDeps() { m_depEnds.push_back(m_deps.size()); }
+
+    std::size_t size() const { return m_ids.size(); }
+    std::uint64_t id(std::size_t i) const { return m_ids[i]; }
+    std::string_view key(std::size_t i) const;
+    std::span<const std::uint64_t> deps(std::size_t i) const;
+
+private:
+    std::vector<std::uint64_t> m_ids;
+    std::string m_keyChars;
+    std::vector<std::size_t> m_keyEnds; ///< key i ends at m_keyEnds[i]
+    std::vector<std::uint64_t> m_deps;
+    std::vector<std::size_t> m_depEnds; ///< deps of task i end at m_depEnds[i]
 };
 
 /// The strings and lists of an event, which most events (transitions, executions) do not
@@ -35,6 +67,7 @@ struct EventDetail
     std::shared_ptr<const std::string> group;
     std::vector<std::uint64_t> deps; ///< TaskAdded
     std::string text;                ///< Log, Progress, WorkerAdded/Removed, a transition's note
+    std::shared_ptr<const TaskList> tasks; ///< TasksAdded
 };
 
 /// One event: 64 bytes. Eight are made per task while anyone listens, and a recorder reads
@@ -58,6 +91,8 @@ struct Event
     const std::string &group() const;
     const std::vector<std::uint64_t> &deps() const { return detailOrEmpty().deps; }
     const std::string &text() const { return detailOrEmpty().text; }
+    /// TasksAdded: the tasks (null for any other event).
+    const TaskList *tasks() const { return m_detail ? m_detail->tasks.get() : nullptr; }
 
     /// For whoever builds the event: its detail, made on first use (and copied first if
     /// another event shares it).
