@@ -203,8 +203,11 @@ void EngineBridge::start(const ClusterSettings &settings)
             Qt::QueuedConnection);
     });
     std::shared_ptr<Inbox> inbox = m_inbox;
+    // Every kind but TasksAdded: the views read tasks from TaskAdded, and the list is made
+    // only if a recorder asks for it too.
     m_subscription = m_client->subscribeShared(
-        [inbox](const EventBatchPtr &batch) { inbox->batches.push(batch); });
+        [inbox](const EventBatchPtr &batch) { inbox->batches.push(batch); },
+        kAllEvents & ~eventBit(EventKind::TasksAdded));
     ++m_generation;
     // Workers announced before the subscription existed: ask once, in the background.
     auto client = m_client;

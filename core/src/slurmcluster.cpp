@@ -280,16 +280,18 @@ void SlurmCluster::adapt(int minimum, int maximum)
         // Count tasks per state from the transitions; tasks submitted before this call are
         // unseen until they move, which only makes the first estimate low.
         auto counts = std::make_shared<State::TaskCounts>();
-        Subscription sub = s->client.subscribe([counts](const EventBatch &batch) {
-            std::lock_guard lock(counts->mutex);
-            for (const Event &e : batch) {
-                if (e.kind != EventKind::Transition)
-                    continue;
-                long &from = counts->counts[std::size_t(e.from)];
-                from = std::max(0L, from - 1);
-                ++counts->counts[std::size_t(e.to)];
-            }
-        });
+        Subscription sub = s->client.subscribe(
+            [counts](const EventBatch &batch) {
+                std::lock_guard lock(counts->mutex);
+                for (const Event &e : batch) {
+                    if (e.kind != EventKind::Transition)
+                        continue;
+                    long &from = counts->counts[std::size_t(e.from)];
+                    from = std::max(0L, from - 1);
+                    ++counts->counts[std::size_t(e.to)];
+                }
+            },
+            eventBit(EventKind::Transition) | kForgottenTransitions);
         {
             std::lock_guard lock(s->mutex);
             s->taskCounts = counts;
