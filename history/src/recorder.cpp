@@ -629,6 +629,13 @@ void Recorder::Impl::apply(const EventBatch &batch)
                 break; // released by everyone: the row keeps its last real state
             Row &r = row(e.task);
             r.story.push_back(Step::of(e));
+            if (e.to == TaskState::Released && r.terminal()) {
+                // Its result let go while a dependent keeps it in the graph: the story says
+                // so, and the row stays what the task came to (it is not pending again
+                // unless it is computed again).
+                markDirty(e.task, r);
+                break;
+            }
             r.state = e.to;
             r.attempts = std::max(r.attempts, e.attempt);
             if (e.to == TaskState::Processing) { // assigned: as ExecutionStarted says

@@ -166,6 +166,7 @@ private slots:
     void test_resultSizeLimit();
     void test_retriedTaskKeepsItsNewResult();
     void test_taskSubmittedBeforeRecordingIsNamedByItsFuture();
+    void test_resultLetGoStaysFinished();
     void test_exports();
     void test_rerunPureTasksGivesSameResults();
     void test_rerunRefusesMissingFunctionOrVersion();
@@ -312,7 +313,7 @@ void TestHistory::test_retriedTaskKeepsItsNewResult()
 
 void TestHistory::test_taskSubmittedBeforeRecordingIsNamedByItsFuture()
 {
-    // No TaskAdded event reaches a recorder for a task submitted before it subscribed: a
+    // No TasksAdded event reaches a recorder for a task submitted before it subscribed: a
     // tracked one is still recorded under its key and function, with its result.
     QTemporaryDir dir;
     const QString db = dir.filePath("history.sqlite");
@@ -341,6 +342,39 @@ void TestHistory::test_taskSubmittedBeforeRecordingIsNamedByItsFuture()
     QCOMPARE(tasks[1].resultJson, std::string("2"));
     QCOMPARE(tasks[1].status, std::string("finished"));
     QVERIFY(!tasks[1].story.empty());
+}
+
+void TestHistory::test_resultLetGoStaysFinished()
+{
+    // A finished task whose future is let go while a dependent keeps it in the graph goes
+    // to released ("result no longer needed"): its story says so, and its row stays
+    // finished with its result instead of turning pending.
+    QTemporaryDir dir;
+    const QString db = dir.filePath("history.sqlite");
+    auto registry = benchRegistry();
+    Client client(twoWorkers(), registry);
+    Recorder recorder(client, recordTo(db));
+    QVERIFY(recorder.ok());
+    Future a = client.submit("bench.inc", {1});
+    Future b = client.submit("bench.add", {Value(a), 2});
+    recorder.track({a, b});
+    QCOMPARE(b.result(30s).toInt(), 4);
+    recorder.flush(); // both recorded, and the recorder has let go of their futures
+    const std::uint64_t aId = a.id();
+    a = Future(); // its release goes through the scheduler's inbox before finish()'s query
+    recorder.finish();
+
+    HistoryStore store;
+    QVERIFY(store.open(db.toStdString()));
+    const std::vector<TaskRecord> tasks = store.tasks(sessionTasks(recorder.sessionId()));
+    const auto it = std::find_if(
+        tasks.begin(), tasks.end(), [&](const TaskRecord &t) { return t.id == aId; });
+    QVERIFY(it != tasks.end());
+    QCOMPARE(it->status, std::string("finished"));
+    QCOMPARE(it->resultJson, std::string("2"));
+    QVERIFY(!it->story.empty());
+    QCOMPARE(it->story.back().from, TaskState::Memory);
+    QCOMPARE(it->story.back().to, TaskState::Released);
 }
 
 void TestHistory::test_exports()
