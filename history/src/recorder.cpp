@@ -371,6 +371,11 @@ struct Recorder::Impl
     void finishSession();
 };
 
+EventMask recordedEvents()
+{
+    return kRecordedEvents;
+}
+
 Recorder::Recorder(Client &client, RecorderOptions options)
     : d(std::make_unique<Impl>(client, std::move(options)))
 {

@@ -8,9 +8,9 @@
 //    "flushed_ms":..,"flushed_overhead_pct":..}
 // Usage: taskbench-history-bench [--tasks N] [--repeat R] [--workers W] [--ms MS] [--db PATH]
 //                                [--events-only 1] [--processes 1] [--in-process 1]
-// --events-only 1 subscribes a callback that does nothing instead of recording: what the
-// engine's event stream costs by itself. --processes 1 runs the map on process workers
-// (taskbench-worker next to this binary) instead of threads.
+// --events-only 1 subscribes a callback that does nothing (to the events a recorder asks
+// for) instead of recording: what the engine's event stream costs by itself. --processes 1 runs the
+// map on process workers (taskbench-worker next to this binary) instead of threads.
 // --ms MS maps bench.slow_inc (MS milliseconds of cooperative sleep each) instead of the
 // trivial bench.inc, for a workload whose tasks do something.
 // Every run is measured in a fresh process of its own (this program, started again with
@@ -76,7 +76,7 @@ Timing runOnce(const std::shared_ptr<FunctionRegistry> &registry,
     std::optional<history::Recorder> recorder;
     Subscription noop;
     if (db == "-") // --events-only: what the engine's event stream costs by itself
-        noop = client.subscribe([](const EventBatch &) {});
+        noop = client.subscribe([](const EventBatch &) {}, history::recordedEvents());
     else if (!db.empty()) {
         history::RecorderOptions ro;
         ro.databasePath = db;
@@ -138,7 +138,7 @@ int main(int argc, char **argv)
         "db", "The history database (default: a temporary one).", "PATH");
     const QCommandLineOption eventsOnlyOpt(
         "events-only",
-        "1: subscribe a callback that does nothing instead of recording.",
+        "1: subscribe a callback that does nothing (to what a recorder asks for).",
         "0|1",
         "0");
     const QCommandLineOption processesOpt("processes", "1: run on process workers.", "0|1", "0");

@@ -54,6 +54,9 @@ struct RecorderStats
     double writeMs = 0; ///< time spent in database writes
 };
 
+/// The kinds of events a Recorder asks the engine for.
+EventMask recordedEvents();
+
 class Recorder
 {
 public:
