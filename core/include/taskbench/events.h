@@ -26,7 +26,8 @@ enum class EventKind : std::uint8_t {
     WorkerAdded,       ///< worker, text = name, value = threads
     WorkerRemoved,     ///< worker, text = reason
     /// Every task one submit (a map, a submit, a scatter) registered, in one event: function,
-    /// group and tasks() (ids, keys, deps), time. Made only for subscribers that ask for it:
+    /// group and tasks() (ids, keys, deps), time; task = the first one's id. Published before
+    /// those tasks' first transitions, and made only for subscribers that ask for it:
     /// a recorder of a big map asks for this instead of TaskAdded, one event and a few
     /// allocations per submit instead of a detail per task.
     TasksAdded,
@@ -70,8 +71,8 @@ struct EventDetail
     std::shared_ptr<const TaskList> tasks; ///< TasksAdded
 };
 
-/// One event: 64 bytes. Eight are made per task while anyone listens, and a recorder reads
-/// them on another core, so their size is what recording costs the engine.
+/// One event: 64 bytes. Up to eight are made per task while anyone listens (five for a recorder),
+/// and a recorder reads them on another core, so their size is what recording costs the engine.
 struct Event
 {
     EventKind kind = EventKind::Transition;
