@@ -70,6 +70,30 @@ private:
     int m_count = 0;
 };
 
+/// Every event a subscriber asking for `wanted` receives, in order.
+class EventLog
+{
+public:
+    explicit EventLog(Client &client, EventMask wanted = kAllEvents)
+        : m_subscription(client.subscribe(
+            [this](const EventBatch &batch) {
+                std::lock_guard lock(m_mutex);
+                m_events.insert(m_events.end(), batch.begin(), batch.end());
+            },
+            wanted))
+    {}
+    std::vector<Event> events() const
+    {
+        std::lock_guard lock(m_mutex);
+        return m_events;
+    }
+
+private:
+    mutable std::mutex m_mutex;
+    std::vector<Event> m_events;
+    Subscription m_subscription; ///< last: unsubscribed before the rest goes
+};
+
 struct Fixture
 {
     static ClusterOptions options(int workers, int threads)
@@ -675,19 +699,13 @@ private slots:
         // The TaskAdded detail is shared (with the engine's record and between copies of
         // the event); writing to one copy's detail leaves the others as they were.
         Fixture fx;
-        std::mutex m;
-        std::vector<Event> added;
-        auto sub = fx.client.subscribe([&](const EventBatch &batch) {
-            std::lock_guard lock(m);
-            for (const Event &e : batch)
-                if (e.kind == EventKind::TaskAdded)
-                    added.push_back(e);
-        });
+        EventLog log(fx.client);
         Future a = fx.client.submit("t.inc", {1});
         Future b = fx.client.submit("t.add", {Value(a), 2});
         QCOMPARE(b.result(10s).toInt(), 4);
         fx.client.deliverEvents();
-        std::lock_guard lock(m);
+        std::vector<Event> added = log.events();
+        std::erase_if(added, [](const Event &e) { return e.kind != EventKind::TaskAdded; });
         QCOMPARE(added.size(), std::size_t(2));
         QCOMPARE(added[0].key(), a.key());
         QCOMPARE(added[0].function(), std::string("t.inc"));
@@ -709,21 +727,14 @@ private slots:
         // deps, function and group) before those tasks' first transitions, and no TaskAdded
         // is made while nobody asks for it.
         Fixture fx;
-        std::mutex m;
-        std::vector<Event> events;
-        auto sub = fx.client.subscribe(
-            [&](const EventBatch &batch) {
-                std::lock_guard lock(m);
-                events.insert(events.end(), batch.begin(), batch.end());
-            },
-            eventBit(EventKind::TasksAdded) | eventBit(EventKind::Transition));
+        EventLog log(fx.client, eventBit(EventKind::TasksAdded) | eventBit(EventKind::Transition));
         std::vector<Future> fs = fx.client.map("t.inc", {1, 2, 3, 4, 5});
         Future sum = fx.client.submit("t.add", {Value(fs[0]), Value(fs[1])});
         Future data = fx.client.scatter(Value(7));
         QCOMPARE(sum.result(10s).toInt(), 5);
         fx.client.gather(fs);
         fx.client.deliverEvents();
-        std::lock_guard lock(m);
+        const std::vector<Event> events = log.events();
         std::vector<const Event *> added;
         std::map<std::uint64_t, std::size_t> firstTransition; // task -> index in `events`
         for (std::size_t i = 0; i < events.size(); ++i) {

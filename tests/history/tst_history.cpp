@@ -111,6 +111,26 @@ RecorderOptions recordTo(const QString &db)
     return ro;
 }
 
+/// A client on two workers whose session is recorded to a fresh database.
+struct RecordingClient
+{
+    QTemporaryDir dir;
+    QString db = dir.filePath("history.sqlite");
+    Client client{twoWorkers(), benchRegistry()};
+    Recorder recorder{client, recordTo(db)};
+};
+
+/// The tasks a finished recording wrote to `db`, by id.
+std::vector<TaskRecord> recordedTasks(const QString &db, std::int64_t session)
+{
+    HistoryStore store;
+    if (!store.open(db.toStdString()))
+        qFatal("history: %s", store.errorString().c_str());
+    std::vector<TaskRecord> tasks = store.tasks(sessionTasks(session));
+    std::sort(tasks.begin(), tasks.end(), [](const auto &a, const auto &b) { return a.id < b.id; });
+    return tasks;
+}
+
 /// A small workflow: a map of flaky_inc_det with one retry (every i % 5 == 0 fails once),
 /// an add of two of them, a sum over all, a failing task and a logging task.
 Recorded recordWorkflow(const QString &db, std::size_t resultLimit = 64 * 1024)
@@ -284,11 +304,9 @@ void TestHistory::test_resultSizeLimit()
 
 void TestHistory::test_retriedTaskKeepsItsNewResult()
 {
-    QTemporaryDir dir;
-    const QString db = dir.filePath("history.sqlite");
-    auto registry = benchRegistry();
-    Client client(twoWorkers(), registry);
-    Recorder recorder(client, recordTo(db));
+    RecordingClient rc;
+    Client &client = rc.client;
+    Recorder &recorder = rc.recorder;
     QVERIFY(recorder.ok());
     // flaky_inc_det(5) fails its first attempt; a manual retry (the GUI's Retry) succeeds.
     Future f = client.submit("bench.flaky_inc_det", {5});
@@ -300,9 +318,7 @@ void TestHistory::test_retriedTaskKeepsItsNewResult()
     QCOMPARE(f.result(30s).toInt(), 6);
     recorder.finish();
 
-    HistoryStore store;
-    QVERIFY(store.open(db.toStdString()));
-    const std::vector<TaskRecord> tasks = store.tasks(sessionTasks(recorder.sessionId()));
+    const std::vector<TaskRecord> tasks = recordedTasks(rc.db, recorder.sessionId());
     QCOMPARE(tasks.size(), std::size_t(1));
     QCOMPARE(tasks[0].status, std::string("finished"));
     QVERIFY(tasks[0].resultStored);
@@ -328,11 +344,8 @@ void TestHistory::test_taskSubmittedBeforeRecordingIsNamedByItsFuture()
     QCOMPARE(late.result(30s).toInt(), 2);
     recorder.finish();
 
-    HistoryStore store;
-    QVERIFY(store.open(db.toStdString()));
-    std::vector<TaskRecord> tasks = store.tasks(sessionTasks(recorder.sessionId()));
+    const std::vector<TaskRecord> tasks = recordedTasks(db, recorder.sessionId());
     QCOMPARE(tasks.size(), std::size_t(2));
-    std::sort(tasks.begin(), tasks.end(), [](const auto &a, const auto &b) { return a.id < b.id; });
     QCOMPARE(tasks[0].key, early.key());
     QCOMPARE(tasks[0].function, std::string("bench.inc"));
     QCOMPARE(tasks[0].resultJson, std::string("42"));
@@ -349,11 +362,9 @@ void TestHistory::test_resultLetGoStaysFinished()
     // A finished task whose future is let go while a dependent keeps it in the graph goes
     // to released ("result no longer needed"): its story says so, and its row stays
     // finished with its result instead of turning pending.
-    QTemporaryDir dir;
-    const QString db = dir.filePath("history.sqlite");
-    auto registry = benchRegistry();
-    Client client(twoWorkers(), registry);
-    Recorder recorder(client, recordTo(db));
+    RecordingClient rc;
+    Client &client = rc.client;
+    Recorder &recorder = rc.recorder;
     QVERIFY(recorder.ok());
     Future a = client.submit("bench.inc", {1});
     Future b = client.submit("bench.add", {Value(a), 2});
@@ -364,9 +375,7 @@ void TestHistory::test_resultLetGoStaysFinished()
     a = Future(); // its release goes through the scheduler's inbox before finish()'s query
     recorder.finish();
 
-    HistoryStore store;
-    QVERIFY(store.open(db.toStdString()));
-    const std::vector<TaskRecord> tasks = store.tasks(sessionTasks(recorder.sessionId()));
+    const std::vector<TaskRecord> tasks = recordedTasks(rc.db, recorder.sessionId());
     const auto it = std::find_if(
         tasks.begin(), tasks.end(), [&](const TaskRecord &t) { return t.id == aId; });
     QVERIFY(it != tasks.end());
