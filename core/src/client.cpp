@@ -94,8 +94,7 @@ const std::string &Future::key() const
 const std::string &Future::function() const
 {
     requireValid(*this);
-    static const std::string scatter = "scatter";
-    return m_task->function ? m_task->function->qualifiedName : scatter;
+    return m_task->functionName();
 }
 
 FutureStatus Future::status() const

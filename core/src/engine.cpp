@@ -697,7 +697,7 @@ void Engine::announceTasks(SubmitMsg &m)
     e.task = first->id;
     e.timeUs = wallClockUs();
     EventDetail &d = e.detail();
-    d.function = first->function ? first->function->qualifiedName : std::string("scatter");
+    d.function = first->functionName();
     d.group = first->group;
     d.tasks = std::move(list);
 }
@@ -718,7 +718,7 @@ void Engine::announceTask(TaskRecord *r)
     if (!info) {
         info = std::make_shared<EventDetail>();
         info->key = r->key();
-        info->function = r->function ? r->function->qualifiedName : std::string("scatter");
+        info->function = r->functionName();
         info->group = r->group;
     }
     info->deps.reserve(r->deps.size());

@@ -55,6 +55,12 @@ struct TaskRecord
     std::string ownKey;
     const std::string &key() const { return info ? info->key : ownKey; }
     FunctionPtr function; ///< null for scattered data
+    /// The function's qualified name, "scatter" for scattered data.
+    const std::string &functionName() const
+    {
+        static const std::string scatter = "scatter";
+        return function ? function->qualifiedName : scatter;
+    }
     std::shared_ptr<const std::string> group;
     std::vector<Value> args;
     int retries = 0;

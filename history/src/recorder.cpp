@@ -852,7 +852,7 @@ void Recorder::Impl::writeTask(std::uint64_t id, Row &r)
     const EventDetail &info = r.info ? *r.info : noInfo;
     const Failure &f = r.failure ? *r.failure : noFailure;
     // SQLITE_STATIC: every string outlives the sqlite3_step below.
-    const auto str = [q](int i, const std::string &s) {
+    const auto str = [q](int i, std::string_view s) {
         sqlite3_bind_text(q, i, s.data(), int(s.size()), SQLITE_STATIC);
     };
     const auto name = [q](int i, const char *s) { sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC); };
@@ -865,8 +865,7 @@ void Recorder::Impl::writeTask(std::uint64_t id, Row &r)
     r.runs.forEach([this](const AttemptRecord &a) { sql::appendRun(runs, a); });
     num(1, session);
     num(2, std::int64_t(id));
-    const std::string_view key = r.key();
-    sqlite3_bind_text(q, 3, key.data(), int(key.size()), SQLITE_STATIC);
+    str(3, r.key());
     str(4, info.function);
     str(5, info.group ? *info.group : none);
     str(6, deps);
