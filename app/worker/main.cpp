@@ -10,12 +10,12 @@
 // its worker id from the scheduler and the plugin files it lacks (cached by content hash in
 // DIR/taskbench-<uid>/plugin-cache).
 //
-// Started by the scheduler's nanny (core/src/processworker.cpp), never by hand. It loads the
-// plugin libraries by path, connects to the scheduler's socket, proves who it is with the
-// token from $TASKBENCH_WORKER_TOKEN, and then runs what it is sent on T threads. Results
-// stay here, in a store keyed by task id, until the scheduler fetches or releases them;
-// small ones also travel inline with their completion. Completions are sent in batches: when
-// the local queue runs dry, or at least every millisecond while it does not.
+// Started by the scheduler's nanny (core/src/workers/processworker.cpp), never by hand. It loads
+// the plugin libraries by path, connects to the scheduler's socket, proves who it is with the token
+// from $TASKBENCH_WORKER_TOKEN, and then runs what it is sent on T threads. Results stay here, in a
+// store keyed by task id, until the scheduler fetches or releases them; small ones also travel
+// inline with their completion. Completions are sent in batches: when the local queue runs dry, or
+// at least every millisecond while it does not.
 //
 // What tasks print is captured: fd 1 and 2 point at a memfd (the one the scheduler passes
 // as --output-fd, so that it can show what a dead worker printed last, or one of our own),
@@ -25,13 +25,14 @@
 //
 // It exits when the socket closes or on Shutdown (0), and on a malformed frame or a
 // handshake it cannot accept (2): the nanny then restarts it.
-#include "engine_p.h" // wallClockUs
-#include "protocol_p.h"
+#include "remote/workerauth_p.h"
 #include "remotejoin.h"
-#include "runtimedir_p.h"
-#include "transport_p.h"
-#include "workerauth_p.h"
-#include "workerbackend_p.h"
+#include "util/clock_p.h"
+#include "util/spin_p.h"
+#include "wire/protocol_p.h"
+#include "wire/transport_p.h"
+#include "workers/runtimedir_p.h"
+#include "workers/workerbackend_p.h"
 
 #include "taskbench/functionregistry.h"
 #include "taskbench/logging.h"

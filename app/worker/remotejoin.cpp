@@ -1,9 +1,9 @@
-// The worker's half of the TCP handshake (see core/src/workerauth_p.h for the messages).
+// The worker's half of the TCP handshake (see core/src/remote/workerauth_p.h for the messages).
 #include "remotejoin.h"
 
-#include "protocol_p.h"
-#include "tlsrelay_p.h"
-#include "workerauth_p.h"
+#include "remote/tlsrelay_p.h"
+#include "remote/workerauth_p.h"
+#include "wire/protocol_p.h"
 
 #include "taskbench/logging.h"
 

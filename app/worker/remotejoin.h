@@ -1,8 +1,8 @@
 // How a remote taskbench-worker joins a scheduler over TCP: the authentication handshake
-// of core/src/workerauth_p.h (worker side) and the plugin files that come with it.
+// of core/src/remote/workerauth_p.h (worker side) and the plugin files that come with it.
 #pragma once
 
-#include "transport_p.h"
+#include "wire/transport_p.h"
 
 #include <memory>
 #include <string>

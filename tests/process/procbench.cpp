@@ -5,8 +5,8 @@
 // public Client API.
 //
 //   procbench [--workers N] [--tasks N] [--rounds N] [--no-client]
-#include "protocol_p.h"
-#include "workerbackend_p.h"
+#include "wire/protocol_p.h"
+#include "workers/workerbackend_p.h"
 
 #include "taskbench/client.h"
 #include "taskbench/logging.h"

@@ -4,10 +4,10 @@
 // worker that dies in every way the faults plugin knows (cause text, hand-back of what never
 // ran, restart), the memory limit, drain, stop without leftovers, and the runtime folder.
 // Every wait is bounded; nothing sleeps and hopes.
-#include "protocol_p.h"
-#include "runtimedir_p.h"
-#include "transport_p.h"
-#include "workerbackend_p.h"
+#include "wire/protocol_p.h"
+#include "wire/transport_p.h"
+#include "workers/runtimedir_p.h"
+#include "workers/workerbackend_p.h"
 
 #include "taskbench/logging.h"
 

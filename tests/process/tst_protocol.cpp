@@ -1,8 +1,8 @@
-// The worker protocol (core/src/protocol_p.h): every message round-trips, batches of many
+// The worker protocol (core/src/wire/protocol_p.h): every message round-trips, batches of many
 // items survive, a frame arrives whole however the stream is cut, and hostile input (cut at
 // every length, random bytes from a seeded generator, absurd lengths and counts, the wrong
 // version) is an error, never a crash or a huge allocation.
-#include "protocol_p.h"
+#include "wire/protocol_p.h"
 
 #include "taskbench/valuecodec.h"
 

@@ -1,6 +1,6 @@
 // Reading what Slurm's tools print (no Slurm needed): sbatch's job id, squeue's rows, the
 // mapping of Slurm's job states to pending/running/ended, and the named causes of a lost job.
-#include "slurmcommands_p.h"
+#include "slurm/slurmcommands_p.h"
 
 #include <QtTest>
 

@@ -15,11 +15,11 @@
 // assignments that were not running (still queued in the child, or done but not yet
 // reported) are handed back as completions with started = false before died() is called, so
 // the scheduler counts a suspicious failure only for the tasks that were actually running.
-#include "protocol_p.h"
-#include "runtimedir_p.h"
-#include "transport_p.h"
-#include "workerbackend_p.h"
-#include "workergate_p.h"
+#include "remote/workergate_p.h"
+#include "wire/protocol_p.h"
+#include "wire/transport_p.h"
+#include "workers/runtimedir_p.h"
+#include "workers/workerbackend_p.h"
 
 #include "taskbench/logging.h"
 

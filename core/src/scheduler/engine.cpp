@@ -2,8 +2,8 @@
 // machine (released -> waiting -> queued -> processing -> memory | erred | cancelled ...).
 // Everyone else talks to it through the inbox; it answers through published status fields,
 // the waiters' condition variable, done callbacks and batched events.
-#include "engine_p.h"
-#include "workergate_p.h"
+#include "remote/workergate_p.h"
+#include "scheduler/engine_p.h"
 
 #include "taskbench/logging.h"
 #include "taskbench/valuecodec.h"
@@ -16,18 +16,6 @@
 #include <unordered_set>
 
 namespace taskbench::detail {
-
-std::int64_t wallClockUs()
-{
-    using namespace std::chrono;
-    return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-std::int64_t steadyUs()
-{
-    using namespace std::chrono;
-    return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
-}
 
 namespace {
 

@@ -1,5 +1,5 @@
 // Running Slurm's command line tools and reading what they print.
-#include "slurmcommands_p.h"
+#include "slurm/slurmcommands_p.h"
 
 #include <QByteArray>
 #include <QProcess>

@@ -1,5 +1,5 @@
 // TLS relays for remote workers (see tlsrelay_p.h).
-#include "tlsrelay_p.h"
+#include "remote/tlsrelay_p.h"
 
 #include "taskbench/logging.h"
 

@@ -5,9 +5,9 @@
 // version, garbage or silence ends in a logged refusal naming the peer's address.
 #pragma once
 
-#include "protocol_p.h"
-#include "transport_p.h"
-#include "workerbackend_p.h"
+#include "wire/protocol_p.h"
+#include "wire/transport_p.h"
+#include "workers/workerbackend_p.h"
 
 #include "taskbench/client.h"
 

@@ -1,7 +1,7 @@
 // Thread workers: N threads in this process share one queue of assignments. Threads take
 // small chunks, report completions in batches, and spin briefly before sleeping so that
 // back-to-back tasks do not pay a wake-up each.
-#include "engine_p.h"
+#include "scheduler/engine_p.h"
 #include "taskbench/logging.h"
 
 #include <cxxabi.h>

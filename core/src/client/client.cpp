@@ -1,6 +1,6 @@
 // Client, Future, AsCompleted and Subscription: thin handles over the engine. Futures count
 // references on their task record; the last one gone tells the scheduler.
-#include "engine_p.h"
+#include "scheduler/engine_p.h"
 
 #include "taskbench/valuecodec.h"
 

@@ -1,7 +1,7 @@
 // Runtime folders of process workers: creation with safe permissions, sharing between the
 // workers of one process, removal, and the start-up purge of folders whose owner is gone (as
 // Dask's "Found stale lock file and directory ..., purging").
-#include "runtimedir_p.h"
+#include "workers/runtimedir_p.h"
 
 #include "taskbench/logging.h"
 #include "taskbench/valuecodec.h"

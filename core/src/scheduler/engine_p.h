@@ -7,9 +7,10 @@
 // they run (a record is never deleted while it is processing).
 #pragma once
 
-#include "spin_p.h"
 #include "taskbench/client.h"
-#include "workerbackend_p.h"
+#include "util/clock_p.h"
+#include "util/spin_p.h"
+#include "workers/workerbackend_p.h"
 
 #include <atomic>
 #include <condition_variable>
@@ -30,9 +31,6 @@ namespace taskbench::detail {
 
 class WorkerGate;
 struct RemotePeer;
-
-std::int64_t wallClockUs();
-std::int64_t steadyUs();
 
 /// Rarely used parts of a record, allocated on first use to keep pending futures small.
 struct TaskExtras

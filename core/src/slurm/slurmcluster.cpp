@@ -5,7 +5,7 @@
 // submits or cancels jobs to meet it. scale/adapt/close only change the target and wake it.
 #include "taskbench/slurmcluster.h"
 
-#include "slurmcommands_p.h"
+#include "slurm/slurmcommands_p.h"
 
 #include "taskbench/logging.h"
 

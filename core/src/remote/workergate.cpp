@@ -5,10 +5,10 @@
 // queued -> protocol Hello received -> handed to the scheduler. Everything it reads is
 // capped (kMaxHandshakeFrame) and everything it writes is non-blocking, so a hostile or
 // stuck peer costs a slot until its deadline, never the thread.
-#include "workergate_p.h"
+#include "remote/workergate_p.h"
 
-#include "tlsrelay_p.h"
-#include "workerauth_p.h"
+#include "remote/tlsrelay_p.h"
+#include "remote/workerauth_p.h"
 
 #include "taskbench/logging.h"
 

@@ -1,7 +1,7 @@
 // Token files and the challenge-response proofs of remote workers (see workerauth_p.h).
-#include "workerauth_p.h"
+#include "remote/workerauth_p.h"
 
-#include "protocol_p.h"
+#include "wire/protocol_p.h"
 
 #include "taskbench/valuecodec.h"
 

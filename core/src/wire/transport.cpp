@@ -1,5 +1,5 @@
 // Unix-socket and TCP transport for the worker protocol (see transport_p.h).
-#include "transport_p.h"
+#include "wire/transport_p.h"
 
 #include <algorithm>
 #include <cerrno>

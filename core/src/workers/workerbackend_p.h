@@ -58,7 +58,8 @@ public:
     virtual void progress(std::uint64_t task, int worker, double fraction, std::string text) = 0;
     virtual void logLine(std::uint64_t task, int worker, std::string line) = 0;
     /// Answer to WorkerBackend::fetch: the value, or an error (unknown id, worker gone).
-    virtual void fetched(int worker, std::uint64_t task, std::optional<Value> value, std::string error)
+    virtual void
+    fetched(int worker, std::uint64_t task, std::optional<Value> value, std::string error)
     {
         (void)worker;
         (void)task;
@@ -133,7 +134,8 @@ std::unique_ptr<WorkerBackend> makeThreadWorker(int id, int threads, WorkerSink 
 /// A worker process (taskbench-worker) with its nanny: spawned in a private runtime folder,
 /// talking the framed CBOR protocol over a unix socket. Throws std::runtime_error when the
 /// process cannot be started.
-std::unique_ptr<WorkerBackend> makeProcessWorker(int id, const ClusterOptions &options, WorkerSink &sink);
+std::unique_ptr<WorkerBackend>
+makeProcessWorker(int id, const ClusterOptions &options, WorkerSink &sink);
 
 /// Runs one assignment in this thread: converts exceptions into an error completion.
 Completion runAssignment(Assignment &a, int worker, int thread, WorkerSink &sink);

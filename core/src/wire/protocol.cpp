@@ -5,7 +5,7 @@
 // Values are delimited by a bounded skip and handed to decodeCbor, which checks them fully.
 // Batch frames write their item count in the fixed 4-byte form so that it can be patched
 // once the batch is complete; the reader accepts any integer form.
-#include "protocol_p.h"
+#include "wire/protocol_p.h"
 
 #include "taskbench/valuecodec.h"
 

@@ -16,7 +16,7 @@
 // error, and a malformed or truncated frame yields an error message, never a crash.
 #pragma once
 
-#include "workerbackend_p.h"
+#include "workers/workerbackend_p.h"
 
 #include "taskbench/value.h"
 
