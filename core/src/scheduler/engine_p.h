@@ -7,6 +7,7 @@
 // they run (a record is never deleted while it is processing).
 #pragma once
 
+#include "scheduler/timers_p.h"
 #include "taskbench/client.h"
 #include "util/clock_p.h"
 #include "util/spin_p.h"
@@ -205,6 +206,10 @@ using Message = std::variant<SubmitMsg,
 /// How long the scheduler spins for a reply before it sleeps (see Engine::run).
 inline constexpr std::int64_t kSchedulerSpinUs = 30;
 
+/// Dependencies of one task checked for duplicates by scanning, below this count (past it,
+/// by a set or an index: a reduction over a big map refers to one task per element).
+inline constexpr std::size_t kLinearDepScan = 32;
+
 /// Events per batch handed to subscribers (at most; a quiet round hands over fewer).
 inline constexpr std::size_t kEventBatchSize = 2048;
 
@@ -337,7 +342,7 @@ private:
     void recountWaiting(TaskRecord *t);
     WorkerBackend *workerById(int id) const;
     void fireTimers();
-    void addTimer(std::int64_t deadlineUs, int kind, TaskRecord *r, int worker);
+    void addTimer(std::int64_t deadlineUs, TimerKind kind, TaskRecord *r, int worker);
     void releaseOnWorker(TaskRecord *r);
     void flushReleases();
 
@@ -357,6 +362,9 @@ private:
     void deleteRecord(TaskRecord *r);
     void runCallbacks(TaskRecord *r);
     void schedule();
+    /// Takes ready tasks in priority order into per-worker batches until all are full.
+    void assignReady(const std::vector<WorkerBackend *> &workers,
+                     std::vector<std::vector<Assignment>> &batches);
     void failUnrunnable();
     std::vector<Value> resolveArgs(const TaskRecord *r) const;
     void addWorker();
@@ -429,13 +437,6 @@ private:
     int m_nextWorkerId = 0;
     std::string m_workerStartError; ///< why the last process worker could not start
     /// Deadlines: task timeouts and kills after the cancel grace period.
-    struct Timer
-    {
-        int kind; ///< 0: task timeout, 1: kill the worker if the task is still running
-        std::uint64_t task;
-        int attempt;
-        int worker;
-    };
     std::multimap<std::int64_t, Timer> m_timers;          ///< by steady-clock µs
     std::map<int, std::vector<std::uint64_t>> m_releases; ///< per worker, flushed per round
     /// Mean duration (µs) per function, for how many tasks a worker may queue.
