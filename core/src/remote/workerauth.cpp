@@ -14,7 +14,6 @@
 #include <stdexcept>
 
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,34 +46,6 @@ void makePrivateDirs(const std::string &dir)
 }
 
 } // namespace
-
-std::string randomBytes(std::size_t n)
-{
-    std::string raw(n, '\0');
-    std::size_t got = 0;
-    while (got < n) {
-        const ssize_t r = ::getrandom(raw.data() + got, n - got, 0);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            throw std::runtime_error(std::string("getrandom: ") + std::strerror(errno));
-        }
-        got += std::size_t(r);
-    }
-    return raw;
-}
-
-std::string toHex(std::string_view bytes)
-{
-    static const char digits[] = "0123456789abcdef";
-    std::string hex;
-    hex.reserve(bytes.size() * 2);
-    for (unsigned char c : bytes) {
-        hex.push_back(digits[c >> 4]);
-        hex.push_back(digits[c & 15]);
-    }
-    return hex;
-}
 
 std::string readTokenFile(const std::string &path)
 {

@@ -22,6 +22,8 @@
 // SHA-256 come from Qt Core (QMessageAuthenticationCode, QCryptographicHash).
 #pragma once
 
+#include "util/random_p.h"
+
 #include "taskbench/value.h"
 
 #include <cstddef>
@@ -35,9 +37,9 @@ inline constexpr std::size_t kNonceBytes = 32;
 /// Largest handshake frame accepted before the peer proved the token.
 inline constexpr std::size_t kMaxHandshakeFrame = 64 * 1024;
 
-/// n random bytes from the kernel (getrandom). Throws std::runtime_error.
-std::string randomBytes(std::size_t n);
-std::string toHex(std::string_view bytes);
+// Random bytes and hex (nonces, tokens): util/random_p.h, also under these names here.
+using detail::randomBytes;
+using detail::toHex;
 
 /// Reads a token file: it must belong to this user and be accessible by nobody else (mode
 /// 0600 or stricter), and hold a token of at least 16 characters (surrounding white space

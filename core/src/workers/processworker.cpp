@@ -16,6 +16,7 @@
 // reported) are handed back as completions with started = false before died() is called, so
 // the scheduler counts a suspicious failure only for the tasks that were actually running.
 #include "remote/workergate_p.h"
+#include "util/random_p.h"
 #include "wire/protocol_p.h"
 #include "wire/transport_p.h"
 #include "workers/runtimedir_p.h"
@@ -42,7 +43,6 @@
 #include <spawn.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -129,28 +129,6 @@ std::string describeStatus(int status)
     if (WIFEXITED(status))
         return "exited with code " + std::to_string(WEXITSTATUS(status));
     return "ended with status " + std::to_string(status);
-}
-
-std::string randomHex(std::size_t bytes)
-{
-    std::string raw(bytes, '\0');
-    std::size_t got = 0;
-    while (got < bytes) {
-        const ssize_t n = ::getrandom(raw.data() + got, bytes - got, 0);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            throw std::runtime_error(std::string("getrandom: ") + std::strerror(errno));
-        }
-        got += std::size_t(n);
-    }
-    static const char digits[] = "0123456789abcdef";
-    std::string hex;
-    for (unsigned char c : raw) {
-        hex.push_back(digits[c >> 4]);
-        hex.push_back(digits[c & 15]);
-    }
-    return hex;
 }
 
 /// taskbench-worker next to the running binary.
