@@ -103,6 +103,9 @@ void Engine::close()
         r->extras.reset();
 }
 
+// ---------------------------------------------------------------------------------------
+// Client side (any thread)
+
 std::vector<Future> Engine::submitCalls(const FunctionPtr &fn,
                                         std::vector<Call> calls,
                                         const SubmitOptions &opts,
@@ -327,6 +330,9 @@ bool Engine::waitUntil(const std::function<bool()> &pred, std::optional<Duration
     return ok;
 }
 
+// ---------------------------------------------------------------------------------------
+// Worker side (worker threads): everything becomes a message
+
 void Engine::completed(int worker, std::vector<Completion> items)
 {
     post(CompletionMsg{worker, std::move(items)});
@@ -351,6 +357,9 @@ void Engine::died(int worker, std::string cause)
 {
     post(DiedMsg{worker, std::move(cause)});
 }
+
+// ---------------------------------------------------------------------------------------
+// Scheduler thread
 
 void Engine::run()
 {

@@ -323,59 +323,66 @@ public:
     std::string tokenFile() const;
 
 private:
+    // The message handlers and what they use, grouped by the file that holds them.
+    // engine.cpp: the run loop.
     void run();
+    void handle(QueryMsg &m);
+    void handle(StopMsg &m);
+    // eventstream.cpp
+    void flushEvents();
+    Event &newEvent(); ///< appended to this round's batch; only while someone listens
+    // submission.cpp
     void handle(SubmitMsg &m);
-    void handle(ReleaseMsg &m);
+    void resolveDeps(TaskRecord *r);  ///< r->deps from its arguments' references
+    void announceTasks(SubmitMsg &m); ///< TasksAdded, once their deps are resolved
+    void announceTask(TaskRecord *r); ///< TaskAdded, with its dependencies
+    void registerTask(TaskRecord *r);
+    // statemachine.cpp
     void handle(CompletionMsg &m);
     void handle(CancelMsg &m);
     void handle(RetryMsg &m);
     void handle(CallbackMsg &m);
-    void handle(QueryMsg &m);
     void handle(ProgressMsg &m);
-    void handle(ScaleMsg &m);
-    void handle(StopMsg &m);
     void handle(WantMsg &m);
-    void handle(FetchMsg &m);
-    void handle(FetchedMsg &m);
-    void handle(DiedMsg &m);
-    void loseResult(TaskRecord *r);
-    void recountWaiting(TaskRecord *t);
-    WorkerBackend *workerById(int id) const;
-    void fireTimers();
-    void addTimer(std::int64_t deadlineUs, TimerKind kind, TaskRecord *r, int worker);
-    void releaseOnWorker(TaskRecord *r);
-    void flushReleases();
-
-    void resolveDeps(TaskRecord *r); ///< r->deps from its arguments' references
-    void registerTask(TaskRecord *r);
-    void announceTasks(SubmitMsg &m); ///< TasksAdded, once their deps are resolved
+    void handle(ReleaseMsg &m);
     void transition(TaskRecord *r, TaskState to, int worker = -1, const char *note = "");
     void publish(TaskRecord *r, FutureStatus status);
+    void runCallbacks(TaskRecord *r);
     void makeReady(TaskRecord *r);
     void finish(TaskRecord *r, Value result);
     void fail(TaskRecord *r, TaskError error);
     void cancelTask(TaskRecord *r, const char *note);
-    void dependencyDone(TaskRecord *r);
+    void recountWaiting(TaskRecord *t);
     void recompute(TaskRecord *r);
     void maybeForget(TaskRecord *r);
     void forget(TaskRecord *r);
     void deleteRecord(TaskRecord *r);
-    void runCallbacks(TaskRecord *r);
+    // dispatch.cpp (the choice of worker: placement.h)
     void schedule();
     /// Takes ready tasks in priority order into per-worker batches until all are full.
     void assignReady(const std::vector<WorkerBackend *> &workers,
                      std::vector<std::vector<Assignment>> &batches);
-    void failUnrunnable();
     std::vector<Value> resolveArgs(const TaskRecord *r) const;
+    // workerpool.cpp
+    void handle(ScaleMsg &m);
+    void handle(DiedMsg &m);
+    WorkerBackend *workerById(int id) const;
     void addWorker();
     void addRemoteWorker(std::unique_ptr<RemotePeer> peer);
     /// Joins a started worker to the cluster and tells the subscribers.
     void adoptWorker(std::unique_ptr<WorkerBackend> w);
     void retireWorker(WorkerBackend *w);
     void reapRetired();
-    void flushEvents();
-    void announceTask(TaskRecord *r); ///< TaskAdded, with its dependencies
-    Event &newEvent(); ///< appended to this round's batch; only while someone listens
+    void failUnrunnable();
+    // transfers.cpp
+    void handle(FetchMsg &m);
+    void handle(FetchedMsg &m);
+    void releaseOnWorker(TaskRecord *r);
+    void flushReleases();
+    void loseResult(TaskRecord *r);
+    // timers.cpp
+    void fireTimers();
+    void addTimer(std::int64_t deadlineUs, TimerKind kind, TaskRecord *r, int worker);
 
     ClusterOptions m_options;
     std::shared_ptr<FunctionRegistry> m_functions;
