@@ -377,11 +377,9 @@ std::vector<Future> EngineBridge::handlesFor(const std::vector<std::uint64_t> &i
 {
     std::vector<Future> out;
     out.reserve(ids.size());
-    for (std::uint64_t id : ids) {
-        auto it = m_handles.find(id);
-        if (it != m_handles.end())
-            out.push_back(it->second);
-    }
+    for (std::uint64_t id : ids)
+        if (const Future *f = m_handles.find(id))
+            out.push_back(*f);
     return out;
 }
 
@@ -392,9 +390,8 @@ void EngineBridge::requestResults(std::vector<std::uint64_t> ids)
     std::vector<Future> futures;
     futures.reserve(ids.size());
     for (std::uint64_t id : ids) {
-        auto it = m_handles.find(id);
-        if (it != m_handles.end())
-            futures.push_back(it->second);
+        if (const Future *f = m_handles.find(id))
+            futures.push_back(*f);
         else
             m_resultsWaiting.insert(id); // its submission has not come back yet
     }
@@ -440,6 +437,19 @@ void EngineBridge::requestResults(std::vector<std::uint64_t> ids)
 // ---------------------------------------------------------------------------------------
 // Work
 
+void EngineBridge::setSubmissionTap(SubmissionTap tap)
+{
+    std::lock_guard lock(m_tapMutex);
+    m_tap = std::move(tap);
+}
+
+void EngineBridge::tap(const std::vector<Future> &futures)
+{
+    std::lock_guard lock(m_tapMutex);
+    if (m_tap && !futures.empty())
+        m_tap(futures);
+}
+
 std::uint64_t
 EngineBridge::submit(const QString &function, std::vector<Value> args, SubmitOptions opts)
 {
@@ -465,6 +475,7 @@ EngineBridge::submit(const QString &function, std::vector<Value> args, SubmitOpt
         QString error;
         try {
             futures.push_back(client->submit(fn, std::move(args), std::move(opts)));
+            tap(futures);
         } catch (const std::exception &e) {
             error = QString::fromUtf8(e.what());
         }
@@ -482,7 +493,7 @@ EngineBridge::submit(const QString &function, std::vector<Value> args, SubmitOpt
                 std::vector<std::uint64_t> ready;
                 for (const Future &f : futures) {
                     ids.push_back(f.id());
-                    m_handles.emplace(f.id(), f);
+                    m_handles.insert(f);
                     if (m_resultsWaiting.erase(f.id()))
                         ready.push_back(f.id());
                 }
@@ -520,6 +531,7 @@ std::uint64_t EngineBridge::mapArgs(const QString &function,
         QString error;
         try {
             *futures = client->mapArgs(fn, std::move(argLists), std::move(opts));
+            tap(*futures);
         } catch (const std::exception &e) {
             error = QString::fromUtf8(e.what());
         }
@@ -536,14 +548,13 @@ std::uint64_t EngineBridge::mapArgs(const QString &function,
                 std::vector<std::uint64_t> ids;
                 std::vector<std::uint64_t> ready;
                 ids.reserve(futures->size());
-                m_handles.reserve(m_handles.size() + futures->size());
-                for (Future &f : *futures) {
+                for (const Future &f : *futures) {
                     const std::uint64_t id = f.id();
                     ids.push_back(id);
-                    m_handles.emplace(id, std::move(f));
                     if (!m_resultsWaiting.empty() && m_resultsWaiting.erase(id))
                         ready.push_back(id);
                 }
+                m_handles.insert(std::move(*futures));
                 requestResults(std::move(ready));
                 emit submitted(request, ids);
             },
@@ -579,8 +590,8 @@ bool renameRefs(Value &v, const std::unordered_map<std::string, std::string> &re
 std::uint64_t EngineBridge::editAndRetry(std::uint64_t id, std::vector<Value> args)
 {
     const std::uint64_t request = m_nextRequest++;
-    auto it = m_handles.find(id);
-    if (!m_client || it == m_handles.end()) {
+    const Future *held = m_handles.find(id);
+    if (!m_client || !held) {
         QMetaObject::invokeMethod(
             this,
             [this, request] { emit submitFailed(request, tr("That future is no longer held")); },
@@ -592,7 +603,7 @@ std::uint64_t EngineBridge::editAndRetry(std::uint64_t id, std::vector<Value> ar
     std::vector<std::uint64_t> downIds = m_futures->downstreamOf({id});
     std::sort(downIds.begin(), downIds.end());
     std::vector<Future> downstream = handlesFor(downIds);
-    Future failed = it->second;
+    Future failed = *held;
     ++m_pendingSubmissions;
     auto client = m_client;
     const auto gen = m_generation;
@@ -621,6 +632,7 @@ std::uint64_t EngineBridge::editAndRetry(std::uint64_t id, std::vector<Value> ar
                     replaced.push_back(d.id());
                     created.push_back(nd);
                 }
+                tap(created);
             } catch (const std::exception &e) {
                 error = QString::fromUtf8(e.what());
             }
@@ -637,7 +649,7 @@ std::uint64_t EngineBridge::editAndRetry(std::uint64_t id, std::vector<Value> ar
                     std::vector<std::uint64_t> ids;
                     for (const Future &f : created) {
                         ids.push_back(f.id());
-                        m_handles.emplace(f.id(), f);
+                        m_handles.insert(f);
                     }
                     release(replaced);
                     emit message(tr("Re-ran 1 task with new arguments and %n downstream task(s)",
@@ -652,8 +664,8 @@ std::uint64_t EngineBridge::editAndRetry(std::uint64_t id, std::vector<Value> ar
 
 QString EngineBridge::keyOf(std::uint64_t id) const
 {
-    auto it = m_handles.find(id);
-    return it == m_handles.end() ? QString() : QString::fromStdString(it->second.key());
+    const Future *f = m_handles.find(id);
+    return f ? QString::fromStdString(f->key()) : QString();
 }
 
 void EngineBridge::retry(const std::vector<std::uint64_t> &ids)
@@ -699,8 +711,8 @@ void EngineBridge::fetchStory(std::uint64_t id,
                               std::function<void(TaskStory)> done)
 {
     QPointer<QObject> ctx(context);
-    auto it = m_handles.find(id);
-    if (it == m_handles.end() || !m_client) {
+    const Future *held = m_handles.find(id);
+    if (!held || !m_client) {
         TaskStory s;
         s.id = id;
         QMetaObject::invokeMethod(
@@ -713,7 +725,7 @@ void EngineBridge::fetchStory(std::uint64_t id,
         return;
     }
     auto client = m_client;
-    Future f = it->second;
+    Future f = *held;
     m_queryPool.start([this, client, f, ctx, done] {
         TaskStory s;
         s.id = f.id();

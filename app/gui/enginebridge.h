@@ -13,6 +13,7 @@
 
 #include "clustersettings.h"
 #include "futuresmodel.h"
+#include "handletable.h"
 #include "taskdetails.h"
 
 #include "taskbench/client.h"
@@ -29,6 +30,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -105,7 +107,7 @@ public:
     std::uint64_t editAndRetry(std::uint64_t id, std::vector<Value> args);
     /// The key of a held future ("" if not held).
     QString keyOf(std::uint64_t id) const;
-    bool holds(std::uint64_t id) const { return m_handles.count(id) != 0; }
+    bool holds(std::uint64_t id) const { return m_handles.contains(id); }
     /// Submissions still being built on the background queue.
     int pendingSubmissions() const { return m_pendingSubmissions; }
 
@@ -115,6 +117,12 @@ public:
     void fetchResultsJson(const std::vector<std::uint64_t> &ids,
                           QObject *context,
                           std::function<void(QString)> done);
+
+    /// Called on the submission thread with each call's new futures before submitted() is
+    /// emitted, so an observer (the history recorder) copies a 100,000-future map off the GUI
+    /// thread. Set it from the GUI thread; null removes it.
+    using SubmissionTap = std::function<void(const std::vector<Future> &)>;
+    void setSubmissionTap(SubmissionTap tap);
 
     /// Applies whatever events are waiting now instead of at the next frame (tests, demo).
     void flushNow();
@@ -166,7 +174,7 @@ private:
     std::shared_ptr<SlurmCluster> m_slurm; ///< closed before m_client
     std::shared_ptr<Inbox> m_inbox;
     Subscription m_subscription;
-    std::unordered_map<std::uint64_t, Future> m_handles;
+    HandleTable m_handles;
     std::unordered_set<std::uint64_t> m_resultsWaiting; ///< done before their handle came back
     int m_workers = 0;
     int m_pendingSubmissions = 0;
@@ -175,6 +183,9 @@ private:
 
     std::deque<EventBatchPtr> m_backlog; ///< events taken from the inbox, not applied yet
     std::size_t m_backlogPos = 0;        ///< next event of m_backlog.front()
+    std::mutex m_tapMutex;               ///< the tap is called on the submission thread
+    SubmissionTap m_tap;
+    void tap(const std::vector<Future> &futures);
     QTimer m_frameTimer;
     QThreadPool m_submitQueue; ///< one thread: submissions keep their order
     QThreadPool m_queryPool;

@@ -221,7 +221,6 @@ void FuturesModel::applyEvents(const Event *begin, const Event *end)
     if (!added.empty()) {
         const int first = int(m_rows.size());
         beginInsertRows({}, first, first + int(added.size()) - 1);
-        m_rows.reserve(m_rows.size() + added.size());
         m_keyIndexValid = false; // rebuilt when a key is looked up
         for (FutureRow &r : added) {
             ++m_counts[std::size_t(FutureStatus::Pending)];
@@ -378,7 +377,7 @@ void FuturesModel::removeForgotten()
         }
         --i;
         beginRemoveRows({}, first, last);
-        m_rows.erase(m_rows.begin() + first, m_rows.begin() + last + 1);
+        m_rows.erase(std::size_t(first), std::size_t(last) + 1);
         endRemoveRows();
     }
     rebuildIndex();

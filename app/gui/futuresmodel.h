@@ -5,6 +5,7 @@
 // the errors panel read (per status, per task group).
 #pragma once
 
+#include "chunkedvector.h"
 #include "taskdetails.h"
 
 #include "taskbench/events.h"
@@ -105,7 +106,7 @@ public:
     void markReleased(const std::vector<std::uint64_t> &ids);
     void clear();
 
-    const std::vector<FutureRow> &rows() const { return m_rows; }
+    const ChunkedVector<FutureRow> &rows() const { return m_rows; }
     const FutureRow *row(std::uint64_t id) const;
     int rowOf(std::uint64_t id) const;
     std::uint64_t idAt(int row) const { return m_rows[std::size_t(row)].id; }
@@ -138,7 +139,7 @@ private:
     GroupStats &groupFor(const QString &name, const QString &function);
     QString intern(const std::string &s);
 
-    std::vector<FutureRow> m_rows;
+    ChunkedVector<FutureRow> m_rows; ///< in blocks: growing never moves a row
     std::unordered_map<std::uint64_t, int> m_index;
     mutable QHash<QString, int> m_keyIndex; ///< built on demand (rowByKey)
     mutable bool m_keyIndexValid = true;

@@ -1,10 +1,16 @@
+// GuiBench: the runs, the stall timer, the paint timings and the memory figure (guibench.h).
 #include "guibench.h"
 
 #include "enginebridge.h"
 #include "futuresmodel.h"
+#include "futurestable.h"
+#include "inspect/taskgraphview.h"
+#include "inspect/taskstreamview.h"
 #include "mainwindow.h"
 
 #include <QCoreApplication>
+#include <QFile>
+#include <QTableView>
 
 #include <cstdio>
 
@@ -12,20 +18,47 @@ namespace taskbench::gui {
 
 namespace {
 constexpr int kTickMs = 5;
+constexpr int kPaintSampleMs = 100;
 constexpr qint64 kTimeoutMs = 300'000;
 
-void printFigure(const char *name, double value)
+void printFigure(const QString &name, double value)
 {
-    std::printf("{\"figure\": \"%s\", \"value\": %.1f}\n", name, value);
+    std::printf("{\"figure\": \"%s\", \"value\": %.1f}\n", qPrintable(name), value);
     std::fflush(stdout);
+}
+
+/// The process's resident memory (Linux), in KiB; 0 where unknown.
+double residentKiB()
+{
+    QFile f(QStringLiteral("/proc/self/status"));
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    for (const QByteArray &line : f.readAll().split('\n'))
+        if (line.startsWith("VmRSS:"))
+            return line.mid(6).trimmed().split(' ').value(0).toDouble();
+    return 0;
+}
+
+/// Milliseconds one synchronous repaint of `w` takes.
+double paintMs(QWidget *w)
+{
+    if (!w || !w->isVisible())
+        return 0;
+    QElapsedTimer t;
+    t.start();
+    w->repaint();
+    return double(t.nsecsElapsed()) / 1e6;
 }
 } // namespace
 
 GuiBench::GuiBench(MainWindow *window, int tasks, QObject *parent)
     : QObject(parent)
     , m_window(window)
-    , m_tasks(tasks)
 {
+    if (tasks > 0)
+        m_runs = {{tasks, false}};
+    else
+        m_runs = {{100000, false}, {1000000, false}, {100000, true}};
     m_ticker.setInterval(kTickMs);
     m_ticker.setTimerType(Qt::PreciseTimer);
     connect(&m_ticker, &QTimer::timeout, this, &GuiBench::tick);
@@ -43,28 +76,70 @@ GuiBench::GuiBench(MainWindow *window, int tasks, QObject *parent)
                 if (request != m_request)
                     return;
                 std::fprintf(stderr, "bench-gui: map failed: %s\n", qPrintable(message));
-                report(false);
+                endRun(false);
             });
+}
+
+QString GuiBench::suffix() const
+{
+    const Run &r = m_runs[m_run];
+    QString s = r.tasks >= 1000000 ? QStringLiteral("%1m").arg(r.tasks / 1000000)
+                                   : QStringLiteral("%1k").arg(r.tasks / 1000);
+    return r.processes ? s + QStringLiteral("_processes") : s;
 }
 
 void GuiBench::start()
 {
-    EngineBridge *b = m_window->bridge();
-    QString fn = QStringLiteral("bench.noop");
-    if (!b->function(fn)) {
+    if (!m_window->bridge()->function(QStringLiteral("bench.noop"))) {
         std::fprintf(stderr, "bench-gui: the bench plugin is not loaded (bench.noop)\n");
-        report(false);
+        emit finished(false);
         return;
     }
-    std::vector<std::vector<Value>> args;
-    args.resize(std::size_t(m_tasks));
+    m_run = 0;
+    startRun();
+}
+
+void GuiBench::startRun()
+{
+    EngineBridge *b = m_window->bridge();
+    const Run &run = m_runs[m_run];
+    if (run.processes != b->clusterOptions().processes || m_run > 0) {
+        // A fresh cluster (and empty views) per run; the old one closes in the background.
+        ClusterSettings settings = b->clusterSettings();
+        settings.options.processes = run.processes;
+        b->restart(settings);
+    }
+    m_rssBeforeKiB = residentKiB();
+    std::vector<std::vector<Value>> args(std::size_t(run.tasks));
     SubmitOptions opts;
-    opts.pure = false; // 100,000 distinct tasks, not one
+    opts.pure = false; // distinct tasks, not one
+    m_maxGap = 0;
+    m_submittedMs = -1;
+    m_paintCount = 0;
+    for (int i = 0; i < 3; ++i)
+        m_paintMax[i] = m_paintSum[i] = 0;
+    m_running = true;
     m_total.start();
     m_clock.start();
     m_lastTick = 0;
+    m_lastPaintSample = 0;
     m_ticker.start();
-    m_request = b->mapArgs(fn, std::move(args), opts);
+    m_request = b->mapArgs(QStringLiteral("bench.noop"), std::move(args), opts);
+}
+
+void GuiBench::samplePaints()
+{
+    // Each paint is timed on its own; the gap it causes is left out of the stall figure
+    // (the bench forces these repaints, a user's window paints once per frame).
+    QWidget *views[3]
+        = {m_window->futuresTable()->view(), m_window->graphView(), m_window->streamView()};
+    for (int i = 0; i < 3; ++i) {
+        const double ms = paintMs(views[i]);
+        m_paintMax[i] = std::max(m_paintMax[i], ms);
+        m_paintSum[i] += ms;
+    }
+    ++m_paintCount;
+    m_lastTick = m_clock.elapsed();
 }
 
 void GuiBench::tick()
@@ -72,33 +147,62 @@ void GuiBench::tick()
     const qint64 now = m_clock.elapsed();
     m_maxGap = std::max(m_maxGap, now - m_lastTick);
     m_lastTick = now;
-    if (m_done)
+    if (!m_running)
         return;
+    if (now - m_lastPaintSample >= kPaintSampleMs) {
+        m_lastPaintSample = now;
+        samplePaints();
+    }
+    const int tasks = m_runs[m_run].tasks;
     FuturesModel *m = m_window->futuresModel();
     const int done = m->count(FutureStatus::Finished) + m->count(FutureStatus::Error)
                      + m->count(FutureStatus::Cancelled) + m->count(FutureStatus::Lost);
-    if (m_submittedMs >= 0 && m->rowCount() >= m_tasks && done >= m_tasks)
-        report(true);
+    if (m_submittedMs >= 0 && m->rowCount() >= tasks && done >= tasks)
+        endRun(true);
     else if (m_total.elapsed() > kTimeoutMs) {
-        std::fprintf(stderr, "bench-gui: timed out with %d of %d done\n", done, m_tasks);
-        report(false);
+        std::fprintf(stderr, "bench-gui: timed out with %d of %d done\n", done, tasks);
+        endRun(false);
     }
 }
 
-void GuiBench::report(bool ok)
+void GuiBench::endRun(bool ok)
 {
-    if (m_done)
+    if (!m_running)
         return;
-    m_done = true;
+    m_running = false;
     m_ticker.stop();
+    const int tasks = m_runs[m_run].tasks;
     if (ok) {
+        const QString s = suffix();
+        const double totalMs = double(m_total.elapsed());
         // The gap includes the timer period itself; report the stall beyond it.
-        printFigure("max_stall_ms_map_100k", double(std::max<qint64>(0, m_maxGap - kTickMs)));
-        printFigure("map_100k_submit_ms", double(m_submittedMs));
-        printFigure("map_100k_total_ms", double(m_total.elapsed()));
-        printFigure("map_100k_rows", double(m_window->futuresModel()->rowCount()));
+        printFigure(QStringLiteral("max_stall_ms_map_") + s,
+                    double(std::max<qint64>(0, m_maxGap - kTickMs)));
+        printFigure(QStringLiteral("map_") + s + QStringLiteral("_submit_ms"),
+                    double(m_submittedMs));
+        printFigure(QStringLiteral("map_") + s + QStringLiteral("_total_ms"), totalMs);
+        printFigure(QStringLiteral("map_") + s + QStringLiteral("_rows"),
+                    double(m_window->futuresModel()->rowCount()));
+        // Resident growth of the whole process (with thread workers the engine's own task
+        // tables are in it too), per task shown.
+        printFigure(QStringLiteral("memory_bytes_per_task_") + s,
+                    (residentKiB() - m_rssBeforeKiB) * 1024.0 / tasks);
+        static const char *const names[3] = {"futures_table", "graph_collapsed", "stream"};
+        for (int i = 0; i < 3; ++i) {
+            const QString n
+                = QStringLiteral("frame_ms_") + QLatin1String(names[i]) + QLatin1Char('_') + s;
+            printFigure(n + QStringLiteral("_max"), m_paintMax[i]);
+            printFigure(n + QStringLiteral("_mean"),
+                        m_paintCount ? m_paintSum[i] / m_paintCount : 0.0);
+        }
     }
-    emit finished(ok);
+    m_ok = m_ok && ok;
+    if (ok && m_run + 1 < m_runs.size()) {
+        ++m_run;
+        QTimer::singleShot(200, this, &GuiBench::startRun);
+        return;
+    }
+    emit finished(m_ok);
 }
 
 } // namespace taskbench::gui

@@ -372,6 +372,8 @@ private slots:
         p.setProcessEnvironment(env);
         p.start(QStringLiteral(TASKBENCH_BIN_DIR "/taskbench"),
                 {QStringLiteral("--bench-gui"),
+                 QStringLiteral("--bench-tasks"),
+                 QStringLiteral("100000"),
                  QStringLiteral("--workers"),
                  QStringLiteral("2"),
                  QStringLiteral("--plugins"),

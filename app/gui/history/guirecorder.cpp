@@ -46,19 +46,14 @@ GuiRecorder::GuiRecorder(EngineBridge *bridge, QObject *parent)
 {
     connect(bridge, &EngineBridge::clusterStarted, this, &GuiRecorder::startRecording);
     connect(bridge, &EngineBridge::clusterStopped, this, &GuiRecorder::stopRecording);
-    connect(bridge,
-            &EngineBridge::submitted,
-            this,
-            [this](quint64, const std::vector<std::uint64_t> &ids) {
-                if (m_active)
-                    m_active->track(m_bridge->futures(ids));
-            });
     if (bridge->isRunning())
         startRecording();
 }
 
 GuiRecorder::~GuiRecorder()
 {
+    if (m_bridge)
+        m_bridge->setSubmissionTap({}); // the tap holds the session
     m_active.reset();
 }
 
@@ -111,6 +106,10 @@ void GuiRecorder::startRecording()
     auto active = std::make_shared<Active>();
     active->client = client;
     m_active = active;
+    // Every future the GUI submits is tracked on the submission thread, where the bridge
+    // already holds them: a 100,000-future map is not copied on the GUI thread.
+    m_bridge->setSubmissionTap(
+        [active](const std::vector<Future> &futures) { active->track(futures); });
     const std::uint64_t generation = ++m_generation;
     history::RecorderOptions options;
     options.databasePath = databasePath().toStdString();
@@ -159,6 +158,7 @@ void GuiRecorder::stopRecording()
 {
     if (!m_active)
         return;
+    m_bridge->setSubmissionTap({});
     ++m_generation;
     std::shared_ptr<Active> active = std::move(m_active);
     QPointer<GuiRecorder> self(this);

@@ -9,7 +9,10 @@
 #pragma once
 
 #include <QObject>
+#include <QPointer>
 #include <QString>
+
+#include "enginebridge.h"
 
 #include <cstdint>
 #include <memory>
@@ -22,8 +25,6 @@ class Recorder;
 } // namespace taskbench
 
 namespace taskbench::gui {
-
-class EngineBridge;
 
 class GuiRecorder : public QObject
 {
@@ -53,7 +54,7 @@ private:
     void stopRecording();
 
     struct Active;
-    EngineBridge *m_bridge;
+    QPointer<EngineBridge> m_bridge; ///< may go first at exit (see the destructor)
     std::shared_ptr<Active> m_active;
     std::uint64_t m_generation = 0;
 };
