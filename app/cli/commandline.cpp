@@ -113,8 +113,11 @@ const std::vector<OptionSpec> &optionTable()
         {"--plugins", "DIR", "Also load plugins from DIR (repeatable)", {}},
         {"--workers", "N", "Number of workers (default: one per core)", {}},
         {"--threads-per-worker", "N", "Task slots per worker (default: 1)", {}},
-        {"--threads", nullptr, "Thread workers (the default)", {}},
-        {"--processes", nullptr, "Process workers (isolation)", {}},
+        {"--threads",
+         nullptr,
+         "Thread workers: faster start, but a crashing task ends the whole process",
+         {}},
+        {"--processes", nullptr, "Process workers (the default; a crash restarts one worker)", {}},
         {"--listen", "HOST:PORT", "Let remote workers join over TCP (port 0: any free one)", {}},
         {"--token-file", "FILE", "Cluster token remote workers must know (created if missing)", {}},
         {"--no-local-workers", nullptr, "Start no local workers: wait for remote ones", {}},
@@ -160,7 +163,10 @@ const std::vector<OptionSpec> &optionTable()
         {"--error", "TEXT", "tasks: error type, message or traceback contains TEXT", {"history"}},
         {"--limit", "N", "list, tasks: at most N rows", {"history"}},
         {"--format", "F", "export: perfetto, csv or json", {"history"}},
-        {"--output", "FILE", "export: write to FILE (also -o; default: standard output)", {"history"}},
+        {"--output",
+         "FILE",
+         "export: write to FILE (also -o; default: standard output)",
+         {"history"}},
         {"--keep-sessions", "N", "retention: keep the newest N sessions", {"history"}},
         {"--keep-days", "D", "retention: keep sessions younger than D days", {"history"}},
         {"--failed", nullptr, "rerun: every failed task of the session", {"history"}},
@@ -393,7 +399,8 @@ Options parseCommandLine(const std::vector<std::string> &args)
         } else if (name == "--session" || name == "--task") {
             std::int64_t id = 0;
             if (!parseInt64(v, id) || id <= 0)
-                throw UsageError(name + ": expected a positive integer, got '" + v + "'", o.command);
+                throw UsageError(name + ": expected a positive integer, got '" + v + "'",
+                                 o.command);
             if (name == "--session")
                 o.session = id;
             else

@@ -57,7 +57,7 @@ struct Options
     std::vector<std::string> pluginDirs;
     int workers = 0; ///< 0: the engine's default (one per core)
     int threadsPerWorker = 1;
-    bool processes = false;
+    bool processes = true; ///< process workers by default: a crashing plugin cannot end the run
     std::string listen;    ///< remote workers: HOST:PORT to listen on (empty: none)
     std::string tokenFile; ///< remote workers: the cluster token file
     bool localWorkers = true;
@@ -105,7 +105,7 @@ struct Options
     std::string filterStatus;
     std::string filterError;
     std::int64_t limit = -1;
-    std::string exportFormat;  ///< perfetto, csv, json
+    std::string exportFormat; ///< perfetto, csv, json
     std::string output = "-"; ///< -o / --output
     std::optional<int> keepSessions;
     std::optional<int> keepDays;

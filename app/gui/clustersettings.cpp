@@ -87,7 +87,8 @@ ClusterSettings ClusterSettings::load(QSettings &s)
                  : ClusterKind::Local;
     o.workers = s.value(QStringLiteral("workers"), 0).toInt();
     o.threadsPerWorker = s.value(QStringLiteral("threadsPerWorker"), 1).toInt();
-    o.processes = s.value(QStringLiteral("processes"), false).toBool();
+    // Process workers unless the user saved "threads": a crashing plugin must not end the app.
+    o.processes = s.value(QStringLiteral("processes"), true).toBool();
     o.allowedFailures = s.value(QStringLiteral("allowedFailures"), 3).toInt();
     o.listen = s.value(QStringLiteral("listen")).toString().toStdString();
     o.tokenFile = s.value(QStringLiteral("tokenFile")).toString().toStdString();

@@ -91,9 +91,10 @@ int main(int argc, char **argv)
                                         QStringLiteral("Number of workers (0: one per core)."),
                                         QStringLiteral("N"));
     const QCommandLineOption threadsOpt(
-        QStringLiteral("threads"), QStringLiteral("Use thread workers (no process isolation)."));
+        QStringLiteral("threads"),
+        QStringLiteral("Use thread workers: no isolation, a crashing task ends the app."));
     const QCommandLineOption processesOpt(QStringLiteral("processes"),
-                                          QStringLiteral("Use process workers."));
+                                          QStringLiteral("Use process workers (the default)."));
     const QCommandLineOption tpwOpt(QStringLiteral("threads-per-worker"),
                                     QStringLiteral("Task slots per worker."),
                                     QStringLiteral("N"));

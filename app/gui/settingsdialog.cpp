@@ -91,6 +91,9 @@ SettingsDialog::SettingsDialog(const ClusterSettings &settings,
         tr("&Process workers (isolation; a crashing task cannot take the app down)"), m_localBox);
     m_processes->setChecked(options.processes);
     m_processes->setAccessibleName(tr("Process workers"));
+    m_processes->setToolTip(tr("The default. Unchecked, tasks run on threads inside the "
+                               "workbench: a little faster to start, but a task that crashes "
+                               "(segfault, abort, exit) ends the whole application."));
     form->addRow(m_processes);
     layout->addWidget(m_localBox);
 

@@ -361,13 +361,23 @@ bool HistoryStore::migrate()
 void HistoryStore::markInterrupted()
 {
     QSqlQuery q(database());
-    if (!q.exec("SELECT id, pid, host FROM sessions WHERE status = 'running'"))
+    if (!q.exec("SELECT id, pid, host, app, processes FROM sessions WHERE status = 'running'"))
         return;
     const QString host = QSysInfo::machineHostName();
     std::vector<qint64> dead;
     while (q.next())
-        if (q.value(2).toString() != host || !processAlive(q.value(1).toLongLong()))
+        if (q.value(2).toString() != host || !processAlive(q.value(1).toLongLong())) {
             dead.push_back(q.value(0).toLongLong());
+            // A session that vanished without closing was killed or crashed; with thread
+            // workers a crashing task takes the whole process, which process workers prevent.
+            if (!q.value(4).toBool())
+                m_notices.push_back(
+                    "the last " + q.value(3).toString().toStdString() + " session (#"
+                    + std::to_string(dead.back())
+                    + ") ended without closing: a crash (or kill) while it ran thread workers, "
+                      "where one crashing task ends the whole process; process workers (the "
+                      "default) restart a crashed worker instead");
+        }
     for (qint64 id : dead) {
         QSqlQuery u(database());
         u.prepare("UPDATE sessions SET status = 'interrupted', ended_us = max(started_us, "

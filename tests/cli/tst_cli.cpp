@@ -140,6 +140,7 @@ private slots:
     void test_mapKeyPrefix();
     void test_runNestedRefsAndAllOutputs();
     void test_processWorkers();
+    void test_crashingTaskOnDefaults();
     void test_taskLogs();
 
     void test_badInput_data();
@@ -522,6 +523,21 @@ void TstCli::test_processWorkers()
     RUN_CLI(graph, {"--json", "--processes", "--workers", "2", "run", path("nested.json")});
     EXPECT_EXIT(graph, 0);
     QCOMPARE(graph.objects().size(), 3);
+}
+
+void TstCli::test_crashingTaskOnDefaults()
+{
+    // The issue's seg.json on default settings: process workers, so a segfaulting task errs
+    // with its cause named and the healthy task's result is still printed.
+    const QString seg = file("seg.json",
+                             R"({"tasks": {"boom": {"function": "faults.segfault", "args": []},
+                                 "ok": {"function": "tutorial.inc", "args": [41]}},
+                                 "outputs": ["boom", "ok"]})");
+    RUN_CLI(r, {"--workers", "2", "--log-level", "off", "run", seg});
+    EXPECT_EXIT(r, 1);
+    QVERIFY2(r.out.contains("42"), qPrintable(describe(r)));
+    QVERIFY2((r.out + r.err).contains("SIGSEGV") || (r.out + r.err).contains("worker died"),
+             qPrintable(describe(r)));
 }
 
 void TstCli::test_taskLogs()

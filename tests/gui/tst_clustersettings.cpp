@@ -129,6 +129,12 @@ private slots:
         QVERIFY(local.clientOptions().localWorkers);
         QVERIFY(local.clientOptions().listen.empty());
         QVERIFY(local.differsFrom(out));
+
+        // Fresh settings mean process workers; a user who saved "threads" keeps them.
+        QVERIFY(local.options.processes);
+        QSettings threads(dir.filePath(QStringLiteral("c.ini")), QSettings::IniFormat);
+        threads.setValue(QStringLiteral("cluster/processes"), false);
+        QVERIFY(!ClusterSettings::load(threads).options.processes);
     }
 
     void dialogRoundTrip()

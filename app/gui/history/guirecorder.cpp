@@ -123,13 +123,16 @@ void GuiRecorder::startRecording()
     QPointer<GuiRecorder> self(this);
     // Opening the database and asking the cluster for its workers are not GUI-thread work.
     QThreadPool::globalInstance()->start([self, active, options, sessions, days, generation] {
+        QString problem;
         {
+            // The first open marks sessions that died as interrupted; its notices say so.
             history::HistoryStore store;
             if (store.open(options.databasePath) && (sessions > 0 || days > 0))
                 store.applyRetention(sessions, days);
+            for (const std::string &n : store.notices())
+                problem += QString::fromStdString(n) + '\n';
         }
         auto recorder = std::make_unique<history::Recorder>(*active->client, options);
-        QString problem;
         for (const std::string &n : recorder->notices())
             problem += QString::fromStdString(n) + '\n';
         if (!recorder->ok())
