@@ -15,105 +15,30 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "clirunner.h"
+
 #include <csignal>
 
 #include <sys/types.h>
 
 namespace {
 
+using testsupport::cliPath;
+using testsupport::CliRun;
+using testsupport::describe;
+using testsupport::runCli;
+
 const int kProcessTimeoutMs = 60000;
 
-struct CliRun
-{
-    int exitCode = -1;
-    QProcess::ExitStatus exitStatus = QProcess::CrashExit;
-    QString out;
-    QString err;
-    QString failure; ///< why the run itself failed (did not start, timed out, crashed)
-
-    QStringList lines() const { return out.split('\n', Qt::SkipEmptyParts); }
-    /// Every stdout line parsed as a JSON object (an invalid line yields an empty object).
-    QList<QJsonObject> objects() const
-    {
-        QList<QJsonObject> list;
-        for (const QString &line : lines())
-            list.append(QJsonDocument::fromJson(line.toUtf8()).object());
-        return list;
-    }
-};
-
-QString cliPath()
-{
-    return QStringLiteral(TASKBENCH_BIN_DIR "/taskbench-cli");
-}
-
-QStringList withPlugins(const QStringList &args)
-{
-    return QStringList{"--plugins", QStringLiteral(TASKBENCH_PLUGIN_DIR)} + args;
-}
-
+/// A CLI process that the test drives itself (to signal it while it runs).
 void configure(QProcess &p, const QStringList &args)
 {
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove("TASKBENCH_PLUGIN_PATH");
-    p.setProcessEnvironment(env);
+    p.setProcessEnvironment(testsupport::cleanEnvironment());
     p.setProgram(cliPath());
-    p.setArguments(withPlugins(args));
-}
-
-/// Runs the CLI to completion; false (with run.failure) if it did not start, hung or
-/// crashed.
-bool runCli(const QStringList &args, const QByteArray &input, CliRun &run)
-{
-    QProcess p;
-    configure(p, args);
-    p.start();
-    if (!p.waitForStarted(10000)) {
-        run.failure = "did not start: " + p.errorString();
-        return false;
-    }
-    if (!input.isEmpty())
-        p.write(input);
-    p.closeWriteChannel();
-    const bool finished = p.waitForFinished(kProcessTimeoutMs);
-    if (!finished) {
-        p.kill();
-        p.waitForFinished(5000);
-    }
-    run.out = QString::fromUtf8(p.readAllStandardOutput());
-    run.err = QString::fromUtf8(p.readAllStandardError());
-    run.exitCode = p.exitCode();
-    run.exitStatus = p.exitStatus();
-    if (!finished) {
-        run.failure = "timed out: taskbench-cli " + args.join(' ') + "\nstderr: " + run.err;
-        return false;
-    }
-    if (p.exitStatus() != QProcess::NormalExit) {
-        run.failure = "crashed: taskbench-cli " + args.join(' ') + "\nstderr: " + run.err;
-        return false;
-    }
-    return true;
-}
-
-bool runCli(const QStringList &args, CliRun &run)
-{
-    return runCli(args, QByteArray(), run);
-}
-
-QString describe(const CliRun &r)
-{
-    return QStringLiteral("exit %1\n--- stdout:\n%2--- stderr:\n%3")
-        .arg(r.exitCode)
-        .arg(r.out, r.err);
+    p.setArguments(testsupport::withPlugins(args));
 }
 
 } // namespace
-
-#define RUN_CLI(run, ...)                                                                          \
-    CliRun run;                                                                                    \
-    QVERIFY2(runCli(__VA_ARGS__, run), qPrintable(run.failure))
-
-#define EXPECT_EXIT(run, code) QVERIFY2((run).exitCode == (code), qPrintable(describe(run)))
 
 class TstCli : public QObject
 {

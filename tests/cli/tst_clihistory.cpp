@@ -14,70 +14,25 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "clirunner.h"
+
 namespace {
 
-struct CliRun
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-    QString failure;
+using testsupport::CliRun;
+using testsupport::describe;
 
-    QList<QJsonObject> objects() const
-    {
-        QList<QJsonObject> list;
-        for (const QString &line : out.split('\n', Qt::SkipEmptyParts))
-            list.append(QJsonDocument::fromJson(line.toUtf8()).object());
-        return list;
-    }
-};
-
-/// Runs taskbench-cli with the build's plugins; false (with run.failure) if it did not
-/// start, hung or crashed.
-bool runCli(const QStringList &args, CliRun &run)
+/// Runs taskbench-cli without the test's TASKBENCH_HISTORY_DB, so --db alone decides.
+bool runHistoryCli(const QStringList &args, CliRun &run)
 {
-    QProcess p;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove("TASKBENCH_PLUGIN_PATH");
-    env.remove("TASKBENCH_HISTORY_DB");
-    p.setProcessEnvironment(env);
-    p.setProgram(TASKBENCH_BIN_DIR "/taskbench-cli");
-    p.setArguments(QStringList{"--plugins", TASKBENCH_PLUGIN_DIR} + args);
-    p.start();
-    if (!p.waitForStarted(10000)) {
-        run.failure = "did not start: " + p.errorString();
-        return false;
-    }
-    p.closeWriteChannel();
-    const bool finished = p.waitForFinished(60000);
-    if (!finished) {
-        p.kill();
-        p.waitForFinished(5000);
-    }
-    run.out = QString::fromUtf8(p.readAllStandardOutput());
-    run.err = QString::fromUtf8(p.readAllStandardError());
-    run.exitCode = p.exitCode();
-    if (!finished || p.exitStatus() != QProcess::NormalExit) {
-        run.failure = (finished ? "crashed: " : "timed out: ") + args.join(' ') + "\n" + run.err;
-        return false;
-    }
-    return true;
-}
-
-QString describe(const CliRun &r)
-{
-    return QStringLiteral("exit %1\n--- stdout:\n%2--- stderr:\n%3")
-        .arg(r.exitCode)
-        .arg(r.out, r.err);
+    testsupport::RunOptions options;
+    options.unsetEnvironment = {"TASKBENCH_HISTORY_DB"};
+    return testsupport::runCli(args, options, run);
 }
 
 } // namespace
 
-#define RUN_CLI(run, ...)                                                                          \
-    CliRun run;                                                                                    \
-    QVERIFY2(runCli(__VA_ARGS__, run), qPrintable(run.failure))
-
-#define EXPECT_EXIT(run, code) QVERIFY2((run).exitCode == (code), qPrintable(describe(run)))
+#undef RUN_CLI
+#define RUN_CLI(run, ...) RUN_CLI_WITH(runHistoryCli, run, __VA_ARGS__)
 
 class TstCliHistory : public QObject
 {

@@ -11,6 +11,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "clirunner.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -20,21 +22,8 @@ namespace {
 
 constexpr int kTimeoutMs = 120000;
 
-QProcessEnvironment cleanEnvironment()
-{
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove("TASKBENCH_PLUGIN_PATH");
-    env.remove("TASKBENCH_WORKER_TOKEN");
-    return env;
-}
-
-struct Result
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-    QString failure;
-};
+using testsupport::cleanEnvironment;
+using Result = testsupport::ProcessRun;
 
 /// Runs the CLI with `workers` remote workers joining the address it prints.
 Result runWithRemoteWorkers(const QStringList &args, const QString &tokenFile, int workers)
@@ -42,15 +31,11 @@ Result runWithRemoteWorkers(const QStringList &args, const QString &tokenFile, i
     Result r;
     QProcess cli;
     cli.setProcessEnvironment(cleanEnvironment());
-    cli.start(QStringLiteral(TASKBENCH_BIN_DIR "/taskbench-cli"),
-              QStringList{"--plugins",
-                          QStringLiteral(TASKBENCH_PLUGIN_DIR),
-                          "--listen",
-                          "127.0.0.1:0",
-                          "--token-file",
-                          tokenFile,
-                          "--no-local-workers"}
-                  + args);
+    cli.start(
+        testsupport::cliPath(),
+        testsupport::withPlugins(
+            QStringList{"--listen", "127.0.0.1:0", "--token-file", tokenFile, "--no-local-workers"}
+            + args));
     if (!cli.waitForStarted(10000)) {
         r.failure = "the CLI did not start";
         return r;
@@ -75,7 +60,7 @@ Result runWithRemoteWorkers(const QStringList &args, const QString &tokenFile, i
     for (int i = 0; i < workers; ++i) {
         auto w = std::make_unique<QProcess>();
         w->setProcessEnvironment(cleanEnvironment());
-        w->start(QStringLiteral(TASKBENCH_BIN_DIR "/taskbench-worker"),
+        w->start(testsupport::binPath("taskbench-worker"),
                  {"--scheduler", address, "--token-file", tokenFile, "--threads", "2"});
         started.push_back(std::move(w));
     }
@@ -96,28 +81,13 @@ Result runWithRemoteWorkers(const QStringList &args, const QString &tokenFile, i
     return r;
 }
 
-QJsonObject lastObject(const QString &out)
-{
-    const QStringList lines = out.split('\n', Qt::SkipEmptyParts);
-    return lines.isEmpty() ? QJsonObject()
-                           : QJsonDocument::fromJson(lines.last().toUtf8()).object();
-}
-
+/// Runs the CLI alone; a run that did not start, hung or crashed has a failure.
 Result runCli(const QStringList &args)
 {
     Result r;
-    QProcess cli;
-    cli.setProcessEnvironment(cleanEnvironment());
-    cli.start(QStringLiteral(TASKBENCH_BIN_DIR "/taskbench-cli"),
-              QStringList{"--plugins", QStringLiteral(TASKBENCH_PLUGIN_DIR)} + args);
-    if (!cli.waitForFinished(30000)) {
-        cli.kill();
-        cli.waitForFinished(5000);
-        r.failure = "the CLI did not finish";
-    }
-    r.exitCode = cli.exitCode();
-    r.out = QString::fromUtf8(cli.readAllStandardOutput());
-    r.err = QString::fromUtf8(cli.readAllStandardError());
+    testsupport::RunOptions options;
+    options.timeoutMs = 30000;
+    testsupport::runCli(args, options, r);
     return r;
 }
 
@@ -146,7 +116,7 @@ private slots:
         const Result run = runWithRemoteWorkers({"--json", "run", graph}, token, 2);
         QVERIFY2(run.failure.isEmpty(), qPrintable(run.failure));
         QVERIFY2(run.exitCode == 0, qPrintable(run.err));
-        QCOMPARE(lastObject(run.out)["result"].toInt(), 5);
+        QCOMPARE(run.lastObject()["result"].toInt(), 5);
         QVERIFY(QFile::permissions(token)
                 == (QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadUser
                     | QFileDevice::WriteUser));
@@ -164,7 +134,7 @@ private slots:
                                                 2);
         QVERIFY2(map.failure.isEmpty(), qPrintable(map.failure));
         QVERIFY2(map.exitCode == 0, qPrintable(map.err));
-        const QJsonObject total = lastObject(map.out);
+        const QJsonObject total = map.lastObject();
         QCOMPARE(total["function"].toString(), QString("tutorial.sum"));
         QCOMPARE(total["result"].toInt(), 55);
     }

@@ -21,6 +21,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "clirunner.h"
+
 #include <algorithm>
 #include <chrono>
 #include <set>
@@ -32,11 +34,8 @@ namespace {
 
 constexpr int kWorkerWaitMs = 60000; ///< submit -> connected worker (a job starts in ~1 s)
 
-struct Run
+struct Run : testsupport::ProcessRun
 {
-    int exitCode = -1;
-    QString out;
-    QString err;
     bool ok = false; ///< started and finished in time
 };
 
@@ -46,25 +45,12 @@ Run run(const QString &program,
         int timeoutMs = 90000)
 {
     Run r;
-    QProcess p;
-    if (!dir.isEmpty())
-        p.setWorkingDirectory(dir);
-    p.start(program, args);
-    if (!p.waitForStarted(10000)) {
-        r.err = program + ": " + p.errorString();
-        return r;
-    }
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished(5000);
-        r.err = program + " " + args.join(' ') + ": timed out\n"
-                + QString::fromUtf8(p.readAllStandardError());
-        return r;
-    }
-    r.ok = p.exitStatus() == QProcess::NormalExit;
-    r.exitCode = p.exitCode();
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
+    testsupport::RunOptions options;
+    options.workingDirectory = dir;
+    options.timeoutMs = timeoutMs;
+    r.ok = testsupport::runProgram(program, args, options, r);
+    if (!r.ok)
+        r.err = r.failure;
     return r;
 }
 
