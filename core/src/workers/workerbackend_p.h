@@ -27,6 +27,8 @@ struct Assignment
     std::vector<Value> args;
     std::string key;
     std::atomic<bool> *cancel = nullptr; ///< valid until the completion is delivered
+    /// Cancelled before it started (the worker process loop's queue; others use *cancel).
+    bool cancelled = false;
 };
 
 struct Completion

@@ -1,5 +1,6 @@
 // How a remote taskbench-worker joins a scheduler over TCP: the authentication handshake
-// of core/src/remote/workerauth_p.h (worker side) and the plugin files that come with it.
+// of remote/workerauth_p.h (worker side) and the plugin files that come with it. Used by the
+// worker process loop (workers/workerprocess.cpp) before it loads any plugin.
 #pragma once
 
 #include "wire/transport_p.h"
@@ -7,6 +8,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+namespace taskbench::detail {
 
 struct RemoteJoin
 {
@@ -22,5 +25,6 @@ struct RemoteJoin
 /// scheduler's own path when it exists here with the same content, else a cached or freshly
 /// received copy). Throws std::runtime_error when refused, when the scheduler does not
 /// prove the token, on malformed messages or a timeout.
-std::vector<std::string> joinScheduler(std::unique_ptr<taskbench::detail::Connection> &conn,
-                                       const RemoteJoin &join);
+std::vector<std::string> joinScheduler(std::unique_ptr<Connection> &conn, const RemoteJoin &join);
+
+} // namespace taskbench::detail

@@ -1,5 +1,5 @@
 // The worker's half of the TCP handshake (see core/src/remote/workerauth_p.h for the messages).
-#include "remotejoin.h"
+#include "remote/remotejoin_p.h"
 
 #include "remote/tlsrelay_p.h"
 #include "remote/workerauth_p.h"
@@ -142,7 +142,8 @@ std::string storePlugin(const std::string &cacheDir,
 
 } // namespace
 
-std::vector<std::string> joinScheduler(std::unique_ptr<Connection> &tcp, const RemoteJoin &join)
+std::vector<std::string> taskbench::detail::joinScheduler(std::unique_ptr<Connection> &tcp,
+                                                          const RemoteJoin &join)
 {
     const auto log = log::get("worker");
     proto::FrameReader reader(auth::kMaxHandshakeFrame);
