@@ -78,7 +78,7 @@ const CommandSpec kCommands[] = {
      1,
      1},
     {"history",
-     "history [list|tasks|export|delete|retention|rerun]",
+     "history [list|tasks|export|delete|retention|rerun|compare A B]",
      "List, search, export, delete and re-run recorded sessions",
      "Every submit, map and run is recorded (unless --no-history) in the history database\n"
      "(--db PATH; default $TASKBENCH_HISTORY_DB or <user data folder>/taskbench/history.sqlite).\n"
@@ -93,9 +93,12 @@ const CommandSpec kCommands[] = {
      "  retention  --keep-sessions N and/or --keep-days D: delete older sessions now\n"
      "  rerun      --session ID [--failed | --task ID...]: run recorded tasks again (with\n"
      "             what they depend on) in a new cluster\n"
+     "  compare    A B [--json | --csv] [--all]: sessions A and B task by task (matched by\n"
+     "             key, else by function and map position): status, duration and ratio,\n"
+     "             result equal/different, errors; median ratio, slowest, newly failing, fixed\n"
      "A session whose process died before it finished is listed as \"interrupted\".\n",
      0,
-     1},
+     3},
     {"help", "help [COMMAND]", "Show help for a command", "Shows the help of COMMAND.\n", 0, 1},
 };
 
@@ -171,6 +174,8 @@ const std::vector<OptionSpec> &optionTable()
         {"--keep-days", "D", "retention: keep sessions younger than D days", {"history"}},
         {"--failed", nullptr, "rerun: every failed task of the session", {"history"}},
         {"--task", "ID", "rerun: this task (repeatable)", {"history"}},
+        {"--csv", nullptr, "compare: print the comparison as CSV", {"history"}},
+        {"--all", nullptr, "compare: list every task, not only the summary", {"history"}},
     };
     return table;
 }
@@ -390,6 +395,10 @@ Options parseCommandLine(const std::vector<std::string> &args)
             if (eq == std::string::npos || eq == 0)
                 throw UsageError("--kwarg: expected NAME=VALUE, got '" + v + "'", o.command);
             o.kwargs.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+        } else if (name == "--csv") {
+            o.csv = true;
+        } else if (name == "--all") {
+            o.allTasks = true;
         } else if (name == "--no-history") {
             o.noHistory = true;
         } else if (name == "--db") {
@@ -486,10 +495,10 @@ Options parseCommandLine(const std::vector<std::string> &args)
     if (o.command == "history") {
         o.historyAction = o.positional.empty() ? "list" : o.positional.front();
         static const std::vector<std::string> actions
-            = {"list", "tasks", "export", "delete", "retention", "rerun"};
+            = {"list", "tasks", "export", "delete", "retention", "rerun", "compare"};
         if (std::find(actions.begin(), actions.end(), o.historyAction) == actions.end())
             throw UsageError("history: unknown action '" + o.historyAction
-                                 + "' (list, tasks, export, delete, retention, rerun)",
+                                 + "' (list, tasks, export, delete, retention, rerun, compare)",
                              o.command);
         const std::string &a = o.historyAction;
         if ((a == "export" || a == "delete" || a == "rerun") && o.session == 0)
@@ -499,6 +508,20 @@ Options parseCommandLine(const std::vector<std::string> &args)
         if (a == "retention" && !o.keepSessions && !o.keepDays)
             throw UsageError("history retention needs --keep-sessions N and/or --keep-days D",
                              o.command);
+        if (a == "compare") {
+            if (o.positional.size() != 3)
+                throw UsageError("history compare needs two session IDs: compare A B", o.command);
+            for (int i : {1, 2})
+                if (!parseInt64(o.positional[std::size_t(i)], o.compare[i - 1])
+                    || o.compare[i - 1] <= 0)
+                    throw UsageError("history compare: expected a session ID, got '"
+                                         + o.positional[std::size_t(i)] + "'",
+                                     o.command);
+            if (o.json && o.csv)
+                throw UsageError("history compare takes --json or --csv, not both", o.command);
+        } else if (o.positional.size() > 1) {
+            throw UsageError("unexpected argument '" + o.positional[1] + "'", o.command);
+        }
         if (a == "rerun" && o.failedOnly && !o.taskIds.empty())
             throw UsageError("history rerun takes --failed or --task ID, not both", o.command);
     }

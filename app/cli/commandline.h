@@ -97,7 +97,7 @@ struct Options
     // History: every submit/map/run is recorded unless --no-history; the `history` command.
     bool noHistory = false;
     std::string historyDb;     ///< --db PATH; empty: the default database
-    std::string historyAction; ///< list (default), tasks, export, delete, retention, rerun
+    std::string historyAction; ///< list (default), tasks, export, delete, retention, rerun, compare
     std::int64_t session = 0;  ///< --session ID
     std::string search;        ///< --search: sessions matching the text
     std::string filterFunction;
@@ -111,6 +111,9 @@ struct Options
     std::optional<int> keepDays;
     bool failedOnly = false;
     std::vector<std::uint64_t> taskIds;
+    std::int64_t compare[2] = {0, 0}; ///< history compare A B
+    bool csv = false;                 ///< --csv (compare)
+    bool allTasks = false;            ///< --all (compare)
 };
 
 /// Parses argv[1..]. Throws UsageError.

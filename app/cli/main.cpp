@@ -8,6 +8,7 @@
 // starts, engine refusals (std::invalid_argument) become exit code 2, a waiting loop in short
 // slices notices Ctrl-C (cancel, exit 130) and --timeout, and a watchdog bounds shutdown.
 #include "commandline.h"
+#include "historycompare.h"
 #include "slurmsetup.h"
 
 #include "taskbench/client.h"
@@ -640,6 +641,8 @@ int commandHistory(const Options &opts)
         return listSessions(store, opts);
     if (action == "tasks")
         return listTasks(store, opts);
+    if (action == "compare")
+        return commandHistoryCompare(store, opts);
     if (action == "export") {
         std::string error;
         if (!history::exportSession(store,

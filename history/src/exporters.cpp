@@ -1,6 +1,7 @@
 // Session exports: Chrome trace / Perfetto JSON, CSV and the whole session as JSON.
 #include "taskbench/history/exporters.h"
 
+#include "csv_p.h"
 #include "taskbench/valuecodec.h"
 
 #include <QFile>
@@ -42,19 +43,6 @@ Value sessionValue(const SessionSummary &s)
                       {"task_count", static_cast<long long>(s.taskCount)},
                       {"counts", Value(std::move(counts))},
                       {"plugins", Value(std::move(plugins))}};
-}
-
-std::string csvField(const std::string &s)
-{
-    if (s.find_first_of(",\"\r\n") == std::string::npos)
-        return s;
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"')
-            out += '"';
-        out += c;
-    }
-    return out + "\"";
 }
 
 TaskQuery allTasks(std::int64_t session)
@@ -198,7 +186,7 @@ std::string exportCsv(HistoryStore &store, std::int64_t session)
             if (!first)
                 out += ',';
             first = false;
-            out += csvField(f);
+            out += csv::field(f);
         }
         out += "\r\n";
     }

@@ -1,8 +1,9 @@
 // End-to-end tests of taskbench-cli's history: runs are recorded (unless --no-history) in
 // the database chosen with --db; `history` lists sessions and tasks (human and --json) with
 // filters, exports a session (Perfetto JSON, CSV, JSON), deletes, applies retention, and
-// re-runs failed tasks; bad history input exits 2; a corrupt database is moved aside and the
-// run still works; a newer schema is refused without touching the file.
+// re-runs failed tasks; compares two sessions (by key, or map position for non-pure keys); bad
+// history input exits 2; a corrupt database is moved aside and the run still works; a newer schema
+// is refused without touching the file.
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -51,6 +52,8 @@ private slots:
     void test_badInput();
     void test_corruptDatabaseIsMovedAside();
     void test_newerDatabaseIsRefused();
+    void test_compareSessions();
+    void test_compareNonPureByPosition();
 };
 
 void TstCliHistory::test_recordListAndTasks()
@@ -327,6 +330,102 @@ void TstCliHistory::test_newerDatabaseIsRefused()
     EXPECT_EXIT(run, 0);
     QVERIFY(run.err.contains("this run is not recorded"));
     QVERIFY(QDir(m_dir.path()).entryList({"newer.sqlite.corrupt-*"}).isEmpty());
+}
+
+void TstCliHistory::test_compareSessions()
+{
+    const QString path = db("compare.sqlite");
+    const QStringList map{
+        "--db", path, "--workers", "2", "map", "bench.flaky_inc_det", "--range", "0:10"};
+    {
+        RUN_CLI(run, map + QStringList{"--retries", "1"}); // session 1: all 10 finish
+        EXPECT_EXIT(run, 0);
+    }
+    {
+        RUN_CLI(run, map); // session 2: i = 0 and 5 fail on their first attempt
+        EXPECT_EXIT(run, 1);
+    }
+    RUN_CLI(json, {"--db", path, "history", "compare", "1", "2", "--json"});
+    EXPECT_EXIT(json, 0);
+    const QJsonObject doc = QJsonDocument::fromJson(json.out.toUtf8()).object();
+    const QJsonObject summary = doc.value("summary").toObject();
+    QCOMPARE(summary.value("matched").toInt(), 10);
+    QCOMPARE(summary.value("only_in_a").toInt(), 0);
+    QCOMPARE(summary.value("results_equal").toInt(), 8);
+    QCOMPARE(summary.value("results_different").toInt(), 2);
+    QCOMPARE(summary.value("newly_failing").toArray().size(), 2);
+    QCOMPARE(summary.value("fixed").toArray().size(), 0);
+    QVERIFY(summary.value("median_ratio").toDouble() > 0);
+    const QJsonArray tasks = doc.value("tasks").toArray();
+    QCOMPARE(tasks.size(), 10);
+    int failing = 0;
+    for (const QJsonValue &v : tasks) {
+        const QJsonObject t = v.toObject();
+        QCOMPARE(t.value("matched_by").toString(), QString("key"));
+        QCOMPARE(t.value("a").toObject().value("status").toString(), QString("finished"));
+        if (t.value("b").toObject().value("status").toString() == "error") {
+            ++failing;
+            QCOMPARE(t.value("result").toString(), QString("different"));
+            QVERIFY(
+                t.value("b").toObject().value("error").toString().contains("You hit the error"));
+        } else {
+            QCOMPARE(t.value("result").toString(), QString("equal"));
+            QCOMPARE(t.value("a").toObject().value("result_hash").toString().size(), 64);
+        }
+    }
+    QCOMPARE(failing, 2);
+
+    // The other way round, the two are fixed.
+    RUN_CLI(text, {"--db", path, "history", "compare", "2", "1"});
+    EXPECT_EXIT(text, 0);
+    QVERIFY2(
+        text.out.contains("10 matched, 0 only in A, 0 only in B; results 8 equal, 2 different"),
+        qPrintable(text.out));
+    QVERIFY(text.out.contains("Fixed (2):"));
+    QVERIFY(!text.out.contains("Newly failing"));
+
+    RUN_CLI(csv, {"--db", path, "history", "compare", "1", "2", "--csv"});
+    EXPECT_EXIT(csv, 0);
+    const QStringList lines = csv.out.split("\r\n", Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 11);
+    QVERIFY(lines[0].startsWith("key,function,matched_by,status_a,status_b,"));
+    QCOMPARE(csv.out.count(",finished,error,"), 2);
+
+    RUN_CLI(missing, {"--db", path, "history", "compare", "1", "7"});
+    EXPECT_EXIT(missing, 2);
+    QVERIFY(missing.err.contains("no session 7"));
+    RUN_CLI(oneId, {"--db", path, "history", "compare", "1"});
+    EXPECT_EXIT(oneId, 2);
+    RUN_CLI(notId, {"--db", path, "history", "compare", "1", "x"});
+    EXPECT_EXIT(notId, 2);
+    QVERIFY(notId.err.contains("expected a session ID, got 'x'"));
+}
+
+void TstCliHistory::test_compareNonPureByPosition()
+{
+    const QString path = db("compare-nonpure.sqlite");
+    for (int run = 0; run < 2; ++run) {
+        RUN_CLI(r, {"--db", path, "map", "bench.inc", "--range", "0:5", "--no-pure"});
+        EXPECT_EXIT(r, 0);
+    }
+    {
+        RUN_CLI(r, {"--db", path, "map", "bench.inc", "--range", "0:3", "--no-pure"});
+        EXPECT_EXIT(r, 0);
+    }
+    RUN_CLI(json, {"--db", path, "history", "compare", "1", "2", "--json"});
+    EXPECT_EXIT(json, 0);
+    const QJsonObject doc = QJsonDocument::fromJson(json.out.toUtf8()).object();
+    QCOMPARE(doc.value("summary").toObject().value("matched").toInt(), 5);
+    QCOMPARE(doc.value("summary").toObject().value("results_equal").toInt(), 5);
+    for (const QJsonValue &v : doc.value("tasks").toArray())
+        QCOMPARE(v.toObject().value("matched_by").toString(), QString("position"));
+    // A shorter map: the first three pair up, the rest are only in A.
+    RUN_CLI(shorter, {"--db", path, "history", "compare", "1", "3", "--json"});
+    const QJsonObject s
+        = QJsonDocument::fromJson(shorter.out.toUtf8()).object().value("summary").toObject();
+    QCOMPARE(s.value("matched").toInt(), 3);
+    QCOMPARE(s.value("only_in_a").toInt(), 2);
+    QCOMPARE(s.value("results_equal").toInt(), 3);
 }
 
 QTEST_MAIN(TstCliHistory)
