@@ -348,6 +348,8 @@ private:
     void transition(TaskRecord *r, TaskState to, int worker = -1, const char *note = "");
     void publish(TaskRecord *r, FutureStatus status);
     void runCallbacks(TaskRecord *r);
+    /// Counts r's deps not yet in memory; with none, r is ready now.
+    void waitForDeps(TaskRecord *r);
     void makeReady(TaskRecord *r);
     void finish(TaskRecord *r, Value result);
     void fail(TaskRecord *r, TaskError error);

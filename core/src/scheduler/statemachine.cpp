@@ -80,6 +80,16 @@ void Engine::runCallbacks(TaskRecord *r)
     }
 }
 
+void Engine::waitForDeps(TaskRecord *r)
+{
+    r->waitingOn = 0;
+    for (TaskRecord *d : r->deps)
+        if (d->state != TaskState::Memory)
+            ++r->waitingOn;
+    if (r->waitingOn == 0)
+        makeReady(r);
+}
+
 void Engine::makeReady(TaskRecord *r)
 {
     transition(r, TaskState::Queued);
@@ -335,14 +345,8 @@ void Engine::handle(RetryMsg &m)
         r->suspicious = 0;
         transition(r, TaskState::Waiting, -1, "retry requested");
     }
-    for (TaskRecord *r : reset) {
-        r->waitingOn = 0;
-        for (TaskRecord *d : r->deps)
-            if (d->state != TaskState::Memory)
-                ++r->waitingOn;
-        if (r->waitingOn == 0)
-            makeReady(r);
-    }
+    for (TaskRecord *r : reset)
+        waitForDeps(r);
 }
 
 void Engine::handle(CallbackMsg &m)

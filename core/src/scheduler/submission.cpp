@@ -143,12 +143,7 @@ void Engine::registerTask(TaskRecord *r)
         }
         recompute(d); // its result was dropped: compute it again
     }
-    r->waitingOn = 0;
-    for (TaskRecord *d : r->deps)
-        if (d->state != TaskState::Memory)
-            ++r->waitingOn;
-    if (r->waitingOn == 0)
-        makeReady(r);
+    waitForDeps(r);
 }
 
 } // namespace taskbench::detail
