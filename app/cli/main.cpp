@@ -12,6 +12,7 @@
 #include "slurmsetup.h"
 
 #include "taskbench/client.h"
+#include "taskbench/history/crashmarker.h"
 #include "taskbench/history/exporters.h"
 #include "taskbench/history/historystore.h"
 #include "taskbench/history/recorder.h"
@@ -502,6 +503,8 @@ void startRecording(std::optional<history::Recorder> &recorder,
         return;
     }
     g_recorder = &*recorder;
+    // A crash (thread workers) leaves its signal's name for the next start's notice.
+    history::installCrashMarker(ro.databasePath);
 }
 
 void openHistory(history::HistoryStore &store, const Options &opts)

@@ -1,6 +1,7 @@
 // HistoryStore: opening (WAL, migrations, refusal of newer schemas, corrupt files moved
 // aside), queries and maintenance of the run history database.
 #include "taskbench/history/historystore.h"
+#include "taskbench/history/crashmarker.h"
 
 #include "sqlutil_p.h"
 
@@ -368,15 +369,24 @@ void HistoryStore::markInterrupted()
     while (q.next())
         if (q.value(2).toString() != host || !processAlive(q.value(1).toLongLong())) {
             dead.push_back(q.value(0).toLongLong());
-            // A session that vanished without closing was killed or crashed; with thread
-            // workers a crashing task takes the whole process, which process workers prevent.
+            // A session that vanished without closing was killed or crashed; its process
+            // may have named the signal (crashmarker.h). With thread workers a crashing task
+            // takes the whole process, which process workers prevent.
+            const std::string signal
+                = q.value(2).toString() == host
+                      ? takeCrashMarker(m_path, host.toStdString(), q.value(1).toLongLong())
+                      : std::string();
+            const std::string how = signal.empty() ? "ended without closing: a crash (or kill)"
+                                                   : "crashed (" + signal + ")";
+            const std::string which = "the last " + q.value(3).toString().toStdString()
+                                      + " session (#" + std::to_string(dead.back()) + ") ";
             if (!q.value(4).toBool())
-                m_notices.push_back(
-                    "the last " + q.value(3).toString().toStdString() + " session (#"
-                    + std::to_string(dead.back())
-                    + ") ended without closing: a crash (or kill) while it ran thread workers, "
-                      "where one crashing task ends the whole process; process workers (the "
-                      "default) restart a crashed worker instead");
+                m_notices.push_back(which + how
+                                    + " while it ran thread workers, where one crashing task "
+                                      "ends the whole process; process workers (the default) "
+                                      "restart a crashed worker instead");
+            else if (!signal.empty())
+                m_notices.push_back(which + how);
         }
     for (qint64 id : dead) {
         QSqlQuery u(database());

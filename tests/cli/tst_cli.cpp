@@ -66,6 +66,7 @@ private slots:
     void test_runNestedRefsAndAllOutputs();
     void test_processWorkers();
     void test_crashingTaskOnDefaults();
+    void test_threadWorkerCrashNamedAtNextStart();
     void test_taskLogs();
 
     void test_badInput_data();
@@ -463,6 +464,31 @@ void TstCli::test_crashingTaskOnDefaults()
     QVERIFY2(r.out.contains("42"), qPrintable(describe(r)));
     QVERIFY2((r.out + r.err).contains("SIGSEGV") || (r.out + r.err).contains("worker died"),
              qPrintable(describe(r)));
+}
+
+void TstCli::test_threadWorkerCrashNamedAtNextStart()
+{
+    // With thread workers (the user's choice) a segfaulting task ends the CLI itself; the
+    // next start names the signal and suggests process workers.
+    const QString db = path("crash-history.sqlite");
+    const QString seg = file("seg-threads.json",
+                             R"({"tasks": {"boom": {"function": "faults.segfault", "args": []}}})");
+    QProcess crashing;
+    crashing.setProcessEnvironment(testsupport::cleanEnvironment());
+    crashing.start(testsupport::cliPath(),
+                   testsupport::withPlugins(
+                       {"--threads", "--db", db, "--log-level", "off", "run", seg}));
+    QVERIFY(crashing.waitForFinished(60000));
+    QCOMPARE(crashing.exitStatus(), QProcess::CrashExit);
+
+    RUN_CLI(next, {"--db", db, "history", "list"});
+    EXPECT_EXIT(next, 0);
+    QVERIFY2(next.err.contains("crashed (SIGSEGV)") && next.err.contains("process workers"),
+             qPrintable(describe(next)));
+    QVERIFY2(next.out.contains("interrupted"), qPrintable(describe(next)));
+    // Said once: the session is marked, the marker taken.
+    RUN_CLI(again, {"--db", db, "history", "list"});
+    QVERIFY2(!again.err.contains("SIGSEGV"), qPrintable(describe(again)));
 }
 
 void TstCli::test_taskLogs()

@@ -3,6 +3,7 @@
 
 #include "enginebridge.h"
 
+#include "taskbench/history/crashmarker.h"
 #include "taskbench/history/historystore.h"
 #include "taskbench/history/recorder.h"
 
@@ -140,6 +141,8 @@ void GuiRecorder::startRecording()
                            .arg(QString::fromStdString(recorder->errorString()));
         const qint64 id = recorder->ok() ? recorder->sessionId() : 0;
         if (recorder->ok()) {
+            // A crash (thread workers) leaves its signal's name for the next start's notice.
+            history::installCrashMarker(options.databasePath);
             std::lock_guard lock(active->mutex);
             active->recorder = std::move(recorder);
         }

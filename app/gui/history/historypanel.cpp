@@ -3,11 +3,13 @@
 // thread and posts the answer back; a generation counter drops answers that came too late.
 #include "historypanel.h"
 
+#include "comparewindow.h"
 #include "enginebridge.h"
 #include "guirecorder.h"
 #include "historymodels.h"
 #include "sessionwindow.h"
 
+#include "taskbench/history/compare.h"
 #include "taskbench/history/exporters.h"
 #include "taskbench/history/historystore.h"
 #include "taskbench/history/rerun.h"
@@ -33,6 +35,7 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 
@@ -119,7 +122,8 @@ HistoryPanel::HistoryPanel(EngineBridge *bridge, GuiRecorder *recorder, QWidget 
 
     m_sessions = new SessionsModel(this);
     m_sessionsView = makeTable(m_sessions, tr("History"), this);
-    m_sessionsView->setSelectionMode(QAbstractItemView::SingleSelection);
+    // Two selected sessions can be compared (Ctrl or Shift with the arrows, or the mouse).
+    m_sessionsView->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_tasks = new HistoryTasksModel(this);
     m_taskFilter = new QSortFilterProxyModel(this);
     m_taskFilter->setSourceModel(m_tasks);
@@ -139,6 +143,9 @@ HistoryPanel::HistoryPanel(EngineBridge *bridge, GuiRecorder *recorder, QWidget 
     m_rerunFailed->setToolTip(tr("Run every failed task of the session again"));
     m_export = makeButton(tr("E&xport..."), tr("Export…"), this);
     m_export->setToolTip(tr("Save the session as a Perfetto trace, CSV or JSON"));
+    m_compare = makeButton(tr("Co&mpare"), tr("Compare sessions"), this);
+    m_compare->setToolTip(tr("Select two sessions: compare their tasks' statuses, durations, "
+                             "results and errors"));
     m_delete = makeButton(tr("&Delete session"), tr("Delete session"), this);
     m_refresh = makeButton(tr("Refres&h"), tr("Refresh history"), this);
 
@@ -169,7 +176,7 @@ HistoryPanel::HistoryPanel(EngineBridge *bridge, GuiRecorder *recorder, QWidget 
     top->addWidget(m_search, 1);
     top->addWidget(m_refresh);
     auto *buttons = new QHBoxLayout;
-    for (QPushButton *b : {m_open, m_rerun, m_rerunFailed, m_export, m_delete})
+    for (QPushButton *b : {m_open, m_rerun, m_rerunFailed, m_export, m_compare, m_delete})
         buttons->addWidget(b);
     buttons->addStretch(1);
     auto *settings = new QHBoxLayout;
@@ -231,6 +238,11 @@ HistoryPanel::HistoryPanel(EngineBridge *bridge, GuiRecorder *recorder, QWidget 
     connect(m_rerun, &QPushButton::clicked, this, [this] { rerunSelected(false); });
     connect(m_rerunFailed, &QPushButton::clicked, this, [this] { rerunSelected(true); });
     connect(m_export, &QPushButton::clicked, this, &HistoryPanel::exportSelected);
+    connect(m_compare, &QPushButton::clicked, this, [this] {
+        const std::vector<std::int64_t> two = selectedSessions();
+        if (two.size() == 2)
+            compareSessions(two[0], two[1]);
+    });
     connect(m_delete, &QPushButton::clicked, this, &HistoryPanel::deleteSelected);
     connect(m_refresh, &QPushButton::clicked, this, &HistoryPanel::refresh);
 
@@ -262,11 +274,48 @@ void HistoryPanel::setDatabasePath(const QString &path)
 
 std::int64_t HistoryPanel::selectedSession() const
 {
-    const QModelIndexList rows = m_sessionsView->selectionModel()->selectedRows();
-    if (rows.isEmpty())
-        return 0;
-    const history::SessionSummary *s = m_sessions->session(rows.first().row());
-    return s ? s->id : 0;
+    const std::vector<std::int64_t> ids = selectedSessions();
+    return ids.size() == 1 ? ids.front() : 0;
+}
+
+std::vector<std::int64_t> HistoryPanel::selectedSessions() const
+{
+    std::vector<std::int64_t> ids;
+    for (const QModelIndex &row : m_sessionsView->selectionModel()->selectedRows())
+        if (const history::SessionSummary *s = m_sessions->session(row.row()))
+            ids.push_back(s->id);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
+void HistoryPanel::compareSessions(std::int64_t a, std::int64_t b)
+{
+    struct Answer
+    {
+        std::optional<history::SessionComparison> comparison;
+        std::string error;
+    };
+    inBackground<std::shared_ptr<Answer>>(
+        m_pool,
+        this,
+        m_path,
+        [a, b](history::HistoryStore &store) {
+            auto answer = std::make_shared<Answer>();
+            answer->comparison = history::compareSessions(store, a, b, &answer->error);
+            return answer;
+        },
+        [this](std::shared_ptr<Answer> answer, QString error) {
+            if (!answer || !answer->comparison) {
+                emit message(tr("History: %1")
+                                 .arg(error.isEmpty() && answer
+                                          ? QString::fromStdString(answer->error)
+                                          : error));
+                return;
+            }
+            auto *window = new CompareWindow(std::move(*answer->comparison), this);
+            window->show();
+            emit compareOpened(window);
+        });
 }
 
 void HistoryPanel::updateActions()
@@ -276,6 +325,7 @@ void HistoryPanel::updateActions()
     m_open->setEnabled(has);
     m_export->setEnabled(has);
     m_delete->setEnabled(has);
+    m_compare->setEnabled(selectedSessions().size() == 2);
     m_rerun->setEnabled(has && cluster);
     m_rerunFailed->setEnabled(has && cluster);
 }
@@ -283,7 +333,7 @@ void HistoryPanel::updateActions()
 void HistoryPanel::refresh()
 {
     const int generation = ++m_generation;
-    const std::int64_t keep = selectedSession();
+    const std::vector<std::int64_t> keep = selectedSessions();
     history::SessionQuery query;
     query.text = m_search->text().trimmed().toStdString();
     inBackground<std::vector<history::SessionSummary>>(
@@ -298,12 +348,18 @@ void HistoryPanel::refresh()
                 emit message(tr("History: %1").arg(error));
             m_sessions->setSessions(std::move(sessions));
             for (int row = 0; row < m_sessions->rowCount(); ++row)
-                if (m_sessions->session(row)->id == keep)
-                    m_sessionsView->selectRow(row);
+                if (std::find(keep.begin(), keep.end(), m_sessions->session(row)->id)
+                    != keep.end())
+                    m_sessionsView->selectionModel()->select(
+                        m_sessions->index(row, 0),
+                        QItemSelectionModel::Select | QItemSelectionModel::Rows);
             if (selectedSession() == 0) {
                 m_tasks->setTasks({});
                 m_tasksLabel->setText(m_sessions->rowCount() == 0 ? tr("No recorded sessions.")
-                                                                  : tr("Select a session."));
+                                      : selectedSessions().size() == 2
+                                          ? tr("Two sessions selected: Compare shows them side "
+                                               "by side.")
+                                          : tr("Select a session."));
             }
             m_taskFilter->setFilterFixedString(m_search->text().trimmed());
             updateActions();
@@ -315,8 +371,14 @@ void HistoryPanel::refresh()
 void HistoryPanel::loadTasks()
 {
     const std::int64_t session = selectedSession();
-    if (session <= 0)
+    if (session <= 0) {
+        if (selectedSessions().size() == 2) {
+            ++m_taskGeneration; // drops a load still on its way
+            m_tasks->setTasks({});
+            m_tasksLabel->setText(tr("Two sessions selected: Compare shows them side by side."));
+        }
         return;
+    }
     const int generation = ++m_taskGeneration;
     history::TaskQuery query;
     query.session = session;

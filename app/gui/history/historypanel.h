@@ -11,6 +11,7 @@
 #include <QThreadPool>
 #include <QWidget>
 
+Q_MOC_INCLUDE("comparewindow.h")
 Q_MOC_INCLUDE("sessionwindow.h")
 
 #include <cstdint>
@@ -27,6 +28,7 @@ class QTimer;
 
 namespace taskbench::gui {
 
+class CompareWindow;
 class EngineBridge;
 class GuiRecorder;
 class HistoryTasksModel;
@@ -48,6 +50,9 @@ public:
     void refresh();
     /// Opens a session read-only (as the "Open" button does for the selection).
     void openSession(std::int64_t id);
+    /// Compares two sessions in a CompareWindow (as "Compare" does for two selected ones;
+    /// the older is A). The comparison is read on a background thread.
+    void compareSessions(std::int64_t a, std::int64_t b);
     /// Re-runs the selected tasks (or, when none is selected, all tasks) of the selected
     /// session; failedOnly: its failed tasks.
     void rerunSelected(bool failedOnly);
@@ -57,7 +62,10 @@ public:
     QTableView *sessionsView() const { return m_sessionsView; }
     QTableView *tasksView() const { return m_tasksView; }
     QLineEdit *searchEdit() const { return m_search; }
+    /// The selected session when exactly one is selected, else 0.
     std::int64_t selectedSession() const;
+    /// Every selected session, oldest (lowest id) first.
+    std::vector<std::int64_t> selectedSessions() const;
     /// Bumped after each finished load (tests wait on it).
     int loads() const { return m_loads; }
 
@@ -65,6 +73,7 @@ signals:
     void message(const QString &text);
     void loaded();
     void sessionOpened(SessionWindow *window);
+    void compareOpened(CompareWindow *window);
     /// A re-run was planned and submitted (number of calls) or refused (problems).
     void rerunSubmitted(int calls);
     void rerunRefused(const QStringList &problems);
@@ -94,6 +103,7 @@ private:
     QPushButton *m_rerun;
     QPushButton *m_rerunFailed;
     QPushButton *m_export;
+    QPushButton *m_compare;
     QPushButton *m_delete;
     QPushButton *m_refresh;
     QCheckBox *m_record;

@@ -1,0 +1,142 @@
+// Isolation by default (issue 20): the workbench on a fresh QSettings runs process workers,
+// so tasks that segfault, abort or exit kill only their worker process. The window stays,
+// each error names its signal or exit code, the worker comes back, a healthy task's result
+// is right. Waits with QTRY_* on states (no sleeps).
+#include "enginebridge.h"
+#include "errorsmodel.h"
+#include "errorspanel.h"
+#include "futuresmodel.h"
+#include "inspect/workersmodel.h"
+#include "inspect/workerspanel.h"
+#include "mainwindow.h"
+
+#include <QSettings>
+#include <QTest>
+
+#include <algorithm>
+#include <memory>
+
+using namespace taskbench;
+using namespace taskbench::gui;
+
+namespace {
+
+constexpr int kTimeoutMs = 60000;
+
+} // namespace
+
+class tst_GuiCrashIsolation : public QObject
+{
+    Q_OBJECT
+private:
+    std::unique_ptr<MainWindow> m_window;
+
+    std::uint64_t submit(const QString &function, const std::vector<Value> &args)
+    {
+        std::uint64_t got = 0;
+        quint64 request = 0;
+        auto conn = connect(m_window->bridge(),
+                            &EngineBridge::submitted,
+                            this,
+                            [&](quint64 r, const std::vector<std::uint64_t> &ids) {
+                                if (r == request && ids.size() == 1)
+                                    got = ids.front();
+                            });
+        request = m_window->bridge()->submit(function, args, SubmitOptions{});
+        if (!QTest::qWaitFor([&] { return got != 0; }, kTimeoutMs))
+            qWarning("no future for %s", qPrintable(function));
+        disconnect(conn);
+        return got;
+    }
+
+    const FutureRow *row(std::uint64_t id) { return m_window->futuresModel()->row(id); }
+
+    bool settled(std::uint64_t id)
+    {
+        const FutureRow *r = row(id);
+        return r && (r->status == FutureStatus::Finished || r->status == FutureStatus::Error)
+               && (r->status != FutureStatus::Error || r->hasError);
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QCoreApplication::setOrganizationName(QStringLiteral("TaskbenchTests"));
+        QCoreApplication::setApplicationName(QStringLiteral("tst_guicrashisolation"));
+        QSettings().clear(); // a fresh user: the defaults decide the worker kind
+
+        m_window = std::make_unique<MainWindow>();
+        EngineBridge *b = m_window->bridge();
+        b->setUseDefaultSearchPath(false);
+        b->setExtraPluginFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
+        m_window->restoreSettings();
+        ClusterOptions options = MainWindow::savedClusterOptions();
+        QVERIFY2(options.processes, "a fresh workbench must default to process workers");
+        options.workers = 2;
+        m_window->startEngine(options);
+        m_window->show();
+        QVERIFY(b->isRunning());
+        QVERIFY(b->function(QStringLiteral("faults.segfault")));
+        QTRY_COMPARE_WITH_TIMEOUT(m_window->workersPanel()->model()->rowCount(), 2, kTimeoutMs);
+    }
+
+    void cleanupTestCase() { m_window.reset(); }
+
+    void test_crashingTasksLeaveTheWindowAndHealthyResults_data()
+    {
+        // exitCode < 0: the function takes no argument. healthy: distinct inputs, so each
+        // row's healthy task is a new pure key.
+        QTest::addColumn<QString>("function");
+        QTest::addColumn<int>("exitCode");
+        QTest::addColumn<QString>("cause");
+        QTest::addColumn<int>("healthy");
+        QTest::newRow("segfault") << QStringLiteral("faults.segfault") << -1
+                                  << QStringLiteral("SIGSEGV") << 41;
+        QTest::newRow("abort") << QStringLiteral("faults.abort_task") << -1
+                               << QStringLiteral("SIGABRT") << 51;
+        QTest::newRow("exit") << QStringLiteral("faults.exit_task") << 3
+                              << QStringLiteral("exited with code 3") << 61;
+    }
+
+    void test_crashingTasksLeaveTheWindowAndHealthyResults()
+    {
+        QFETCH(QString, function);
+        QFETCH(int, exitCode);
+        QFETCH(QString, cause);
+        QFETCH(int, healthy);
+
+        std::vector<Value> args;
+        if (exitCode >= 0)
+            args.emplace_back(std::int64_t(exitCode));
+        const std::uint64_t boom = submit(function, args);
+        const std::uint64_t ok = submit(QStringLiteral("tutorial.inc"), {Value(std::int64_t(healthy))});
+        QVERIFY(boom && ok);
+
+        // The crash is the task's error, named; the errors panel lists it as a root cause.
+        QTRY_VERIFY_WITH_TIMEOUT(settled(boom), kTimeoutMs);
+        QCOMPARE(int(row(boom)->status), int(FutureStatus::Error));
+        const QString text = row(boom)->errorType + QLatin1Char(' ') + row(boom)->errorMessage;
+        QVERIFY2(text.contains(cause), qPrintable(text));
+        ErrorsModel *errors = m_window->errorsPanel()->model();
+        QTRY_VERIFY_WITH_TIMEOUT(errors->rootCauses().size() >= 1, kTimeoutMs);
+        const auto roots = errors->rootCauses();
+        QVERIFY(std::find(roots.begin(), roots.end(), boom) != roots.end());
+
+        // The healthy task's result is right; the window and its engine are still there.
+        QTRY_VERIFY_WITH_TIMEOUT(settled(ok), kTimeoutMs);
+        QCOMPARE(int(row(ok)->status), int(FutureStatus::Finished));
+        QCOMPARE(row(ok)->preview, QString::number(healthy + 1));
+        QVERIFY(m_window->isVisible());
+        QVERIFY(m_window->bridge()->isRunning());
+
+        // The dead worker is replaced: two workers again, and new work runs.
+        QTRY_COMPARE_WITH_TIMEOUT(m_window->workersPanel()->model()->rowCount(), 2, kTimeoutMs);
+        const std::uint64_t after
+            = submit(QStringLiteral("tutorial.inc"), {Value(std::int64_t(healthy + 1000))});
+        QTRY_VERIFY_WITH_TIMEOUT(settled(after), kTimeoutMs);
+        QCOMPARE(int(row(after)->status), int(FutureStatus::Finished));
+    }
+};
+
+QTEST_MAIN(tst_GuiCrashIsolation)
+#include "tst_guicrashisolation.moc"
