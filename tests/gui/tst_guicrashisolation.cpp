@@ -109,7 +109,8 @@ private slots:
         if (exitCode >= 0)
             args.emplace_back(std::int64_t(exitCode));
         const std::uint64_t boom = submit(function, args);
-        const std::uint64_t ok = submit(QStringLiteral("tutorial.inc"), {Value(std::int64_t(healthy))});
+        const std::uint64_t ok
+            = submit(QStringLiteral("tutorial.inc"), {Value(std::int64_t(healthy))});
         QVERIFY(boom && ok);
 
         // The crash is the task's error, named; the errors panel lists it as a root cause.

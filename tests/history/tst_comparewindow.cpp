@@ -103,8 +103,7 @@ private slots:
         sessions->selectRow(0);
         QVERIFY(!compare->isEnabled());
         sessions->selectionModel()->select(panel.sessionsModel()->index(1, 0),
-                                           QItemSelectionModel::Select
-                                               | QItemSelectionModel::Rows);
+                                           QItemSelectionModel::Select | QItemSelectionModel::Rows);
         QCOMPARE(panel.selectedSessions(), (std::vector<std::int64_t>{a, b}));
         QVERIFY(compare->isEnabled());
         QVERIFY(!button(&panel, QStringLiteral("Delete session"))->isEnabled());
@@ -124,9 +123,9 @@ private slots:
         QVERIFY2(window->summaryLabel()->text().contains(QStringLiteral("Fixed: 1")),
                  qPrintable(window->summaryLabel()->text()));
         QCOMPARE(window->view()->accessibleName(), QStringLiteral("Compared tasks"));
-        QCOMPARE(model->headerData(CompareModel::StatusA, Qt::Horizontal, Qt::DisplayRole)
-                     .toString(),
-                 QStringLiteral("Status A"));
+        QCOMPARE(
+            model->headerData(CompareModel::StatusA, Qt::Horizontal, Qt::DisplayRole).toString(),
+            QStringLiteral("Status A"));
 
         // The fixed task: erred in A, finished in B, matched by its pure key.
         int fixedRow = -1;
@@ -166,9 +165,8 @@ private slots:
         QFile j(json);
         QVERIFY(j.open(QIODevice::ReadOnly));
         QVERIFY(QJsonDocument::fromJson(j.readAll()).isObject());
-        QVERIFY(!window->exportTo(m_dir.filePath("no/such/dir/x.csv"),
-                                  CompareWindow::Format::Csv,
-                                  &error));
+        QVERIFY(!window->exportTo(
+            m_dir.filePath("no/such/dir/x.csv"), CompareWindow::Format::Csv, &error));
         QVERIFY(error.contains(QStringLiteral("Cannot write")));
         window->close();
     }

@@ -100,8 +100,7 @@ QVariant CompareModel::data(const QModelIndex &index, int role) const
         if (index.column() == Result && a && b)
             return tr("A: %1\nB: %2")
                 .arg(QString::fromStdString(a->resultHash.empty() ? "not stored" : a->resultHash),
-                     QString::fromStdString(b->resultHash.empty() ? "not stored"
-                                                                  : b->resultHash));
+                     QString::fromStdString(b->resultHash.empty() ? "not stored" : b->resultHash));
         if (index.column() == ErrorA || index.column() == ErrorB)
             return data(index, Qt::DisplayRole);
         return {};
@@ -186,8 +185,7 @@ QString CompareModel::summaryText() const
                  .arg(s.fastest.size());
     if (!s.slowest.empty()) {
         const history::TaskComparison &w = c.tasks[s.slowest.front()];
-        lines << tr("Slowest change: %1 (%2).")
-                     .arg(QString::fromStdString(w.key), ratio(w.ratio));
+        lines << tr("Slowest change: %1 (%2).").arg(QString::fromStdString(w.key), ratio(w.ratio));
     }
     lines << tr("Results: %1 equal, %2 different. Newly failing: %3. Fixed: %4.")
                  .arg(s.resultsEqual)

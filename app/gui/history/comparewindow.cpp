@@ -154,11 +154,11 @@ void CompareWindow::exportAs(Format format)
                                   .arg(c.a.id)
                                   .arg(c.b.id)
                                   .arg(format == Format::Csv ? "csv" : "json");
-    const QString path = QFileDialog::getSaveFileName(
-        this,
-        tr("Export comparison"),
-        suggested,
-        format == Format::Csv ? tr("CSV (*.csv)") : tr("JSON (*.json)"));
+    const QString path = QFileDialog::getSaveFileName(this,
+                                                      tr("Export comparison"),
+                                                      suggested,
+                                                      format == Format::Csv ? tr("CSV (*.csv)")
+                                                                            : tr("JSON (*.json)"));
     if (path.isEmpty())
         return;
     QString error;
