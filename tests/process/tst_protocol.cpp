@@ -6,6 +6,7 @@
 
 #include "taskbench/valuecodec.h"
 
+#include <QCryptographicHash>
 #include <QtTest>
 
 #include <cstdlib>
@@ -115,6 +116,17 @@ std::uint64_t testSeed()
     return std::random_device{}();
 }
 
+std::string toHex(std::string_view bytes)
+{
+    return QByteArray(bytes.data(), qsizetype(bytes.size())).toHex().toStdString();
+}
+
+/// Size and SHA-256 of test_knownStream's bytes, taken from the protocol before its message
+/// layouts were described once.
+constexpr std::size_t kKnownStreamBytes = 8466;
+constexpr const char *kKnownStreamSha256
+    = "9b3905dde0216cee825369bef18d4560f9c814f1ec10d6aefb732afebf7701ba";
+
 } // namespace
 
 class tst_Protocol : public QObject
@@ -124,6 +136,9 @@ class tst_Protocol : public QObject
 private slots:
     void test_roundTrip_data();
     void test_roundTrip();
+    void test_knownBytes_data();
+    void test_knownBytes();
+    void test_knownStream();
     void test_fieldsSurvive();
     void test_batchFrame();
     void test_batchFrameHeaderMatches();
@@ -158,6 +173,120 @@ void tst_Protocol::test_roundTrip()
     QCOMPARE(back->index(), m.index());
     // The encoding is deterministic: equal bytes mean equal messages.
     QCOMPARE(encodeFrame(*back), frame);
+}
+
+void tst_Protocol::test_knownBytes_data()
+{
+    // Spelled out byte by byte: the wire format may not change without kProtocolVersion.
+    QTest::addColumn<int>("index");
+    QTest::addColumn<QString>("hex");
+    // {"type": "cancel", "task": 5}
+    QTest::newRow("cancel") << 0
+                            << QString("00000013"
+                                       "a2"
+                                       "6474797065"
+                                       "6663616e63656c"
+                                       "647461736b05");
+    // {"type": "hello", "version": 1, "pid": 1234, "worker": 7, "threads": -1, "token": "ab"}
+    QTest::newRow("hello") << 1
+                           << QString("00000036"
+                                      "a6"
+                                      "6474797065"
+                                      "6568656c6c6f"
+                                      "6776657273696f6e01"
+                                      "63706964"
+                                      "1904d2"
+                                      "66776f726b657207"
+                                      "677468726561647320"
+                                      "65746f6b656e"
+                                      "626162");
+    // {"type": "progress", "task": 9, "fraction": 0.25 (always 9 bytes), "text": "1/4"}
+    QTest::newRow("progress") << 2
+                              << QString("00000030"
+                                         "a4"
+                                         "6474797065"
+                                         "6870726f6772657373"
+                                         "647461736b09"
+                                         "686672616374696f6e"
+                                         "fb3fd0000000000000"
+                                         "6474657874"
+                                         "63312f34");
+}
+
+void tst_Protocol::test_knownBytes()
+{
+    QFETCH(int, index);
+    QFETCH(QString, hex);
+    Hello hello;
+    hello.pid = 1234;
+    hello.worker = 7;
+    hello.threads = -1;
+    hello.token = "ab";
+    const std::vector<Message> messages = {Cancel{5}, hello, Progress{9, 0.25, "1/4"}};
+    const Message &m = messages[std::size_t(index)];
+    const std::string frame = encodeFrame(m);
+    QCOMPARE(QString::fromStdString(toHex(frame)), hex);
+    const auto back = decodeFrame(frame);
+    QVERIFY(back);
+    QCOMPARE(encodeFrame(*back), frame);
+}
+
+void tst_Protocol::test_knownStream()
+{
+    // Every sample message and every batch form, as the scheduler and the worker write them:
+    // their digest was taken from the protocol as it was before its layouts were described
+    // once (messages_p.h), and must not move.
+    std::string stream;
+    for (const Message &m : sampleMessages())
+        appendFrame(stream, m);
+    auto fn = std::make_shared<FunctionInfo>();
+    fn->qualifiedName = "bench.inc";
+    std::atomic<bool> cancelled{true};
+    BatchFrame execute(stream, BatchFrame::Kind::Execute);
+    for (int i = 0; i < 40; ++i) {
+        Assignment a;
+        a.task = std::uint64_t(i) * 1000;
+        a.attempt = i % 3;
+        a.function = i % 5 ? fn : nullptr;
+        a.key = "inc-" + std::to_string(i);
+        a.args = {Value(i), Value(-i), Value(i * 0.5), Value::ref("#" + std::to_string(i))};
+        a.cancel = i % 7 == 0 ? &cancelled : nullptr;
+        execute.add(a);
+    }
+    QVERIFY(execute.finish());
+    BatchFrame completed(stream, BatchFrame::Kind::Completed);
+    for (std::uint64_t t = 0; t < 30; ++t)
+        completed.add(sampleCompletion(t * 77, t % 3 != 0, t % 5 == 0));
+    QVERIFY(completed.finish());
+    BatchFrame fetched(stream, BatchFrame::Kind::Fetched);
+    fetched.addFetched(1, sampleValue());
+    fetched.add(FetchedItem{2, std::nullopt, "gone"});
+    fetched.add(FetchedItem{3, Value(3.5), {}});
+    QVERIFY(fetched.finish());
+    std::string items;
+    appendCompletionItem(items, sampleCompletion(5, false, false));
+    stream += batchFrameHeader(BatchFrame::Kind::Completed, 1, items.size()) + items;
+
+    const QByteArray digest
+        = QCryptographicHash::hash(QByteArrayView(stream.data(), qsizetype(stream.size())),
+                                   QCryptographicHash::Sha256)
+              .toHex();
+    qInfo("%zu bytes, sha256 %s", stream.size(), digest.constData());
+    QCOMPARE(stream.size(), kKnownStreamBytes);
+    QCOMPARE(digest, QByteArray(kKnownStreamSha256));
+
+    // And it reads back frame by frame.
+    FrameReader reader;
+    reader.append(stream);
+    std::string_view payload;
+    std::size_t frames = 0;
+    while (reader.next(&payload) == FrameReader::Next::Frame) {
+        std::string error;
+        QVERIFY2(decodeMessage(payload, &error), error.c_str());
+        ++frames;
+    }
+    QCOMPARE(frames, sampleMessages().size() + 4);
+    QCOMPARE(reader.buffered(), std::size_t(0));
 }
 
 void tst_Protocol::test_fieldsSurvive()

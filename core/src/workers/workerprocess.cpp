@@ -4,7 +4,7 @@
 // which plugins to load, and sends those missing here), loads the plugins, connects, and hands
 // over to the loop (workerloop.cpp).
 //
-// A local worker is started by the scheduler's nanny (workers/processworker.cpp) and proves
+// A local worker is started by the scheduler's nanny (workers/childprocess.cpp) and proves
 // who it is with the token from $TASKBENCH_WORKER_TOKEN; it dies with the scheduler.
 #include "remote/remotejoin_p.h"
 #include "remote/workerauth_p.h"
