@@ -3,6 +3,7 @@
 #include "taskbench/history/historystore.h"
 #include "taskbench/history/crashmarker.h"
 
+#include "schema_p.h"
 #include "sqlutil_p.h"
 
 #include <QDateTime>
@@ -28,95 +29,6 @@ namespace taskbench::history {
 namespace {
 
 std::atomic<int> g_connectionCounter{0};
-
-// Schema 1, the first released schema. Never edit a step once released: add a new one.
-const char *const kSchemaV1 = R"sql(
-CREATE TABLE sessions(
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  started_us INTEGER NOT NULL,
-  ended_us INTEGER NOT NULL DEFAULT 0,
-  status TEXT NOT NULL,
-  app TEXT NOT NULL DEFAULT '',
-  title TEXT NOT NULL DEFAULT '',
-  workers INTEGER NOT NULL DEFAULT 0,
-  threads_per_worker INTEGER NOT NULL DEFAULT 1,
-  processes INTEGER NOT NULL DEFAULT 0,
-  pid INTEGER NOT NULL DEFAULT 0,
-  host TEXT NOT NULL DEFAULT '');
-CREATE TABLE plugins(
-  session_id INTEGER NOT NULL,
-  name TEXT NOT NULL,
-  version TEXT NOT NULL,
-  path TEXT NOT NULL,
-  hash TEXT NOT NULL DEFAULT '',
-  functions TEXT NOT NULL DEFAULT '',
-  PRIMARY KEY(session_id, name, path));
-CREATE TABLE tasks(
-  session_id INTEGER NOT NULL,
-  task_id INTEGER NOT NULL,
-  key TEXT NOT NULL,
-  function TEXT NOT NULL,
-  grp TEXT NOT NULL DEFAULT '',
-  deps TEXT NOT NULL DEFAULT '',
-  args TEXT NOT NULL DEFAULT '',
-  options TEXT NOT NULL DEFAULT '',
-  state TEXT NOT NULL,
-  status TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  worker INTEGER NOT NULL DEFAULT -1,
-  submitted_us INTEGER NOT NULL DEFAULT 0,
-  started_us INTEGER NOT NULL DEFAULT 0,
-  finished_us INTEGER NOT NULL DEFAULT 0,
-  result_stored INTEGER NOT NULL DEFAULT 0,
-  result TEXT NOT NULL DEFAULT '',
-  result_type TEXT NOT NULL DEFAULT '',
-  result_size INTEGER NOT NULL DEFAULT -1,
-  error_type TEXT NOT NULL DEFAULT '',
-  error_message TEXT NOT NULL DEFAULT '',
-  error_root TEXT NOT NULL DEFAULT '',
-  traceback TEXT NOT NULL DEFAULT '',
-  story TEXT NOT NULL DEFAULT '',
-  runs TEXT NOT NULL DEFAULT '',
-  PRIMARY KEY(session_id, task_id));
-CREATE INDEX tasks_status ON tasks(session_id, status)
-)sql";
-
-// Schema 2: captured task output, workers (Perfetto track names), task log lines, and an
-// index for searching by function.
-const char *const kSchemaV2 = R"sql(
-ALTER TABLE tasks ADD COLUMN output TEXT NOT NULL DEFAULT '';
-CREATE TABLE workers(
-  session_id INTEGER NOT NULL,
-  worker_id INTEGER NOT NULL,
-  name TEXT NOT NULL DEFAULT '',
-  threads INTEGER NOT NULL DEFAULT 0,
-  added_us INTEGER NOT NULL DEFAULT 0,
-  removed_us INTEGER NOT NULL DEFAULT 0,
-  reason TEXT NOT NULL DEFAULT '',
-  PRIMARY KEY(session_id, worker_id));
-CREATE TABLE logs(
-  session_id INTEGER NOT NULL,
-  task_id INTEGER NOT NULL,
-  time_us INTEGER NOT NULL,
-  text TEXT NOT NULL);
-CREATE INDEX logs_task ON logs(session_id, task_id);
-CREATE INDEX tasks_function ON tasks(session_id, function)
-)sql";
-
-// Schema 3: what recording a large session costs. The task counts per status live in the
-// session row (kept by the recorder in the transaction that writes the tasks), so listing
-// sessions reads no task rows, and the two secondary task indexes go: each one was another
-// b-tree insert per recorded task (a third of the write time), while searches match with
-// '%text%' patterns that an index cannot serve anyway. Counts of existing sessions are
-// computed once, here, while the status index still exists.
-const char *const kSchemaV3 = R"sql(
-ALTER TABLE sessions ADD COLUMN counts TEXT NOT NULL DEFAULT '';
-UPDATE sessions SET counts = coalesce((SELECT group_concat(c.status || ' ' || c.n, ',')
-  FROM (SELECT session_id, status, count(*) AS n FROM tasks GROUP BY session_id, status) AS c
-  WHERE c.session_id = sessions.id), '');
-DROP INDEX tasks_function;
-DROP INDEX tasks_status
-)sql";
 
 std::vector<QString> statements(const std::string &script)
 {
@@ -175,8 +87,7 @@ std::string HistoryStore::defaultPath()
 
 const std::vector<std::string> &HistoryStore::migrationSteps()
 {
-    static const std::vector<std::string> steps = {kSchemaV1, kSchemaV2, kSchemaV3};
-    return steps;
+    return schema::migrationSteps();
 }
 
 bool HistoryStore::isOpen() const

@@ -5,63 +5,25 @@
 #include "futuresmodel.h"
 #include "progressmodel.h"
 
+#include "eventbuilders.h"
+
 #include <QSignalSpy>
 #include <QTest>
 
 using namespace taskbench;
 using namespace taskbench::gui;
+using namespace testsupport;
 
 namespace {
-
-Event added(std::uint64_t id,
-            const std::string &key,
-            const std::string &fn,
-            std::vector<std::uint64_t> deps = {},
-            const std::string &group = {})
-{
-    Event e;
-    e.kind = EventKind::TaskAdded;
-    e.task = id;
-    e.detail().key = key;
-    e.detail().function = fn;
-    e.detail().group = std::make_shared<const std::string>(group.empty() ? fn : group);
-    e.detail().deps = std::move(deps);
-    e.timeUs = 1'700'000'000'000'000 + std::int64_t(id);
-    return e;
-}
-
-Event moved(std::uint64_t id, TaskState from, TaskState to, int worker = -1, int attempt = 0)
-{
-    Event e;
-    e.kind = EventKind::Transition;
-    e.task = id;
-    e.from = from;
-    e.to = to;
-    e.worker = worker;
-    e.attempt = attempt;
-    return e;
-}
-
-Event executed(std::uint64_t id, std::int64_t startUs, std::int64_t endUs, int worker)
-{
-    Event e;
-    e.kind = EventKind::ExecutionFinished;
-    e.task = id;
-    e.startUs = startUs;
-    e.timeUs = endUs;
-    e.worker = worker;
-    e.attempt = 1;
-    return e;
-}
 
 /// Walks a task through to memory (finished).
 std::vector<Event> finish(std::uint64_t id, int worker = 0)
 {
-    return {moved(id, TaskState::Released, TaskState::Waiting),
-            moved(id, TaskState::Waiting, TaskState::Queued),
-            moved(id, TaskState::Queued, TaskState::Processing, worker, 1),
-            executed(id, 1000, 1000 + std::int64_t(id) * 10, worker),
-            moved(id, TaskState::Processing, TaskState::Memory, worker, 1)};
+    return {transition(id, TaskState::Released, TaskState::Waiting),
+            transition(id, TaskState::Waiting, TaskState::Queued),
+            transition(id, TaskState::Queued, TaskState::Processing, worker, 1),
+            executionFinished(id, worker, -1, 1000, 1000 + std::int64_t(id) * 10),
+            transition(id, TaskState::Processing, TaskState::Memory, worker, 1)};
 }
 
 void append(std::vector<Event> &to, const std::vector<Event> &from)
@@ -87,7 +49,7 @@ private slots:
     {
         FuturesModel m;
         QSignalSpy inserted(&m, &QAbstractItemModel::rowsInserted);
-        m.applyEvents({added(1, "inc-a", "bench.inc"), added(2, "inc-b", "bench.inc")});
+        m.applyEvents({taskAdded(1, "inc-a", "bench.inc"), taskAdded(2, "inc-b", "bench.inc")});
         QCOMPARE(m.rowCount(), 2);
         QCOMPARE(inserted.count(), 1); // one block per frame
         QCOMPARE(m.count(FutureStatus::Pending), 2);
@@ -101,7 +63,7 @@ private slots:
     void test_transitionsUpdateStatusAndCounts()
     {
         FuturesModel m;
-        std::vector<Event> events{added(1, "inc-a", "bench.inc")};
+        std::vector<Event> events{taskAdded(1, "inc-a", "bench.inc")};
         append(events, finish(1, 3));
         QSignalSpy changed(&m, &QAbstractItemModel::dataChanged);
         m.applyEvents(events);
@@ -123,12 +85,12 @@ private slots:
     void test_resultsAndErrorsApplied()
     {
         FuturesModel m;
-        std::vector<Event> events{added(1, "inc-a", "bench.inc"),
-                                  added(2, "fail-b", "bench.fail"),
-                                  added(3, "inc-c", "bench.inc", {2})};
+        std::vector<Event> events{taskAdded(1, "inc-a", "bench.inc"),
+                                  taskAdded(2, "fail-b", "bench.fail"),
+                                  taskAdded(3, "inc-c", "bench.inc", {2})};
         append(events, finish(1));
-        events.push_back(moved(2, TaskState::Processing, TaskState::Erred, 0, 1));
-        events.push_back(moved(3, TaskState::Waiting, TaskState::Erred));
+        events.push_back(transition(2, TaskState::Processing, TaskState::Erred, 0, 1));
+        events.push_back(transition(3, TaskState::Waiting, TaskState::Erred));
         m.applyEvents(events);
         QCOMPARE(m.row(2)->dependents, std::vector<std::uint64_t>{3});
         QCOMPARE(m.downstreamOf({2}), std::vector<std::uint64_t>{3});
@@ -169,8 +131,8 @@ private slots:
         QCOMPARE(em.allErred().size(), std::size_t(2));
 
         // A retry moves them on; the stale error detail is dropped.
-        m.applyEvents({moved(2, TaskState::Erred, TaskState::Waiting),
-                       moved(3, TaskState::Erred, TaskState::Waiting)});
+        m.applyEvents({transition(2, TaskState::Erred, TaskState::Waiting),
+                       transition(3, TaskState::Erred, TaskState::Waiting)});
         QCOMPARE(m.count(FutureStatus::Error), 0);
         QVERIFY(!m.row(2)->hasError);
         QCOMPARE(em.rowCount(), 0);
@@ -179,7 +141,7 @@ private slots:
     void test_staleResultIgnored()
     {
         FuturesModel m;
-        std::vector<Event> events{added(1, "inc-a", "bench.inc")};
+        std::vector<Event> events{taskAdded(1, "inc-a", "bench.inc")};
         append(events, finish(1));
         m.applyEvents(events);
         ResultSummary s;
@@ -195,12 +157,12 @@ private slots:
         FuturesModel m;
         std::vector<Event> events;
         for (std::uint64_t id = 1; id <= 5; ++id)
-            events.push_back(added(id, "t-" + std::to_string(id), "bench.inc"));
+            events.push_back(taskAdded(id, "t-" + std::to_string(id), "bench.inc"));
         m.applyEvents(events);
         QSignalSpy removed(&m, &QAbstractItemModel::rowsRemoved);
-        m.applyEvents({moved(2, TaskState::Waiting, TaskState::Forgotten),
-                       moved(3, TaskState::Waiting, TaskState::Forgotten),
-                       moved(5, TaskState::Waiting, TaskState::Forgotten)});
+        m.applyEvents({transition(2, TaskState::Waiting, TaskState::Forgotten),
+                       transition(3, TaskState::Waiting, TaskState::Forgotten),
+                       transition(5, TaskState::Waiting, TaskState::Forgotten)});
         QCOMPARE(m.rowCount(), 2);
         QCOMPARE(removed.count(), 2); // two contiguous blocks
         QCOMPARE(column(m, FuturesModel::Key), (QStringList{"t-1", "t-4"}));
@@ -217,11 +179,12 @@ private slots:
         ProgressModel p(&m);
         std::vector<Event> events;
         for (std::uint64_t id = 1; id <= 4; ++id)
-            events.push_back(added(id, "inc-" + std::to_string(id), "bench.inc", {}, "inc-map-1"));
-        events.push_back(added(5, "sum-x", "bench.sum"));
+            events.push_back(
+                taskAdded(id, "inc-" + std::to_string(id), "bench.inc", {}, "inc-map-1"));
+        events.push_back(taskAdded(5, "sum-x", "bench.sum"));
         append(events, finish(1));
         append(events, finish(2));
-        events.push_back(moved(3, TaskState::Processing, TaskState::Erred, 0, 1));
+        events.push_back(transition(3, TaskState::Processing, TaskState::Erred, 0, 1));
         m.applyEvents(events);
         QCOMPARE(p.rowCount(), 2);
         const QModelIndex g = p.index(0, 0);
@@ -239,10 +202,11 @@ private slots:
         FuturesModel m;
         FuturesFilter f;
         f.setSourceModel(&m);
-        std::vector<Event> events{
-            added(1, "c", "bench.inc"), added(2, "a", "bench.inc"), added(3, "b", "bench.inc")};
+        std::vector<Event> events{taskAdded(1, "c", "bench.inc"),
+                                  taskAdded(2, "a", "bench.inc"),
+                                  taskAdded(3, "b", "bench.inc")};
         append(events, finish(3));
-        events.push_back(moved(1, TaskState::Processing, TaskState::Erred, 0, 1));
+        events.push_back(transition(1, TaskState::Processing, TaskState::Erred, 0, 1));
         m.applyEvents(events);
         f.sort(FuturesModel::Key, Qt::AscendingOrder);
         QCOMPARE(column(f, FuturesModel::Key), (QStringList{"a", "b", "c"}));
@@ -263,11 +227,11 @@ private slots:
         FuturesModel m;
         FuturesFilter f;
         f.setSourceModel(&m);
-        std::vector<Event> events{added(1, "inc-1", "bench.inc"),
-                                  added(2, "add-2", "bench.add"),
-                                  added(3, "inc-3", "bench.inc")};
+        std::vector<Event> events{taskAdded(1, "inc-1", "bench.inc"),
+                                  taskAdded(2, "add-2", "bench.add"),
+                                  taskAdded(3, "inc-3", "bench.inc")};
         append(events, finish(1));
-        events.push_back(moved(2, TaskState::Processing, TaskState::Erred, 0, 1));
+        events.push_back(transition(2, TaskState::Processing, TaskState::Erred, 0, 1));
         m.applyEvents(events);
         QCOMPARE(f.rowCount(), 3);
         f.setStatusMask(1u << unsigned(FutureStatus::Finished));
@@ -296,14 +260,15 @@ private slots:
         constexpr std::uint64_t n = 10000;
         std::vector<Event> events;
         for (std::uint64_t id = 1; id <= n; ++id)
-            events.push_back(added(id, "inc-" + std::to_string(id), "bench.inc", {}, "inc-map"));
+            events.push_back(
+                taskAdded(id, "inc-" + std::to_string(id), "bench.inc", {}, "inc-map"));
         m.applyEvents(events);
         // Statuses arrive over several frames, as from the engine.
         for (std::uint64_t first = 1; first <= n; first += 1000) {
             std::vector<Event> frame;
             for (std::uint64_t id = first; id < first + 1000; ++id) {
                 if (id % 100 == 0)
-                    frame.push_back(moved(id, TaskState::Processing, TaskState::Erred, 0, 1));
+                    frame.push_back(transition(id, TaskState::Processing, TaskState::Erred, 0, 1));
                 else
                     append(frame, finish(id));
             }

@@ -5,25 +5,17 @@
 #include "inspect/graphmodel.h"
 #include "inspect/syntheticevents.h"
 
+#include "eventbuilders.h"
+
 #include <QtTest>
 
 #include <algorithm>
 
 using namespace taskbench;
 using namespace taskbench::inspect;
+using namespace testsupport;
 
 namespace {
-
-Event transition(std::uint64_t id, TaskState from, TaskState to, std::string note = {})
-{
-    Event e;
-    e.kind = EventKind::Transition;
-    e.task = id;
-    e.from = from;
-    e.to = to;
-    e.detail().text = std::move(note);
-    return e;
-}
 
 /// a(1) -> c(3) <- b(2); c -> d(4); e(5) alone.
 EventBatch diamond()

@@ -4,54 +4,13 @@
 #include "inspect/streammodel.h"
 #include "inspect/syntheticevents.h"
 
+#include "eventbuilders.h"
+
 #include <QtTest>
 
 using namespace taskbench;
 using namespace taskbench::inspect;
-
-namespace {
-
-Event workerAdded(int worker, int threads)
-{
-    Event e;
-    e.kind = EventKind::WorkerAdded;
-    e.worker = worker;
-    e.value = threads;
-    e.detail().text = "thread-worker-" + std::to_string(worker);
-    return e;
-}
-
-Event started(std::uint64_t task, int worker, std::int64_t t, int attempt = 1)
-{
-    Event e;
-    e.kind = EventKind::ExecutionStarted;
-    e.task = task;
-    e.worker = worker;
-    e.attempt = attempt;
-    e.timeUs = t;
-    return e;
-}
-
-Event finished(std::uint64_t task,
-               int worker,
-               int thread,
-               std::int64_t start,
-               std::int64_t end,
-               bool ok = true)
-{
-    Event e;
-    e.kind = EventKind::ExecutionFinished;
-    e.task = task;
-    e.worker = worker;
-    e.thread = thread;
-    e.attempt = 1;
-    e.startUs = start;
-    e.timeUs = end;
-    e.ok = ok;
-    return e;
-}
-
-} // namespace
+using namespace testsupport;
 
 class tst_StreamModel : public QObject
 {
@@ -71,7 +30,7 @@ private slots:
         }
         QCOMPARE(m.workerName(2), std::string("thread-worker-2"));
         // A finish on a thread never announced adds the worker's lanes up to that thread.
-        m.applyEvents({finished(1, 1, 4, 100, 200)});
+        m.applyEvents({executionFinished(1, 1, 4, 100, 200)});
         QCOMPARE(m.lanes().size(), std::size_t(10));
         QCOMPARE(m.laneOf(1, 0), 3);
         QCOMPARE(m.laneOf(1, 4), 7);
@@ -83,9 +42,9 @@ private slots:
         StreamModel m;
         m.applyEvents(synthetic::map(3, "bench.inc", "inc", 1));
         // Out of order on one lane (finishes arrive in batches from several sources).
-        m.applyEvents({finished(2, 0, 0, 300, 400),
-                       finished(1, 0, 0, 100, 200, false),
-                       finished(3, 0, 0, 200, 250)});
+        m.applyEvents({executionFinished(2, 0, 0, 300, 400),
+                       executionFinished(1, 0, 0, 100, 200, false),
+                       executionFinished(3, 0, 0, 200, 250)});
         const auto &v = m.lanes()[0].executions;
         QCOMPARE(v.size(), std::size_t(3));
         QCOMPARE(v[0].task, 1ull);
@@ -144,11 +103,12 @@ private slots:
         // one 1 ms execution (10 px), then four more tiny ones, one of them failed.
         EventBatch e;
         for (int i = 0; i < 5; ++i)
-            e.push_back(finished(std::uint64_t(1 + i), 0, 0, 1000 + i * 20, 1000 + i * 20 + 20));
-        e.push_back(finished(11, 0, 0, 2000, 3000));
-        for (int i = 0; i < 4; ++i)
             e.push_back(
-                finished(std::uint64_t(6 + i), 0, 0, 5000 + i * 30, 5000 + i * 30 + 25, i != 2));
+                executionFinished(std::uint64_t(1 + i), 0, 0, 1000 + i * 20, 1000 + i * 20 + 20));
+        e.push_back(executionFinished(11, 0, 0, 2000, 3000));
+        for (int i = 0; i < 4; ++i)
+            e.push_back(executionFinished(
+                std::uint64_t(6 + i), 0, 0, 5000 + i * 30, 5000 + i * 30 + 25, i != 2));
         m.applyEvents(e);
         std::vector<StreamRun> runs;
         m.mergedRuns(0, 0, 10000, 100.0, runs);
@@ -186,7 +146,9 @@ private slots:
         m.applyEvents({workerAdded(0, 2)});
         m.applyEvents(synthetic::map(3, "bench.slow_inc", "slow", 1));
         // Three assignments to a worker with two threads: two run, one waits.
-        m.applyEvents({started(1, 0, 1000), started(2, 0, 1000), started(3, 0, 1000)});
+        m.applyEvents({executionStarted(1, 0, 1000),
+                       executionStarted(2, 0, 1000),
+                       executionStarted(3, 0, 1000)});
         auto running = m.running();
         QCOMPARE(running.size(), std::size_t(2));
         QCOMPARE(m.runningCount(), std::size_t(3));
@@ -196,7 +158,7 @@ private slots:
         QCOMPARE(running[1].thread, 1);
         // Task 2 finishes on thread 0 (not the lane guessed): the lanes swap, and the waiting
         // task starts where thread 0 freed up.
-        m.applyEvents({finished(2, 0, 0, 1000, 5000)});
+        m.applyEvents({executionFinished(2, 0, 0, 1000, 5000)});
         running = m.running();
         QCOMPARE(running.size(), std::size_t(2));
         QCOMPARE(m.lanes()[0].executions.size(), std::size_t(1));
@@ -214,7 +176,7 @@ private slots:
         StreamModel m;
         m.applyEvents({workerAdded(0, 1)});
         m.applyEvents(synthetic::map(1, "bench.sleep_ms", "sleep", 1));
-        m.applyEvents({started(1, 0, 1000)});
+        m.applyEvents({executionStarted(1, 0, 1000)});
         Event cancel;
         cancel.kind = EventKind::Transition;
         cancel.task = 1;
@@ -229,7 +191,7 @@ private slots:
         QCOMPARE(v[0].start, 1000);
         QCOMPARE(v[0].end, 9000);
         // A normal finish is followed by a transition out of processing: no double entry.
-        m.applyEvents({started(1, 0, 10000), finished(1, 0, 0, 10000, 12000)});
+        m.applyEvents({executionStarted(1, 0, 10000), executionFinished(1, 0, 0, 10000, 12000)});
         cancel.from = TaskState::Processing;
         cancel.to = TaskState::Memory;
         m.applyEvents({cancel});
@@ -239,7 +201,7 @@ private slots:
     void test_workerRemovedClosesItsWork()
     {
         StreamModel m;
-        m.applyEvents({workerAdded(0, 1), workerAdded(1, 1), started(7, 1, 100)});
+        m.applyEvents({workerAdded(0, 1), workerAdded(1, 1), executionStarted(7, 1, 100)});
         Event removed;
         removed.kind = EventKind::WorkerRemoved;
         removed.worker = 1;
@@ -254,9 +216,9 @@ private slots:
     void test_executionAtAndOf()
     {
         StreamModel m;
-        m.applyEvents({finished(1, 0, 0, 100, 200),
-                       finished(2, 0, 0, 300, 1000),
-                       finished(1, 0, 0, 1200, 1300)});
+        m.applyEvents({executionFinished(1, 0, 0, 100, 200),
+                       executionFinished(2, 0, 0, 300, 1000),
+                       executionFinished(1, 0, 0, 1200, 1300)});
         QCOMPARE(m.executionAt(0, 150, 0)->task, 1ull);
         QCOMPARE(m.executionAt(0, 500, 0)->task, 2ull);
         QVERIFY(m.executionAt(0, 250, 10) == nullptr);

@@ -9,6 +9,8 @@
 #include "inspect/taskgraphview.h"
 #include "inspect/taskstreamview.h"
 
+#include "eventbuilders.h"
+
 #include <graphviz/cgraph.h>
 
 #include <QAction>
@@ -23,19 +25,9 @@
 
 using namespace taskbench;
 using namespace taskbench::inspect;
+using namespace testsupport;
 
 namespace {
-
-Event transition(std::uint64_t id, TaskState from, TaskState to, std::string note = {})
-{
-    Event e;
-    e.kind = EventKind::Transition;
-    e.task = id;
-    e.from = from;
-    e.to = to;
-    e.detail().text = std::move(note);
-    return e;
-}
 
 /// a(1), b(2) -> c(3) -> d(4); e(5) alone.
 EventBatch diamond()

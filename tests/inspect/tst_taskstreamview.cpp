@@ -5,6 +5,8 @@
 #include "inspect/syntheticevents.h"
 #include "inspect/taskstreamview.h"
 
+#include "eventbuilders.h"
+
 #include <QAction>
 #include <QHelpEvent>
 #include <QScrollBar>
@@ -14,21 +16,11 @@
 
 using namespace taskbench;
 using namespace taskbench::inspect;
+using namespace testsupport;
 
 namespace {
 
 constexpr std::int64_t kT0 = 1'700'000'000'000'000;
-
-Event started(std::uint64_t task, int worker, std::int64_t t)
-{
-    Event e;
-    e.kind = EventKind::ExecutionStarted;
-    e.task = task;
-    e.worker = worker;
-    e.attempt = 1;
-    e.timeUs = t;
-    return e;
-}
 
 QColor pixel(TaskStreamView &view, QPointF p)
 {
@@ -92,7 +84,7 @@ private slots:
         w.worker = 0;
         w.value = 1;
         b.push_back(w);
-        b.push_back(started(1, 0, kT0));
+        b.push_back(executionStarted(1, 0, kT0));
         view.applyEvents(b);
         QVERIFY(view.isFollowing());
         now = kT0 + 500'000;

@@ -10,7 +10,7 @@
 // once it reaches a terminal state, or once it has been pending for pendingWriteDelay (so a
 // crash keeps what was queued or running), and again when it changes. Writes happen every
 // flushInterval, or while the engine is busy every busyWriteInterval, so that SQL does not
-// compete with the run. The hot row insert uses SQLite's C API on the Qt connection's
+// compete with the run. Rows are written through SQLite's C API on the Qt connection's
 // handle: binding UTF-8 directly is several times cheaper per row.
 //
 // The session row starts as "running" and becomes "finished" in finish(); a process that

@@ -1,0 +1,64 @@
+// `taskbench-cli run GRAPH.json`: a graph of named tasks, checked (outputs, cycles, unknown
+// functions) before anything is submitted; its outputs (else every task) are printed.
+#include "commands.h"
+#include "functions.h"
+#include "reporting.h"
+
+namespace taskbench::cli {
+
+namespace {
+
+TaskGraph readGraph(const FunctionRegistry &registry, const std::string &path)
+{
+    const std::string text = readFile(path, "graph file");
+    std::string error;
+    std::optional<TaskGraph> graph = TaskGraph::fromJson(text, &error);
+    if (!graph)
+        throw InputError(path + ": " + error);
+    if (graph->tasks.empty())
+        throw InputError(path + ": the graph has no tasks");
+    for (const std::string &out : graph->outputs)
+        if (!graph->tasks.count(out))
+            throw InputError(path + ": output '" + out + "' is not a task of the graph");
+    if (!graph->topologicalOrder(&error))
+        throw InputError(path + ": " + error);
+    for (const auto &[taskName, task] : graph->tasks)
+        requireFunction(registry, task.function, path + ": task '" + taskName + "': ");
+    return std::move(*graph);
+}
+
+} // namespace
+
+int commandRun(CommandContext &ctx)
+{
+    const Options &opts = ctx.opts;
+    const std::string &path = opts.positional.front();
+    const TaskGraph graph = readGraph(*ctx.registry, path);
+
+    SubmitOptions so;
+    so.retries = opts.retries;
+    so.priority = opts.priority;
+    std::map<std::string, Future> futures;
+    try {
+        futures = ctx.client->compute(graph, so);
+    } catch (const std::invalid_argument &e) {
+        throw InputError(path + ": " + e.what());
+    }
+    std::vector<Future> computed;
+    for (const auto &kv : futures)
+        computed.push_back(kv.second);
+    ctx.track(computed, so);
+    std::vector<std::string> names = graph.outputs;
+    if (names.empty())
+        for (const auto &kv : futures)
+            names.push_back(kv.first);
+    std::vector<Output> outputs;
+    for (const std::string &n : names) {
+        const auto it = futures.find(n);
+        if (it != futures.end())
+            outputs.push_back(Output{n, it->second});
+    }
+    return finish(*ctx.client, outputs, {}, opts);
+}
+
+} // namespace taskbench::cli

@@ -1,0 +1,268 @@
+// Folding events and tracked futures into the recorder's rows (see recorderrows_p.h).
+#include "recorderrows_p.h"
+
+#include "taskbench/valuecodec.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace taskbench::history {
+
+SessionRows::SessionRows(Client &c, const RecorderOptions &o)
+    : client(c)
+    , registry(c.functionRegistry())
+    , options(o)
+{}
+
+bool SessionRows::changed() const
+{
+    return !dirty.empty() || !logs.empty() || !dirtyWorkers.empty() || !dirtyPlugins.empty();
+}
+
+void SessionRows::settleUnseen(bool everything)
+{
+    std::erase_if(unseen, [&](std::uint64_t id) {
+        Row *r = rows.find(id);
+        if (!r || !r->story.empty() || !r->future.valid())
+            return true;
+        if (!everything)
+            return false;
+        takeStateFromFuture(*r);
+        if (r->terminal())
+            capture(*r);
+        markDirty(id, *r);
+        return true;
+    });
+}
+
+Row &SessionRows::row(std::uint64_t id)
+{
+    bool inserted = false;
+    return rows.at(id, inserted);
+}
+
+void SessionRows::markDirty(std::uint64_t id, Row &r)
+{
+    if (!r.dirty) {
+        r.dirty = true;
+        dirty.push_back(id);
+    }
+}
+
+void SessionRows::apply(const EventBatch &batch)
+{
+    for (const Event &e : batch) {
+        switch (e.kind) {
+        case EventKind::Transition: {
+            if (e.to == TaskState::Forgotten)
+                break; // released by everyone: the row keeps its last real state
+            Row &r = row(e.task);
+            r.story.push_back(Step::of(e));
+            if (e.to == TaskState::Released && r.terminal()) {
+                // Its result let go while a dependent keeps it in the graph: the story says
+                // so, and the row stays what the task came to (it is not pending again
+                // unless it is computed again).
+                markDirty(e.task, r);
+                break;
+            }
+            r.state = e.to;
+            r.attempts = std::max(r.attempts, e.attempt);
+            if (e.to == TaskState::Processing) { // assigned: as ExecutionStarted says
+                r.worker = e.worker;
+                if (r.startedUs == 0)
+                    r.startedUs = e.timeUs;
+            }
+            if (r.terminal()) {
+                r.finishedUs = e.timeUs;
+                // Finished again after a retry: the future was let go at the first outcome
+                // (see capture()), so look the task up once more for its new result.
+                if (!r.future.valid() && r.tracked && e.to == TaskState::Memory && r.info)
+                    r.future = client.findFuture(r.key());
+                capture(r);
+            }
+            markDirty(e.task, r);
+            break;
+        }
+        case EventKind::ExecutionStarted: {
+            Row &r = row(e.task);
+            r.worker = e.worker;
+            if (r.startedUs == 0)
+                r.startedUs = e.timeUs;
+            markDirty(e.task, r);
+            break;
+        }
+        case EventKind::ExecutionFinished: {
+            Row &r = row(e.task);
+            r.runs.push_back(
+                AttemptRecord{e.attempt, e.worker, e.thread, e.startUs, e.timeUs, e.ok});
+            r.worker = e.worker;
+            markDirty(e.task, r);
+            break;
+        }
+        case EventKind::TasksAdded: {
+            const std::shared_ptr<const EventDetail> submit = e.sharedDetail();
+            const TaskList &tasks = *e.tasks();
+            for (std::size_t i = 0; i < tasks.size(); ++i) {
+                Row &r = row(tasks.id(i));
+                r.info = submit;
+                r.index = std::uint32_t(i);
+                r.submittedUs = e.timeUs;
+                markDirty(tasks.id(i), r);
+            }
+            notePlugin(e.function());
+            break;
+        }
+        case EventKind::TaskAdded:
+            break; // made for another subscriber: this one reads TasksAdded
+        case EventKind::Log:
+            logs.push_back(LogRecord{e.task, e.timeUs, e.text()});
+            break;
+        case EventKind::WorkerAdded: {
+            WorkerRecord &w = workers[e.worker];
+            w.id = e.worker;
+            w.name = e.text();
+            w.threads = int(e.value);
+            w.addedUs = e.timeUs;
+            dirtyWorkers.insert(e.worker);
+            break;
+        }
+        case EventKind::WorkerRemoved: {
+            WorkerRecord &w = workers[e.worker];
+            w.id = e.worker;
+            w.removedUs = e.timeUs;
+            w.removedReason = e.text();
+            dirtyWorkers.insert(e.worker);
+            break;
+        }
+        case EventKind::Progress:
+            break; // transient: the final state and logs tell the story
+        }
+    }
+}
+
+void SessionRows::apply(TrackItem &item)
+{
+    // Default options are stored as "" (most tasks of a big map): fewer bytes per row.
+    const SubmitOptions defaults;
+    const bool plain = item.options.retries == defaults.retries
+                       && item.options.priority == defaults.priority
+                       && item.options.pure == defaults.pure && item.options.kwargs.empty()
+                       && !item.options.timeout;
+    Value::Map kwargs = item.options.kwargs;
+    Value::Map opts{{"retries", item.options.retries},
+                    {"priority", item.options.priority},
+                    {"pure", item.options.pure},
+                    {"kwargs", Value(std::move(kwargs))}};
+    if (item.options.timeout)
+        opts["timeout_ms"] = static_cast<long long>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(*item.options.timeout).count());
+    const auto optionsJson
+        = plain ? nullptr : std::make_shared<const std::string>(toJson(Value(std::move(opts))));
+    // Moved, not copied: a copy of a Future touches its task's and its engine's reference
+    // counts, cache lines the caller and the scheduler are using at the same time.
+    for (Future &f : item.futures) {
+        if (!f.valid())
+            continue;
+        const std::uint64_t id = f.id();
+        Row &r = row(id);
+        try {
+            r.argsJson = toJson(Value(client.arguments(f)));
+        } catch (const std::exception &) {
+            r.argsJson.clear();
+        }
+        r.optionsJson = optionsJson;
+        r.future = std::move(f);
+        r.tracked = true;
+        if (r.story.empty())
+            unseen.push_back(id); // its events may still come; see write()
+        if (r.terminal())
+            capture(r);
+        markDirty(id, r);
+    }
+}
+
+void SessionRows::takeStateFromFuture(Row &r)
+{
+    // No transition seen: it happened before the recording started, and only the future
+    // says how far the task got (Pending leaves the row as it is).
+    const FutureStatus status = r.future.status();
+    for (TaskState s : {TaskState::Processing,
+                        TaskState::Memory,
+                        TaskState::Erred,
+                        TaskState::Cancelled,
+                        TaskState::Lost})
+        if (futureStatusOf(s) == status)
+            r.state = s;
+}
+
+void SessionRows::identify(Row &r)
+{
+    if (r.info || !r.future.valid())
+        return;
+    // No TasksAdded came (submitted before the recording started): the future names it.
+    auto info = std::make_shared<EventDetail>();
+    info->key = r.future.key();
+    info->function = r.future.function();
+    r.info = std::move(info);
+}
+
+void SessionRows::capture(Row &r)
+{
+    if (!r.future.valid())
+        return;
+    identify(r);
+    const FutureStatus status = r.future.status();
+    if (status == FutureStatus::Finished) {
+        try {
+            const Value v = r.future.result(std::chrono::seconds(0));
+            std::string json = toJson(v);
+            r.resultType = &*typeNames.insert(v.typeName()).first;
+            r.resultSize = std::int64_t(json.size());
+            r.resultStored = json.size() <= options.resultLimitBytes;
+            r.resultJson = r.resultStored ? std::move(json) : std::string();
+        } catch (const std::exception &) {
+            r.future = Future(); // gone again (lost): the state says so
+            return;
+        }
+        r.failure.reset();
+    } else if (status == FutureStatus::Error) {
+        auto failure = std::make_unique<Failure>();
+        if (const std::optional<TaskError> e = r.future.error()) {
+            failure->type = e->type;
+            failure->message = e->message;
+            failure->root = e->rootKey;
+            failure->traceback = e->traceback;
+        }
+        if (options.session.processes)
+            failure->output = client.output(r.future);
+        r.failure = std::move(failure);
+        r.resultStored = false;
+        r.resultJson.clear();
+        r.resultType = nullptr;
+        r.resultSize = -1;
+    }
+    // Recorded: the recorder must never be what keeps a task alive (a released erred task
+    // is forgotten as if nobody recorded it). A later retry that finishes is looked up again
+    // by key (apply()).
+    r.future = Future();
+}
+
+void SessionRows::notePlugin(const std::string &function)
+{
+    if (!seenFunctions.insert(function).second)
+        return;
+    const FunctionPtr f = registry ? registry->find(function) : nullptr;
+    if (!f)
+        return;
+    const auto id = std::make_pair(f->plugin, f->pluginPath);
+    auto [it, inserted] = plugins.try_emplace(id);
+    PluginUse &p = it->second;
+    if (inserted) {
+        p.name = f->plugin;
+        p.version = f->pluginVersion;
+        p.path = f->pluginPath;
+    }
+    p.functions.push_back(function);
+    dirtyPlugins.insert(id);
+}
+} // namespace taskbench::history
