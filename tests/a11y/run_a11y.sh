@@ -9,6 +9,7 @@
 set -u
 script="$1"
 shift
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the source tree
 PY=/usr/bin/python3 # Debian's python, where python3-pyatspi lives (not a pyenv one)
 LAUNCHER=/usr/libexec/at-spi-bus-launcher
 
