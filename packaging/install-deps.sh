@@ -12,7 +12,7 @@ PKGS=(
   libspdlog-dev libfmt-dev
   libssl-dev
   libgraphviz-dev graphviz
-  xvfb xauth at-spi2-core
+  xvfb xauth at-spi2-core dbus dbus-x11 python3-pyatspi
   qt6-qpa-plugins libgl1-mesa-dri fonts-dejavu-core
   slurm-wlm munge
 )

@@ -1,13 +1,14 @@
 #include "argumentfield.h"
 
+#include "accessibletext.h"
 #include "argumentparsing.h"
+#include "choicepicker.h"
 #include "icons.h"
 #include "statusstyle.h"
 
 #include "taskbench/valuecodec.h"
 
 #include <QCheckBox>
-#include <QComboBox>
 #include <QCompleter>
 #include <QDoubleSpinBox>
 #include <QFontDatabase>
@@ -121,7 +122,7 @@ ArgumentField::ArgumentField(const sdk::ParamSpec &param, QWidget *parent)
     fl->addWidget(m_useSelection);
     m_stack->addWidget(futurePage);
 
-    m_mode = new QComboBox(this);
+    m_mode = new ChoicePicker(this);
     m_mode->addItem(tr("Value"), int(Literal));
     m_mode->addItem(tr("Future"), int(OneFuture));
     m_mode->addItem(tr("Futures (list)"), int(FutureList));
@@ -285,7 +286,7 @@ std::optional<Value> ArgumentField::value()
 
 void ArgumentField::showError(const QString &message)
 {
-    m_error->setText(message);
+    setLabelText(m_error, message);
     m_error->show();
     QWidget *w = focusWidget();
     w->setAccessibleDescription(message);

@@ -13,7 +13,6 @@
 
 class QAbstractItemModel;
 class QCheckBox;
-class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
@@ -23,6 +22,8 @@ class QStackedWidget;
 class QToolButton;
 
 namespace taskbench::gui {
+
+class ChoicePicker;
 
 class ArgumentField : public QWidget
 {
@@ -78,7 +79,7 @@ private:
     QPlainTextEdit *m_json = nullptr;
     QLineEdit *m_futures = nullptr;
     QToolButton *m_useSelection = nullptr;
-    QComboBox *m_mode = nullptr;
+    ChoicePicker *m_mode = nullptr;
     QLabel *m_error = nullptr;
     std::function<bool(const QString &)> m_known;
     std::function<QStringList()> m_selection;

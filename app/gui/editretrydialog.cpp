@@ -1,5 +1,6 @@
 #include "editretrydialog.h"
 
+#include "accessibletext.h"
 #include "argumentfield.h"
 #include "statusstyle.h"
 
@@ -80,7 +81,7 @@ void EditRetryDialog::accept()
         return;
     std::string error;
     if (m_function && !FunctionRegistry::bindArguments(*m_function, args, {}, &error)) {
-        m_error->setText(QString::fromStdString(error));
+        setLabelText(m_error, QString::fromStdString(error));
         m_error->show();
         return;
     }

@@ -1,5 +1,6 @@
 #include "errorspanel.h"
 
+#include "accessibletext.h"
 #include "editretrydialog.h"
 #include "enginebridge.h"
 #include "errorsmodel.h"
@@ -211,9 +212,10 @@ void ErrorsPanel::updateActions()
         if (const FutureRow *r = m_futures->row(selected.front()))
             oneRoot = r->hasError && !r->fromDependency;
     m_edit->setEnabled(oneRoot);
-    m_summary->setText(all == 0 ? tr("No errors.")
-                                : tr("%n failed task(s)", nullptr, all)
-                                      + tr(", %n root cause(s)", nullptr, roots));
+    setLabelText(m_summary,
+                 all == 0 ? tr("No errors.")
+                          : tr("%n failed task(s)", nullptr, all)
+                                + tr(", %n root cause(s)", nullptr, roots));
 }
 
 bool ErrorsPanel::confirm(const QString &title, const QString &text)

@@ -1,9 +1,9 @@
 #include "futurestable.h"
 
+#include "choicepicker.h"
 #include "icons.h"
 #include "statusstyle.h"
 
-#include <QComboBox>
 #include <QEvent>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -29,7 +29,7 @@ FuturesTable::FuturesTable(FuturesModel *model, QWidget *parent)
 
     auto *bar = new QHBoxLayout;
     bar->setContentsMargins(6, 6, 6, 0);
-    m_status = new QComboBox(this);
+    m_status = new ChoicePicker(this);
     m_status->setAccessibleName(tr("Status filter"));
     m_status->addItem(tr("All statuses"), -1);
     for (int s = 0; s < kFutureStatusCount; ++s)

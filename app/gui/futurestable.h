@@ -9,12 +9,13 @@
 #include <cstdint>
 #include <vector>
 
-class QComboBox;
 class QLabel;
 class QLineEdit;
 class QTableView;
 
 namespace taskbench::gui {
+
+class ChoicePicker;
 
 class FuturesTable : public QWidget
 {
@@ -25,7 +26,7 @@ public:
     QTableView *view() const { return m_view; }
     FuturesFilter *filter() const { return m_filter; }
     QLineEdit *filterEdit() const { return m_text; }
-    QComboBox *statusBox() const { return m_status; }
+    ChoicePicker *statusBox() const { return m_status; }
 
     std::vector<std::uint64_t> selectedIds() const;
     QStringList selectedKeys() const;
@@ -49,7 +50,7 @@ private:
     FuturesModel *m_model;
     FuturesFilter *m_filter;
     QTableView *m_view;
-    QComboBox *m_status;
+    ChoicePicker *m_status;
     QLineEdit *m_text;
     QLabel *m_placeholder;
 };

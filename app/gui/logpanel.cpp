@@ -1,9 +1,9 @@
 #include "logpanel.h"
 
+#include "choicepicker.h"
 #include "icons.h"
 #include "logmodel.h"
 
-#include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -68,7 +68,7 @@ LogPanel::LogPanel(LogModel *model, QWidget *parent)
     layout->setSpacing(2);
     auto *bar = new QHBoxLayout;
     bar->setContentsMargins(6, 4, 6, 0);
-    m_level = new QComboBox(this);
+    m_level = new ChoicePicker(this);
     m_level->setAccessibleName(tr("Log level"));
     for (int l = 0; l <= 5; ++l)
         m_level->addItem(LogModel::levelName(l), l);

@@ -5,13 +5,13 @@
 
 #include <QWidget>
 
-class QComboBox;
 class QLineEdit;
 class QSortFilterProxyModel;
 class QTableView;
 
 namespace taskbench::gui {
 
+class ChoicePicker;
 class LogModel;
 
 class LogPanel : public QWidget
@@ -21,7 +21,7 @@ public:
     explicit LogPanel(LogModel *model, QWidget *parent = nullptr);
 
     QTableView *view() const { return m_view; }
-    QComboBox *levelBox() const { return m_level; }
+    ChoicePicker *levelBox() const { return m_level; }
     /// Rows visible after filtering (tests).
     int visibleRows() const;
     /// Selects the (visible) log lines of a task and scrolls to its latest one, without
@@ -36,7 +36,7 @@ private:
     LogModel *m_model;
     QSortFilterProxyModel *m_proxy;
     QTableView *m_view;
-    QComboBox *m_level;
+    ChoicePicker *m_level;
     QLineEdit *m_text;
     bool m_selecting = false;
 };

@@ -67,126 +67,166 @@ QPalette darkPalette()
     return p;
 }
 
-} // namespace
-
-int main(int argc, char **argv)
+/// Every option of the command line, defined once for the display-free answer to --help and
+/// --version and for the real parse.
+struct Options
 {
-    QApplication app(argc, argv);
-    QApplication::setOrganizationName(QStringLiteral("Taskbench"));
-    QApplication::setApplicationName(QStringLiteral("Taskbench"));
-    QApplication::setApplicationVersion(QStringLiteral(TASKBENCH_VERSION));
-    QApplication::setDesktopFileName(QStringLiteral("taskbench"));
-    EnglishPlurals plurals;
-    QApplication::installTranslator(&plurals);
-
-    QCommandLineParser parser;
-    parser.setApplicationDescription(
-        QStringLiteral("Taskbench: a desktop workbench for futures-style parallel computing."));
-    parser.addHelpOption();
-    parser.addVersionOption();
-    const QCommandLineOption pluginsOpt(QStringLiteral("plugins"),
-                                        QStringLiteral("Also scan plugin folder DIR (repeatable)."),
-                                        QStringLiteral("DIR"));
-    const QCommandLineOption workersOpt(QStringLiteral("workers"),
-                                        QStringLiteral("Number of workers (0: one per core)."),
-                                        QStringLiteral("N"));
-    const QCommandLineOption threadsOpt(
+    const QCommandLineOption plugins{QStringLiteral("plugins"),
+                                     QStringLiteral("Also scan plugin folder DIR (repeatable)."),
+                                     QStringLiteral("DIR")};
+    const QCommandLineOption workers{QStringLiteral("workers"),
+                                     QStringLiteral("Number of workers (0: one per core)."),
+                                     QStringLiteral("N")};
+    const QCommandLineOption threads{
         QStringLiteral("threads"),
-        QStringLiteral("Use thread workers: no isolation, a crashing task ends the app."));
-    const QCommandLineOption processesOpt(QStringLiteral("processes"),
-                                          QStringLiteral("Use process workers (the default)."));
-    const QCommandLineOption tpwOpt(QStringLiteral("threads-per-worker"),
-                                    QStringLiteral("Task slots per worker."),
-                                    QStringLiteral("N"));
-    const QCommandLineOption screenshotOpt(
+        QStringLiteral("Use thread workers: no isolation, a crashing task ends the app.")};
+    const QCommandLineOption processes{QStringLiteral("processes"),
+                                       QStringLiteral("Use process workers (the default).")};
+    const QCommandLineOption tpw{QStringLiteral("threads-per-worker"),
+                                 QStringLiteral("Task slots per worker."),
+                                 QStringLiteral("N")};
+    const QCommandLineOption screenshot{
         QStringLiteral("screenshot"),
         QStringLiteral("Save a PNG of the main window to FILE and exit."),
-        QStringLiteral("FILE"));
-    const QCommandLineOption afterOpt(
+        QStringLiteral("FILE")};
+    const QCommandLineOption after{
         QStringLiteral("after"),
         QStringLiteral("Screenshot after SECONDS (with --demo: at most SECONDS, default 30)."),
-        QStringLiteral("SECONDS"));
-    const QCommandLineOption demoOpt(
+        QStringLiteral("SECONDS")};
+    const QCommandLineOption demo{
         QStringLiteral("demo"),
-        QStringLiteral("Replay the futures tutorial with the bench (or tutorial) plugin."));
-    const QCommandLineOption demoPluginOpt(
+        QStringLiteral("Replay the futures tutorial with the bench (or tutorial) plugin.")};
+    const QCommandLineOption demoPlugin{
         QStringLiteral("demo-plugin"),
         QStringLiteral("Plugin the demo uses: bench (default) or tutorial."),
-        QStringLiteral("NAME"));
-    const QCommandLineOption benchOpt(
+        QStringLiteral("NAME")};
+    const QCommandLineOption bench{
         QStringLiteral("bench-gui"),
         QStringLiteral("Measure GUI stalls, time to show every row, memory and paint times "
                        "during maps of 100,000 and 1,000,000 tasks (threads) and 100,000 "
                        "(processes), then the task graph and task stream figures; print JSON "
-                       "lines and exit."));
-    const QCommandLineOption benchTasksOpt(
+                       "lines and exit.")};
+    const QCommandLineOption benchTasks{
         QStringLiteral("bench-tasks"),
         QStringLiteral("With --bench-gui: one map of N tasks on threads instead of the runs."),
-        QStringLiteral("N"));
-    const QCommandLineOption sizeOpt(QStringLiteral("size"),
-                                     QStringLiteral("Window size WxH (default 1280x800)."),
-                                     QStringLiteral("WxH"));
-    const QCommandLineOption logLevelOpt(QStringLiteral("log-level"),
-                                         QStringLiteral("trace, debug, info, warn, error."),
-                                         QStringLiteral("LEVEL"));
-    const QCommandLineOption darkOpt(
-        QStringLiteral("dark"), QStringLiteral("Use a dark palette (to check the dark theme)."));
-    parser.addOption(darkOpt);
-    parser.addOptions({pluginsOpt,
-                       workersOpt,
-                       threadsOpt,
-                       processesOpt,
-                       tpwOpt,
-                       screenshotOpt,
-                       afterOpt,
-                       demoOpt,
-                       demoPluginOpt,
-                       benchOpt,
-                       benchTasksOpt,
-                       sizeOpt,
-                       logLevelOpt});
+        QStringLiteral("N")};
+    const QCommandLineOption size{QStringLiteral("size"),
+                                  QStringLiteral("Window size WxH (default 1280x800)."),
+                                  QStringLiteral("WxH")};
+    const QCommandLineOption logLevel{QStringLiteral("log-level"),
+                                      QStringLiteral("trace, debug, info, warn, error."),
+                                      QStringLiteral("LEVEL")};
+    const QCommandLineOption dark{QStringLiteral("dark"),
+                                  QStringLiteral("Use a dark palette (to check the dark theme).")};
+
+    void addTo(QCommandLineParser &parser) const
+    {
+        parser.setApplicationDescription(
+            QStringLiteral("Taskbench: a desktop workbench for futures-style parallel computing."));
+        parser.addHelpOption();
+        parser.addVersionOption();
+        parser.addOptions({dark,
+                           plugins,
+                           workers,
+                           threads,
+                           processes,
+                           tpw,
+                           screenshot,
+                           after,
+                           demo,
+                           demoPlugin,
+                           bench,
+                           benchTasks,
+                           size,
+                           logLevel});
+    }
+};
+
+/// True when the arguments ask only for the help or the version text.
+bool asksHelpOrVersion(int argc, char **argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        const QByteArray a(argv[i]);
+        if (a == "--help" || a == "-h" || a == "-?" || a == "--help-all" || a == "--version"
+            || a == "-v")
+            return true;
+    }
+    return false;
+}
+
+void setIdentity()
+{
+    QCoreApplication::setOrganizationName(QStringLiteral("Taskbench"));
+    QCoreApplication::setApplicationName(QStringLiteral("Taskbench"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(TASKBENCH_VERSION));
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    // --help and --version print and exit before QApplication loads a platform plugin, which
+    // aborts without a display (the first thing a user over ssh types).
+    if (asksHelpOrVersion(argc, argv)) {
+        QCoreApplication core(argc, argv);
+        setIdentity();
+        const Options o;
+        QCommandLineParser parser;
+        o.addTo(parser);
+        parser.process(core); // prints and exits 0 (or 1 on a bad option)
+        return 0;
+    }
+    QApplication app(argc, argv);
+    setIdentity();
+    QApplication::setDesktopFileName(QStringLiteral("taskbench"));
+    EnglishPlurals plurals;
+    QApplication::installTranslator(&plurals);
+
+    const Options o;
+    QCommandLineParser parser;
+    o.addTo(parser);
     parser.process(app);
 
-    if (parser.isSet(darkOpt)) {
+    if (parser.isSet(o.dark)) {
         QApplication::setStyle(QStringLiteral("Fusion"));
         QApplication::setPalette(darkPalette());
     }
-    if (parser.isSet(logLevelOpt) && !log::setLevel(parser.value(logLevelOpt).toStdString()))
+    if (parser.isSet(o.logLevel) && !log::setLevel(parser.value(o.logLevel).toStdString()))
         std::fprintf(
-            stderr, "taskbench: unknown log level %s\n", qPrintable(parser.value(logLevelOpt)));
+            stderr, "taskbench: unknown log level %s\n", qPrintable(parser.value(o.logLevel)));
 
     // Scripted runs are reproducible: they neither read nor write the saved layout.
     const bool scripted
-        = parser.isSet(screenshotOpt) || parser.isSet(demoOpt) || parser.isSet(benchOpt);
+        = parser.isSet(o.screenshot) || parser.isSet(o.demo) || parser.isSet(o.bench);
     MainWindow window;
     ClusterOptions options = scripted ? ClusterOptions{} : MainWindow::savedClusterOptions();
     QStringList folders = scripted ? QStringList() : MainWindow::savedPluginFolders();
-    for (const QString &dir : parser.values(pluginsOpt))
+    for (const QString &dir : parser.values(o.plugins))
         if (!folders.contains(QDir(dir).absolutePath()))
             folders << QDir(dir).absolutePath();
-    if (parser.isSet(workersOpt))
-        options.workers = parser.value(workersOpt).toInt();
-    if (parser.isSet(tpwOpt))
-        options.threadsPerWorker = std::max(1, parser.value(tpwOpt).toInt());
-    if (parser.isSet(threadsOpt))
+    if (parser.isSet(o.workers))
+        options.workers = parser.value(o.workers).toInt();
+    if (parser.isSet(o.tpw))
+        options.threadsPerWorker = std::max(1, parser.value(o.tpw).toInt());
+    if (parser.isSet(o.threads))
         options.processes = false;
-    if (parser.isSet(processesOpt))
+    if (parser.isSet(o.processes))
         options.processes = true;
     window.bridge()->setExtraPluginFolders(folders);
     if (!scripted) {
         window.restoreSettings();
         window.setProperty("saveOnClose", true);
     }
-    if (parser.isSet(sizeOpt)) {
-        const QStringList wh = parser.value(sizeOpt).split(QLatin1Char('x'));
+    if (parser.isSet(o.size)) {
+        const QStringList wh = parser.value(o.size).split(QLatin1Char('x'));
         if (wh.size() == 2)
             window.resize(wh[0].toInt(), wh[1].toInt());
     }
     window.show();
     window.startEngine(options);
 
-    if (parser.isSet(benchOpt)) {
-        auto *bench = new GuiBench(&window, parser.value(benchTasksOpt).toInt(), &window);
+    if (parser.isSet(o.bench)) {
+        auto *bench = new GuiBench(&window, parser.value(o.benchTasks).toInt(), &window);
         // Then the inspect views' figures (their own windows and synthetic events).
         QObject::connect(bench, &GuiBench::finished, &app, [&window](bool ok) {
             QTimer::singleShot(0, &window, [ok] {
@@ -198,11 +238,11 @@ int main(int argc, char **argv)
         return app.exec();
     }
 
-    const QString screenshot = parser.value(screenshotOpt);
+    const QString screenshot = parser.value(o.screenshot);
     bool afterOk = false;
-    const double after = parser.value(afterOpt).toDouble(&afterOk);
-    if (parser.isSet(demoOpt)) {
-        QString plugin = parser.value(demoPluginOpt);
+    const double after = parser.value(o.after).toDouble(&afterOk);
+    if (parser.isSet(o.demo)) {
+        QString plugin = parser.value(o.demoPlugin);
         if (plugin.isEmpty())
             plugin = window.bridge()->function(QStringLiteral("bench.inc"))
                          ? QStringLiteral("bench")

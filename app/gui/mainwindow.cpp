@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "accessibletext.h"
 #include "clustersettings.h"
 #include "detailsdialog.h"
 #include "enginebridge.h"
@@ -15,6 +16,7 @@
 #include "progresspanel.h"
 #include "settingsdialog.h"
 #include "statusstyle.h"
+#include "submissionfollower.h"
 #include "submitform.h"
 
 #include "inspect/taskgraphview.h"
@@ -64,6 +66,10 @@ MainWindow::MainWindow(QWidget *parent)
     createActions();
     resolveShortcutClashes();
     createStatusBar();
+    m_follower = new SubmissionFollower(m_bridge, m_futures, m_table, this);
+    connect(m_follower, &SubmissionFollower::announced, m_lastAction, [this](const QString &text) {
+        setLabelText(m_lastAction, text);
+    });
 
     auto selection = [this] { return m_table->selectedKeys(); };
     auto known = [this](const QString &key) {
@@ -103,6 +109,7 @@ MainWindow::MainWindow(QWidget *parent)
             this,
             [this](const QString &fn, const std::vector<Value> &args, const SubmitOptions &opts) {
                 m_lastSubmitRequest = m_bridge->submit(fn, args, opts);
+                m_follower->follow(m_lastSubmitRequest, tr("Submitted"));
             });
     connect(m_map,
             &MapForm::mapRequested,
@@ -111,6 +118,7 @@ MainWindow::MainWindow(QWidget *parent)
                    const std::vector<std::vector<Value>> &args,
                    const SubmitOptions &opts) {
                 m_lastMapRequest = m_bridge->mapArgs(fn, args, opts);
+                m_follower->follow(m_lastMapRequest, tr("Mapped"));
                 statusBar()->showMessage(
                     tr("Mapping %1 over %n input(s)…", nullptr, int(args.size())).arg(fn), 4000);
             });
@@ -119,6 +127,7 @@ MainWindow::MainWindow(QWidget *parent)
             this,
             [this](const QString &fn, const std::vector<Value> &args, const SubmitOptions &opts) {
                 m_lastMapRequest = m_bridge->submit(fn, args, opts);
+                m_follower->follow(m_lastMapRequest, tr("Reduced"));
             });
     connect(m_bridge,
             &EngineBridge::submitFailed,
@@ -610,6 +619,14 @@ void MainWindow::createStatusBar()
         statusBar()->addPermanentWidget(w);
         return label;
     };
+    // Not a permanent widget: temporary messages may cover it. Its accessible description
+    // is its text (setLabelText), so a screen reader reads what the last Submit, Map or
+    // Reduce made.
+    m_lastAction = new QLabel(this);
+    m_lastAction->setAccessibleName(tr("Last action"));
+    m_lastAction->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_lastAction->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    statusBar()->addWidget(m_lastAction, 1);
     m_statusWorkers = make(tr("Workers"), FutureStatus::Pending, false);
     m_statusRunning = make(tr("Running"), FutureStatus::Processing, true);
     m_statusQueued = make(tr("Queued"), FutureStatus::Pending, true);
@@ -630,13 +647,13 @@ void MainWindow::updateStatus()
     // Where remote workers connect, so they can be started by hand.
     if (m_bridge->isRunning() && !m_bridge->listenAddress().isEmpty())
         workers += tr(" · listening on %1").arg(m_bridge->listenAddress());
-    m_statusWorkers->setText(workers);
+    setLabelText(m_statusWorkers, workers);
     if (QAction *a = action(QStringLiteral("copyWorkerCommand")))
         a->setEnabled(m_bridge->isRunning() && !m_bridge->listenAddress().isEmpty());
-    m_statusRunning->setText(tr("%1 running").arg(m_futures->count(FutureStatus::Processing)));
-    m_statusQueued->setText(tr("%1 queued").arg(m_futures->count(FutureStatus::Pending)));
-    m_statusFinished->setText(tr("%1 finished").arg(m_futures->count(FutureStatus::Finished)));
-    m_statusErrors->setText(tr("%1 errors").arg(m_futures->count(FutureStatus::Error)));
+    setLabelText(m_statusRunning, tr("%1 running").arg(m_futures->count(FutureStatus::Processing)));
+    setLabelText(m_statusQueued, tr("%1 queued").arg(m_futures->count(FutureStatus::Pending)));
+    setLabelText(m_statusFinished, tr("%1 finished").arg(m_futures->count(FutureStatus::Finished)));
+    setLabelText(m_statusErrors, tr("%1 errors").arg(m_futures->count(FutureStatus::Error)));
     if (QAction *a = action(QStringLiteral("retryAll")))
         a->setEnabled(m_futures->count(FutureStatus::Error) > 0);
 }

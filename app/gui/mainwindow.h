@@ -38,6 +38,7 @@ class LogPanel;
 class MapForm;
 class PluginsPanel;
 class ProgressPanel;
+class SubmissionFollower;
 class SubmitForm;
 
 class MainWindow : public QMainWindow
@@ -60,6 +61,8 @@ public:
     inspect::TaskGraphView *graphView() const { return m_graph; }
     inspect::TaskStreamView *streamView() const { return m_stream; }
     inspect::WorkersPanel *workersPanel() const { return m_workersPanel; }
+    /// Selects and announces the futures of the last Submit, Map or Reduce.
+    SubmissionFollower *submissionFollower() const { return m_follower; }
     QDockWidget *dock(const QString &objectName) const;
     QAction *action(const QString &objectName) const;
 
@@ -125,6 +128,8 @@ private:
     QLabel *m_statusQueued = nullptr;
     QLabel *m_statusFinished = nullptr;
     QLabel *m_statusErrors = nullptr;
+    QLabel *m_lastAction = nullptr; ///< what the last Submit, Map or Reduce made
+    SubmissionFollower *m_follower = nullptr;
     QByteArray m_defaultState;
     std::unordered_map<std::uint64_t, DetailsDialog *> m_details;
     std::uint64_t m_lastSubmitRequest = 0;

@@ -1,13 +1,14 @@
 #include "mapform.h"
 
+#include "accessibletext.h"
 #include "argumentparsing.h"
+#include "choicepicker.h"
 #include "icons.h"
 #include "mapinput.h"
 #include "statusstyle.h"
 
 #include <QButtonGroup>
 #include <QCheckBox>
-#include <QComboBox>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -30,14 +31,14 @@ MapForm::MapForm(QWidget *parent)
     layout->setContentsMargins(6, 6, 6, 6);
 
     auto *top = new QFormLayout;
-    m_functionBox = new QComboBox(this);
+    m_functionBox = new ChoicePicker(this);
     m_functionBox->setAccessibleName(tr("Map function"));
     m_functionBox->setMinimumContentsLength(14);
     m_functionBox->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     auto *fnLabel = new QLabel(tr("F&unction:"), this);
     fnLabel->setBuddy(m_functionBox);
     top->addRow(fnLabel, m_functionBox);
-    m_source = new QComboBox(this);
+    m_source = new ChoicePicker(this);
     m_source->addItem(tr("Range or list"), int(Values));
     m_source->addItem(tr("File (JSON lines or CSV)"), int(File));
     m_source->addItem(tr("Selected futures"), int(SelectedFutures));
@@ -132,7 +133,7 @@ MapForm::MapForm(QWidget *parent)
 
     auto *reduce = new QGroupBox(tr("Reduce selected futures"), this);
     auto *rr = new QHBoxLayout(reduce);
-    m_reduceBox = new QComboBox(reduce);
+    m_reduceBox = new ChoicePicker(reduce);
     m_reduceBox->setAccessibleName(tr("Reduce function"));
     m_reduceBox->setMinimumContentsLength(10);
     m_reduceBox->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
@@ -500,14 +501,15 @@ void MapForm::updatePreview()
             m_previewError = error;
     }
     if (!m_previewError.isEmpty()) {
-        m_preview->setText(m_previewError);
+        setLabelText(m_preview, m_previewError);
         QPalette pal = m_preview->palette();
         pal.setColor(QPalette::WindowText, statusColor(FutureStatus::Error));
         m_preview->setPalette(pal);
     } else {
         m_preview->setPalette(QPalette());
-        m_preview->setText(previewText()
-                           + (warning.isEmpty() ? QString() : QStringLiteral("\n") + warning));
+        setLabelText(m_preview,
+                     previewText()
+                         + (warning.isEmpty() ? QString() : QStringLiteral("\n") + warning));
     }
     m_map->setEnabled(m_function && m_count > 0);
 }
@@ -587,7 +589,7 @@ bool MapForm::tryReduce()
 
 void MapForm::showFormError(const QString &message)
 {
-    m_formError->setText(message);
+    setLabelText(m_formError, message);
     m_formError->setVisible(!message.isEmpty());
 }
 

@@ -17,7 +17,6 @@
 #include <vector>
 
 class QCheckBox;
-class QComboBox;
 class QFormLayout;
 class QLabel;
 class QLineEdit;
@@ -26,6 +25,8 @@ class QRadioButton;
 class QSpinBox;
 
 namespace taskbench::gui {
+
+class ChoicePicker;
 
 class MapForm : public QWidget
 {
@@ -83,9 +84,9 @@ private:
 
     std::vector<FunctionPtr> m_functions;
     FunctionPtr m_function;
-    QComboBox *m_functionBox = nullptr;
+    ChoicePicker *m_functionBox = nullptr;
     QLabel *m_signature = nullptr;
-    QComboBox *m_source = nullptr;
+    ChoicePicker *m_source = nullptr;
     QWidget *m_inputsHost = nullptr;
     QFormLayout *m_inputsLayout = nullptr;
     std::vector<std::pair<QString, QLineEdit *>> m_inputs;
@@ -103,7 +104,7 @@ private:
     QCheckBox *m_pure = nullptr;
     QLabel *m_formError = nullptr;
     QPushButton *m_map = nullptr;
-    QComboBox *m_reduceBox = nullptr;
+    ChoicePicker *m_reduceBox = nullptr;
     QPushButton *m_reduce = nullptr;
     std::function<QStringList()> m_selection;
     std::size_t m_count = 0;

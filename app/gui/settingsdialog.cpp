@@ -1,7 +1,7 @@
 #include "settingsdialog.h"
 
+#include "choicepicker.h"
 #include <QCheckBox>
-#include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -62,7 +62,7 @@ SettingsDialog::SettingsDialog(const ClusterSettings &settings,
     auto *layout = new QVBoxLayout(this);
 
     auto *top = new QFormLayout;
-    m_kind = new QComboBox(this);
+    m_kind = new ChoicePicker(this);
     m_kind->addItem(tr("Local"));
     m_kind->addItem(tr("Slurm"));
     m_kind->setCurrentIndex(settings.kind == ClusterKind::Slurm ? 1 : 0);
@@ -126,7 +126,7 @@ SettingsDialog::SettingsDialog(const ClusterSettings &settings,
         if (!f.isEmpty())
             m_token->setText(f);
     });
-    m_tls = new QComboBox(remote);
+    m_tls = new ChoicePicker(remote);
     m_tls->addItem(tr("auto (on unless loopback)"));
     m_tls->addItem(tr("on"));
     m_tls->addItem(tr("off"));

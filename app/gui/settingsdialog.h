@@ -11,7 +11,6 @@
 #include <QDialog>
 
 class QCheckBox;
-class QComboBox;
 class QGroupBox;
 class QLabel;
 class QLineEdit;
@@ -20,6 +19,8 @@ class QPlainTextEdit;
 class QSpinBox;
 
 namespace taskbench::gui {
+
+class ChoicePicker;
 
 class SettingsDialog : public QDialog
 {
@@ -54,7 +55,7 @@ private:
     void updateKind();
 
     ClusterSettings m_base;
-    QComboBox *m_kind;
+    ChoicePicker *m_kind;
     QGroupBox *m_localBox;
     QGroupBox *m_slurmBox;
     QSpinBox *m_workers;
@@ -63,7 +64,7 @@ private:
     QSpinBox *m_allowed;
     QLineEdit *m_listen;
     QLineEdit *m_token;
-    QComboBox *m_tls;
+    ChoicePicker *m_tls;
     QSpinBox *m_jobs;
     QCheckBox *m_adaptive;
     QSpinBox *m_adaptMin;

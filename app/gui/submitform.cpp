@@ -1,11 +1,12 @@
 #include "submitform.h"
 
+#include "accessibletext.h"
 #include "argumentfield.h"
+#include "choicepicker.h"
 #include "icons.h"
 #include "statusstyle.h"
 
 #include <QCheckBox>
-#include <QComboBox>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QLabel>
@@ -24,7 +25,7 @@ SubmitForm::SubmitForm(QWidget *parent)
     layout->setContentsMargins(6, 6, 6, 6);
 
     auto *top = new QFormLayout;
-    m_functionBox = new QComboBox(this);
+    m_functionBox = new ChoicePicker(this);
     m_functionBox->setAccessibleName(tr("Function"));
     m_functionBox->setMinimumContentsLength(14);
     m_functionBox->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
@@ -246,7 +247,7 @@ bool SubmitForm::trySubmit()
 
 void SubmitForm::showFormError(const QString &message)
 {
-    m_formError->setText(message);
+    setLabelText(m_formError, message);
     m_formError->show();
 }
 

@@ -13,7 +13,6 @@
 
 class QAbstractItemModel;
 class QCheckBox;
-class QComboBox;
 class QFormLayout;
 class QLabel;
 class QLineEdit;
@@ -23,6 +22,7 @@ class QSpinBox;
 namespace taskbench::gui {
 
 class ArgumentField;
+class ChoicePicker;
 
 class SubmitForm : public QWidget
 {
@@ -64,7 +64,7 @@ private:
 
     std::vector<FunctionPtr> m_functions;
     FunctionPtr m_function;
-    QComboBox *m_functionBox = nullptr;
+    ChoicePicker *m_functionBox = nullptr;
     QLabel *m_signature = nullptr;
     QLabel *m_doc = nullptr;
     QWidget *m_fieldsHost = nullptr;

@@ -1,5 +1,6 @@
 // Accessibility of the main window: every interactive widget has an accessible name (or a
 // label buddy), the views expose column headers, the key actions have their shortcuts.
+#include "choicepicker.h"
 #include "enginebridge.h"
 #include "mainwindow.h"
 #include "submitform.h"
@@ -100,6 +101,25 @@ private slots:
         }
         QVERIFY2(unnamed.isEmpty(), qPrintable(unnamed.join(QStringLiteral("\n"))));
         QVERIFY(checked > 30);
+    }
+
+    void test_everyChoiceIsAPicker()
+    {
+        // A plain QComboBox cannot be set over AT-SPI (Qt 6.4): every choice is a picker.
+        MainWindow w;
+        w.bridge()->setUseDefaultSearchPath(false);
+        w.bridge()->setExtraPluginFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
+        w.bridge()->scanPlugins();
+        w.submitForm()->setCurrentFunction(QStringLiteral("bench.add"));
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        const QList<QComboBox *> combos = w.findChildren<QComboBox *>();
+        QVERIFY(combos.size() >= 6);
+        for (QComboBox *c : combos) {
+            QVERIFY2(qobject_cast<ChoicePicker *>(c), qPrintable(c->accessibleName()));
+            QVERIFY(c->isEditable());
+            QCOMPARE(c->lineEdit()->accessibleName(), c->accessibleName());
+        }
     }
 
     void test_keyWidgetsFoundByName()
