@@ -200,6 +200,10 @@ int main(int argc, char **argv)
         = parser.isSet(o.screenshot) || parser.isSet(o.demo) || parser.isSet(o.bench);
     MainWindow window;
     ClusterOptions options = scripted ? ClusterOptions{} : MainWindow::savedClusterOptions();
+    // A demo or screenshot shows what a fresh start runs (process workers); the GUI bench
+    // picks the worker kind of each of its runs itself.
+    if (scripted && !parser.isSet(o.bench))
+        options.processes = true;
     QStringList folders = scripted ? QStringList() : MainWindow::savedPluginFolders();
     for (const QString &dir : parser.values(o.plugins))
         if (!folders.contains(QDir(dir).absolutePath()))
