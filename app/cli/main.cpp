@@ -7,6 +7,7 @@
 // It never hangs and never crashes on bad input: input is checked before the cluster
 // starts, engine refusals (std::invalid_argument) become exit code 2, a waiting loop in short
 // slices notices Ctrl-C (cancel, exit 130) and --timeout, and a watchdog bounds shutdown.
+#include "cachecommand.h"
 #include "commandline.h"
 #include "historycompare.h"
 #include "slurmsetup.h"
@@ -368,6 +369,7 @@ bool report(Client &client, const Output &o, bool json, std::ostringstream &err)
                        {"result", result ? *result : Value()},
                        {"error", error ? errorJson(*error) : Value()},
                        {"attempts", f.attempts()},
+                       {"cached", f.cached()},
                        {"logs", Value::List(logs.begin(), logs.end())},
                        {"story", storyJson(client.story(f))}};
         if (!o.name.empty())
@@ -907,6 +909,8 @@ int runCli(int argc, char **argv)
     installSignalHandlers();
     if (opts.command == "history" && opts.historyAction != "rerun")
         return commandHistory(opts);
+    if (opts.command == "cache")
+        return commandCache(historyPath(opts), opts);
 
     auto registry = std::make_shared<FunctionRegistry>();
     PluginLoader loader(*registry);
@@ -949,6 +953,9 @@ int runCli(int argc, char **argv)
     else if (opts.command == "map")
         requireFunction(*registry, opts.positional.front());
 
+    const auto resultCache
+        = openResultCache(historyPath(opts), opts, cluster.pluginPaths); // outlives the client
+    cluster.resultCache = resultCache;
     std::unique_ptr<Client> owned;
     try {
         owned = std::make_unique<Client>(cluster, registry);
@@ -969,6 +976,8 @@ int runCli(int argc, char **argv)
     std::optional<history::Recorder> recorder;
     if (!opts.noHistory)
         startRecording(recorder, client, opts, argc, argv);
+    if (resultCache && g_recorder) // entries name the session that computed them
+        resultCache->setSession(g_recorder->sessionId());
     if (opts.command == "history")
         return commandRerun(client, *registry, opts);
     if (opts.command == "submit")

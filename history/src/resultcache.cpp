@@ -171,6 +171,7 @@ struct SqliteResultCache::Impl
     std::string lastPath, lastName;
     std::uint32_t lastOrigin = 0;
     bool lastUsable = false;
+    std::mutex hashMutex; ///< fileHashes: the writer thread fills it first (preloadPlugins)
     std::unordered_map<std::string, std::string> fileHashes; ///< plugin path -> SHA-256
 
     // What the writer thread writes next.
@@ -288,14 +289,19 @@ bool SqliteResultCache::Impl::originOf(const FunctionInfo &fn, std::uint32_t &or
     lastUsable = false;
     if (fn.pluginPath.empty()) // a host function: no file says which code it is
         return false;
-    auto it = fileHashes.find(fn.pluginPath);
-    if (it == fileHashes.end())
-        it = fileHashes.emplace(fn.pluginPath, fileSha256(fn.pluginPath)).first;
-    if (it->second.empty())
+    std::string sha;
+    {
+        std::lock_guard lock(hashMutex);
+        auto it = fileHashes.find(fn.pluginPath);
+        if (it == fileHashes.end())
+            it = fileHashes.emplace(fn.pluginPath, fileSha256(fn.pluginPath)).first;
+        sha = it->second;
+    }
+    if (sha.empty())
         return false;
     {
         std::lock_guard lock(indexMutex);
-        lastOrigin = originId(fn.qualifiedName, it->second);
+        lastOrigin = originId(fn.qualifiedName, sha);
     }
     lastUsable = true;
     origin = lastOrigin;
@@ -378,6 +384,18 @@ SqliteResultCache::Impl::readRow(std::string_view key, const Origin &o, std::int
 
 void SqliteResultCache::Impl::run()
 {
+    // First what the first lookup would otherwise do on the scheduler thread: hash the plugin
+    // files and load the index, while the cluster starts its workers.
+    for (const std::string &plugin : options.preloadPlugins) {
+        std::lock_guard hlock(hashMutex);
+        if (!fileHashes.count(plugin))
+            fileHashes.emplace(plugin, fileSha256(plugin));
+    }
+    if (!options.preloadPlugins.empty()) {
+        std::lock_guard ilock(indexMutex);
+        if (!indexLoaded)
+            loadIndex();
+    }
     std::unique_lock lock(queueMutex);
     while (true) {
         queueCv.wait_for(

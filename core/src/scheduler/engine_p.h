@@ -353,7 +353,7 @@ private:
     void runCallbacks(TaskRecord *r);
     /// Counts r's deps not yet in memory; with none, r is ready now.
     void waitForDeps(TaskRecord *r);
-    void makeReady(TaskRecord *r);   ///< to the ready queue, or first to the cache lookup
+    void makeReady(TaskRecord *r);    ///< to the ready queue, or first to the cache lookup
     void enqueueReady(TaskRecord *r); ///< to the ready queue
     /// cacheNote: the value came from the result cache (the story's note); null: computed.
     void finish(TaskRecord *r, Value result, const char *cacheNote = nullptr);

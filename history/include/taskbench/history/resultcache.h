@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace taskbench::history {
 
@@ -39,6 +40,9 @@ struct ResultCacheOptions
     std::size_t resultLimitBytes = 64 * 1024; ///< as RecorderOptions: larger results are not kept
     std::chrono::milliseconds writeInterval{200};
     bool readOnly = false; ///< lookups only: store() and last-use updates are dropped
+    /// Plugin files to hash and the index to load at once, on the cache's own thread (while
+    /// the cluster starts), instead of in the first lookup on the scheduler thread.
+    std::vector<std::string> preloadPlugins;
 };
 
 struct ResultCacheStats
