@@ -33,7 +33,7 @@ std::shared_ptr<history::SqliteResultCache> openResultCache(const std::string &d
                                                             const Options &opts,
                                                             const std::vector<std::string> &plugins)
 {
-    if (opts.noCache)
+    if (opts.noCache || opts.noHistory) // the cache lives in the history database
         return nullptr;
     history::ResultCacheOptions o = cacheOptions(dbPath, opts);
     o.preloadPlugins = plugins;
