@@ -47,9 +47,18 @@ void checkWorkerExecutable(const Options &opts)
                          + " is missing (build the taskbench-worker target)");
 }
 
+std::vector<std::string> pluginPaths(const PluginLoader &loader)
+{
+    std::vector<std::string> paths;
+    for (const PluginRecord &p : loader.plugins())
+        paths.push_back(p.path);
+    return paths;
+}
+
 std::unique_ptr<Client> startClient(const Options &opts,
                                     const PluginLoader &loader,
-                                    std::shared_ptr<FunctionRegistry> registry)
+                                    std::shared_ptr<FunctionRegistry> registry,
+                                    std::shared_ptr<ResultCache> resultCache)
 {
     ClusterOptions cluster;
     cluster.workers = opts.workers;
@@ -64,8 +73,8 @@ std::unique_ptr<Client> startClient(const Options &opts,
         if (cluster.listen.empty())
             cluster.listen = defaultSlurmListen();
     }
-    for (const PluginRecord &p : loader.plugins())
-        cluster.pluginPaths.push_back(p.path);
+    cluster.pluginPaths = pluginPaths(loader);
+    cluster.resultCache = std::move(resultCache);
 
     std::unique_ptr<Client> client;
     try {

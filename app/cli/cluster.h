@@ -8,6 +8,7 @@
 #include "taskbench/client.h"
 #include "taskbench/functionregistry.h"
 #include "taskbench/pluginloader.h"
+#include "taskbench/resultcache.h"
 
 #include <memory>
 #include <string>
@@ -25,8 +26,12 @@ void checkWorkerExecutable(const Options &opts);
 
 /// Starts the client of the command line's cluster with the loaded plugins; says on stderr
 /// where it listens for remote workers. A port that cannot be taken is an InputError.
+/// `resultCache` (may be null) serves pure tasks computed in earlier runs.
 std::unique_ptr<Client> startClient(const Options &opts,
                                     const PluginLoader &loader,
-                                    std::shared_ptr<FunctionRegistry> registry);
+                                    std::shared_ptr<FunctionRegistry> registry,
+                                    std::shared_ptr<ResultCache> resultCache);
+/// The files of the loaded plugins (what the workers load, what the cache hashes).
+std::vector<std::string> pluginPaths(const PluginLoader &loader);
 
 } // namespace taskbench::cli

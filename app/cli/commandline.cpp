@@ -99,6 +99,17 @@ const CommandSpec kCommands[] = {
      "A session whose process died before it finished is listed as \"interrupted\".\n",
      0,
      3},
+    {"cache",
+     "cache stats|clear",
+     "Show or clear the result cache of pure tasks",
+     "Pure tasks (the default) are served from the result cache when the same function, from\n"
+     "a plugin file with the same SHA-256, was called with the same arguments and finished in\n"
+     "an earlier run; the cache lives in the history database (--db PATH). --no-cache turns it\n"
+     "off for a run; --cache-max-mb N bounds it (default 256, least recently used go first).\n"
+     "  stats   entries, size and the database\n"
+     "  clear   delete every entry\n",
+     1,
+     1},
     {"help", "help [COMMAND]", "Show help for a command", "Shows the help of COMMAND.\n", 0, 1},
 };
 
@@ -155,6 +166,8 @@ const std::vector<OptionSpec> &optionTable()
         {"--reduce", "FUNC", "Submit FUNC([all mapped futures]) and print its result", {"map"}},
         {"--no-history", nullptr, "Do not record this run in the history database", {}},
         {"--db", "PATH", "History database (default: the user data folder)", {}},
+        {"--no-cache", nullptr, "Compute every task: do not use the result cache", {}},
+        {"--cache-max-mb", "N", "Bound the result cache to N MiB (default 256)", {}},
         {"--session", "ID", "The recorded session", {"history"}},
         {"--search", "TEXT", "list: sessions whose title or tasks match TEXT", {"history"}},
         {"--function", "TEXT", "tasks: function contains TEXT", {"history"}},
@@ -401,6 +414,10 @@ Options parseCommandLine(const std::vector<std::string> &args)
             o.allTasks = true;
         } else if (name == "--no-history") {
             o.noHistory = true;
+        } else if (name == "--no-cache") {
+            o.noCache = true;
+        } else if (name == "--cache-max-mb") {
+            o.cacheMaxMb = parseInt(name, v, 1, 1'000'000, o.command);
         } else if (name == "--db") {
             if (v.empty())
                 throw UsageError("--db: the path must not be empty", o.command);
@@ -468,7 +485,7 @@ Options parseCommandLine(const std::vector<std::string> &args)
     const CommandSpec *command = findCommand(o.command);
     if (!command)
         throw UsageError("unknown command '" + o.command
-                         + "' (commands: plugins, submit, map, run, history, help)");
+                         + "' (commands: plugins, submit, map, run, history, cache, help)");
     if (o.command == "help") {
         o.help = true;
         o.command = o.positional.empty() ? std::string() : o.positional.front();
@@ -492,6 +509,9 @@ Options parseCommandLine(const std::vector<std::string> &args)
             throw UsageError("map needs exactly one of --range A:B[:S] or --inputs FILE",
                              o.command);
     }
+    if (o.command == "cache" && o.positional.front() != "stats" && o.positional.front() != "clear")
+        throw UsageError("cache: unknown action '" + o.positional.front() + "' (stats, clear)",
+                         o.command);
     if (o.command == "history") {
         o.historyAction = o.positional.empty() ? "list" : o.positional.front();
         static const std::vector<std::string> actions

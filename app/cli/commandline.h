@@ -114,6 +114,10 @@ struct Options
     std::int64_t compare[2] = {0, 0}; ///< history compare A B
     bool csv = false;                 ///< --csv (compare)
     bool allTasks = false;            ///< --all (compare)
+
+    // The result cache (in the history database): on unless --no-cache; the `cache` command.
+    bool noCache = false;
+    int cacheMaxMb = 256;
 };
 
 /// Parses argv[1..]. Throws UsageError.

@@ -7,6 +7,7 @@
 // It never hangs and never crashes on bad input: input is checked before the cluster
 // starts, engine refusals (std::invalid_argument) become exit code 2, a waiting loop in short
 // slices notices Ctrl-C (cancel, exit 130) and --timeout, and a watchdog bounds shutdown.
+#include "cachecommand.h"
 #include "cluster.h"
 #include "commandline.h"
 #include "commands.h"
@@ -49,6 +50,11 @@ const Command kCommands[] = {
     {"run", {}, Needs::Cluster, commandRun, nullptr},
     {"history", "rerun", Needs::Cluster, commandRerun, nullptr},
     {"history", {}, Needs::Options, commandHistory, nullptr},
+    {"cache",
+     {},
+     Needs::Options,
+     [](CommandContext &ctx) { return commandCache(historyPath(ctx.opts), ctx.opts); },
+     nullptr},
 };
 
 const Command &findCommand(const Options &opts)
@@ -66,7 +72,11 @@ int runInCluster(const Command &command, CommandContext &ctx, const std::string 
     checkWorkerExecutable(opts);
     if (command.check)
         command.check(*ctx.registry, opts);
-    const std::unique_ptr<Client> client = startClient(opts, *ctx.loader, ctx.registry);
+    // Null with --no-cache or --no-history; held by the client, so it outlives it.
+    const std::shared_ptr<history::SqliteResultCache> resultCache
+        = openResultCache(historyPath(opts), opts, pluginPaths(*ctx.loader));
+    const std::unique_ptr<Client> client
+        = startClient(opts, *ctx.loader, ctx.registry, resultCache);
     // After the client: its jobs are cancelled before the client goes.
     std::unique_ptr<SlurmCluster> slurm;
     if (opts.cluster == "slurm")
@@ -75,6 +85,8 @@ int runInCluster(const Command &command, CommandContext &ctx, const std::string 
     std::optional<history::Recorder> recorder;
     if (!opts.noHistory)
         startRecording(recorder, *client, opts, title);
+    if (resultCache && recorder) // entries name the session that computed them
+        resultCache->setSession(recorder->sessionId());
     ctx.client = client.get();
     ctx.recorder = recorder ? &*recorder : nullptr;
     return command.run(ctx);

@@ -108,6 +108,7 @@ bool report(Client &client, const Output &o, bool json, std::ostringstream &err)
                        {"result", result ? *result : Value()},
                        {"error", error ? errorJson(*error) : Value()},
                        {"attempts", f.attempts()},
+                       {"cached", f.cached()},
                        {"logs", Value::List(logs.begin(), logs.end())},
                        {"story", storyJson(client.story(f))}};
         if (!o.name.empty())

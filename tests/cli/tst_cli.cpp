@@ -274,7 +274,15 @@ void TstCli::test_pureKeys()
 void TstCli::test_mapRetriesReduce()
 {
     // futures = client.map(flaky_inc, range(10), retries=1): i = 0 and 5 fail once.
-    RUN_CLI(mapped, {"--json", "map", "bench.flaky_inc_det", "--range", "0:10", "--retries", "1"});
+    RUN_CLI(mapped,
+            {"--no-cache",
+             "--json",
+             "map",
+             "bench.flaky_inc_det",
+             "--range",
+             "0:10",
+             "--retries",
+             "1"});
     EXPECT_EXIT(mapped, 0);
     const QList<QJsonObject> objects = mapped.objects();
     QCOMPARE(objects.size(), 10);
@@ -287,7 +295,8 @@ void TstCli::test_mapRetriesReduce()
 
     // total = client.submit(sum, futures)
     RUN_CLI(total,
-            {"--json",
+            {"--no-cache",
+             "--json",
              "map",
              "bench.flaky_inc_det",
              "--range",
@@ -306,7 +315,8 @@ void TstCli::test_mapRetriesReduce()
     QVERIFY(o["error"].isNull());
 
     RUN_CLI(human,
-            {"map",
+            {"--no-cache",
+             "map",
              "bench.flaky_inc_det",
              "--range",
              "0:10",
@@ -346,7 +356,7 @@ void TstCli::test_mapTutorialFlakyInc()
 
 void TstCli::test_mapWithoutRetriesFails()
 {
-    RUN_CLI(r, {"--json", "map", "bench.flaky_inc_det", "--range", "0:10"});
+    RUN_CLI(r, {"--no-cache", "--json", "map", "bench.flaky_inc_det", "--range", "0:10"});
     EXPECT_EXIT(r, 1);
     const QList<QJsonObject> objects = r.objects();
     QCOMPARE(objects.size(), 10);
@@ -363,7 +373,9 @@ void TstCli::test_mapWithoutRetriesFails()
     QCOMPARE(r.err.count("ValueError: You hit the error!") >= 2, true);
 
     // Reduced, the sum fails with the root cause of the first failing input.
-    RUN_CLI(reduced, {"map", "bench.flaky_inc_det", "--range", "0:10", "--reduce", "bench.sum"});
+    RUN_CLI(
+        reduced,
+        {"--no-cache", "map", "bench.flaky_inc_det", "--range", "0:10", "--reduce", "bench.sum"});
     EXPECT_EXIT(reduced, 1);
     QVERIFY2(reduced.err.contains("root cause"), qPrintable(reduced.err));
     QVERIFY2(reduced.err.contains("You hit the error!"), qPrintable(reduced.err));
@@ -493,14 +505,14 @@ void TstCli::test_threadWorkerCrashNamedAtNextStart()
 
 void TstCli::test_taskLogs()
 {
-    RUN_CLI(r, {"--json", "submit", "bench.log_and_progress", "3"});
+    RUN_CLI(r, {"--no-cache", "--json", "submit", "bench.log_and_progress", "3"});
     EXPECT_EXIT(r, 0);
     const QJsonArray logs = r.objects().front()["logs"].toArray();
     QCOMPARE(logs.size(), 3);
     QVERIFY2(logs[0].toString().contains("log line 1/3"), qPrintable(r.out));
     QVERIFY2(logs[2].toString().contains("log line 3/3"), qPrintable(r.out));
 
-    RUN_CLI(human, {"submit", "bench.log_and_progress", "2"});
+    RUN_CLI(human, {"--no-cache", "submit", "bench.log_and_progress", "2"});
     EXPECT_EXIT(human, 0);
     QVERIFY2(human.out.contains("log: ") && human.out.contains("log line 2/2"),
              qPrintable(human.out));

@@ -335,8 +335,15 @@ void TstCliHistory::test_newerDatabaseIsRefused()
 void TstCliHistory::test_compareSessions()
 {
     const QString path = db("compare.sqlite");
-    const QStringList map{
-        "--db", path, "--workers", "2", "map", "bench.flaky_inc_det", "--range", "0:10"};
+    const QStringList map{"--db",
+                          path,
+                          "--no-cache",
+                          "--workers",
+                          "2",
+                          "map",
+                          "bench.flaky_inc_det",
+                          "--range",
+                          "0:10"};
     {
         RUN_CLI(run, map + QStringList{"--retries", "1"}); // session 1: all 10 finish
         EXPECT_EXIT(run, 0);

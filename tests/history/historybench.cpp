@@ -6,6 +6,7 @@
 // finished and everything is on disk (what a CLI that exits waits for):
 //   {"bench":"history_overhead","tasks":100000,"plain_ms":..,"recorded_ms":..,"overhead_pct":..,
 //    "flushed_ms":..,"flushed_overhead_pct":..}
+// `taskbench-history-bench cache ...` measures the result cache instead (cachebench.cpp).
 // Usage: taskbench-history-bench [--tasks N] [--repeat R] [--workers W] [--ms MS] [--db PATH]
 //                                [--events-only 1] [--processes 1] [--in-process 1]
 // --events-only 1 subscribes a callback that does nothing (to the events a recorder asks
@@ -22,6 +23,8 @@
 // pair follow each other, so a machine that speeds up or slows down over the minutes a
 // long --repeat takes moves both).
 // Figures are printed, never asserted (the machine is shared and noisy).
+#include "cachebench.h"
+
 #include "taskbench/client.h"
 #include "taskbench/history/recorder.h"
 #include "taskbench/pluginloader.h"
@@ -124,6 +127,8 @@ double median(std::vector<double> v)
 int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
+    if (argc > 1 && std::string(argv[1]) == "cache") // the result cache's figures
+        return runCacheBench(argc, argv);
     QCommandLineParser parser;
     parser.setApplicationDescription("What recording run history costs: a map of bench.inc with "
                                      "and without a Recorder, each run in a fresh process.");

@@ -8,6 +8,7 @@
 
 #include "taskbench/events.h"
 #include "taskbench/functionregistry.h"
+#include "taskbench/resultcache.h"
 #include "taskbench/taskstate.h"
 #include "taskbench/value.h"
 
@@ -92,6 +93,9 @@ public:
     std::string repr() const;
     /// Number of attempts so far.
     int attempts() const;
+    /// True when the value came from the result cache (ClusterOptions::resultCache)
+    /// instead of running the task.
+    bool cached() const;
 
     /// Runs fn(*this) once the future is done (at once if it already is). Callbacks run on
     /// the engine's thread: keep them short and do not block there.
@@ -145,6 +149,9 @@ struct ClusterOptions
     /// TLS for remote workers' connections (OpenSSL, a fresh self-signed certificate bound
     /// to the token proofs). nullopt: on unless `listen` is a loopback address.
     std::optional<bool> tls;
+    /// Pure tasks are looked up here when ready and their values stored when they finish
+    /// (see taskbench/resultcache.h). Null (the default): no cache.
+    std::shared_ptr<ResultCache> resultCache;
 };
 
 struct SubmitOptions
@@ -156,6 +163,8 @@ struct SubmitOptions
     Value::Map kwargs; ///< arguments by parameter name
     std::string group; ///< task group for display (default: a map call, or the function)
     std::optional<Duration> timeout; ///< cancel (then kill the worker) past this
+    /// False: never serve these tasks from the cluster's result cache nor store them.
+    bool cache = true;
 };
 
 enum class ReturnWhen { AllCompleted, FirstCompleted, FirstException };

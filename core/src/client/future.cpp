@@ -176,6 +176,12 @@ int Future::attempts() const
     return m_task->attemptsPublished;
 }
 
+bool Future::cached() const
+{
+    requireValid(*this);
+    return m_task->cached.load(std::memory_order_relaxed);
+}
+
 std::string Future::repr() const
 {
     if (!valid())

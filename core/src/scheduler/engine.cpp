@@ -126,7 +126,10 @@ std::vector<Future> Engine::submitCalls(const FunctionPtr &fn,
     // Keys read like Dask's: the function's own name, then a token.
     const std::string_view qualified = fn->qualifiedName;
     const std::string prefix(qualified.substr(qualified.rfind('.') + 1));
+    // Only a key that is the token of the call names its value: an explicit key does not.
+    const bool cacheable = m_options.resultCache && opts.pure && opts.cache;
     for (Call &c : calls) {
+        c.tokenKey = c.key.empty() && opts.pure;
         if (c.key.empty())
             c.key
                 = prefix + "-" + (opts.pure ? tokenize(fn->qualifiedName, c.args) : randomToken());
@@ -197,6 +200,7 @@ std::vector<Future> Engine::submitCalls(const FunctionPtr &fn,
             r->retries = std::max(0, opts.retries);
             r->priority = opts.priority;
             r->timeoutUs = timeoutUs;
+            r->cacheable = cacheable && c.tokenKey;
             m_byKey.emplace(r->key(), r);
             out.push_back(Future(r, self));
             msg.tasks.push_back(r);
@@ -398,6 +402,7 @@ void Engine::run()
             std::visit([this](auto &m) { handle(m); }, msg);
         batch.clear();
         fireTimers();
+        lookupCached();
         schedule();
         flushReleases();
         reapRetired();

@@ -69,6 +69,7 @@ struct TaskRecord
     std::atomic<std::uint8_t> status{std::uint8_t(FutureStatus::Pending)};
     std::atomic<std::int32_t> userRefs{0};
     std::atomic<bool> cancelRequested{false}; ///< read by the worker running the task
+    std::atomic<bool> cached{false};          ///< the value came from the result cache
     Value result;
     std::shared_ptr<const TaskError> error;
     int attemptsPublished = 0;
@@ -79,6 +80,7 @@ struct TaskRecord
     bool registered = false;               ///< the scheduler has seen it
     bool pendingDelete = false;            ///< forgotten while processing: delete on completion
     bool countsNeeds = false;              ///< counted in its deps' `needs` (not yet in memory)
+    bool cacheable = false; ///< pure with a token key: looked up in and stored to the cache
     std::vector<TaskRecord *> deps;        ///< unique; alive while this record is
     std::vector<std::uint64_t> dependents; ///< ids; forgotten ones are skipped
     std::uint32_t waitingOn = 0;           ///< deps not in memory
@@ -270,6 +272,7 @@ public:
     {
         std::vector<Value> args;
         std::string key;
+        bool tokenKey = false; ///< set by submitCalls: the key is the call's pure token
     };
     std::vector<Future> submitCalls(const FunctionPtr &fn,
                                     std::vector<Call> calls,
@@ -350,8 +353,10 @@ private:
     void runCallbacks(TaskRecord *r);
     /// Counts r's deps not yet in memory; with none, r is ready now.
     void waitForDeps(TaskRecord *r);
-    void makeReady(TaskRecord *r);
-    void finish(TaskRecord *r, Value result);
+    void makeReady(TaskRecord *r);    ///< to the ready queue, or first to the cache lookup
+    void enqueueReady(TaskRecord *r); ///< to the ready queue
+    /// cacheNote: the value came from the result cache (the story's note); null: computed.
+    void finish(TaskRecord *r, Value result, const char *cacheNote = nullptr);
     void fail(TaskRecord *r, TaskError error);
     void cancelTask(TaskRecord *r, const char *note);
     void recountWaiting(TaskRecord *t);
@@ -382,6 +387,14 @@ private:
     void releaseOnWorker(TaskRecord *r);
     void flushReleases();
     void loseResult(TaskRecord *r);
+    // cachelookup.cpp (the result cache, ClusterOptions::resultCache)
+    /// A cacheable task that became ready waits for this round's lookup; false otherwise.
+    bool deferToCache(TaskRecord *r);
+    /// Looks up the deferred tasks: hits finish now, misses go to the ready queue.
+    void lookupCached();
+    /// A cacheable task finished by running: its value goes to the cache.
+    void offerToCache(TaskRecord *r);
+    const char *cacheNote(std::int64_t session);
     // timers.cpp
     void fireTimers();
     void addTimer(std::int64_t deadlineUs, TimerKind kind, TaskRecord *r, int worker);
@@ -448,6 +461,9 @@ private:
     /// Deadlines: task timeouts and kills after the cancel grace period.
     std::multimap<std::int64_t, Timer> m_timers;          ///< by steady-clock µs
     std::map<int, std::vector<std::uint64_t>> m_releases; ///< per worker, flushed per round
+    /// Ready cacheable tasks (ids) waiting for this round's cache lookup.
+    std::vector<std::uint64_t> m_cacheCheck;
+    std::map<std::int64_t, std::string> m_cacheNotes; ///< "from cache, session N" (stable)
     /// Mean duration (µs) per function, for how many tasks a worker may queue.
     std::unordered_map<const FunctionInfo *, double> m_meanDurationUs;
 };

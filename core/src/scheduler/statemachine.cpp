@@ -92,6 +92,12 @@ void Engine::waitForDeps(TaskRecord *r)
 
 void Engine::makeReady(TaskRecord *r)
 {
+    if (!deferToCache(r))
+        enqueueReady(r);
+}
+
+void Engine::enqueueReady(TaskRecord *r)
+{
     transition(r, TaskState::Queued);
     m_ready[r->priority].push_back(r->id);
     ++m_readyCount;
@@ -212,14 +218,16 @@ void Engine::handle(CompletionMsg &m)
     }
 }
 
-void Engine::finish(TaskRecord *r, Value result)
+void Engine::finish(TaskRecord *r, Value result, const char *cacheNote)
 {
     {
         std::lock_guard lock(stripe(r));
         r->result = std::move(result);
         r->error.reset();
     }
-    transition(r, TaskState::Memory, r->worker);
+    if (!cacheNote)
+        offerToCache(r);
+    transition(r, TaskState::Memory, cacheNote ? -1 : r->worker, cacheNote ? cacheNote : "");
     // Release what this task needed, then wake its dependents.
     if (r->countsNeeds) {
         r->countsNeeds = false;

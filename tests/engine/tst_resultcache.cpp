@@ -1,0 +1,321 @@
+// The engine's side of the result cache (ClusterOptions::resultCache) with an in-memory
+// cache: which tasks are looked up and stored (pure, token-keyed, not opted out, finished),
+// what a hit looks like (finished without running, Future::cached(), the story's note), and
+// that dependents of cached tasks run as usual. The SQLite cache is tested in
+// tests/history/tst_resultcache.cpp.
+#include "taskbench/client.h"
+#include "taskbench/resultcache.h"
+
+#include <QtTest>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+using namespace taskbench;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Keeps every stored value by key; counts what the engine asks.
+class MemoryCache : public ResultCache
+{
+public:
+    void lookup(const std::vector<CacheRequest> &requests,
+                std::vector<std::optional<CacheHit>> &out) override
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_throw)
+            throw std::runtime_error("the cache is broken");
+        out.clear();
+        for (const CacheRequest &q : requests) {
+            ++lookups;
+            auto it = m_values.find(std::string(q.key));
+            if (it == m_values.end() || it->second.first != q.function->qualifiedName)
+                out.emplace_back();
+            else
+                out.push_back(CacheHit{it->second.second, 7});
+        }
+    }
+    void store(const FunctionInfo &function, std::string_view key, const Value &value) override
+    {
+        std::lock_guard lock(m_mutex);
+        ++stores;
+        m_values[std::string(key)] = {function.qualifiedName, value};
+    }
+    void setThrowing(bool on)
+    {
+        std::lock_guard lock(m_mutex);
+        m_throw = on;
+    }
+    std::size_t size()
+    {
+        std::lock_guard lock(m_mutex);
+        return m_values.size();
+    }
+    std::atomic<int> lookups{0};
+    std::atomic<int> stores{0};
+
+private:
+    std::mutex m_mutex;
+    std::map<std::string, std::pair<std::string, Value>> m_values;
+    bool m_throw = false;
+};
+
+/// A client with the cache and counting host functions.
+struct Fixture
+{
+    static ClusterOptions options(const std::shared_ptr<ResultCache> &cache, int workers)
+    {
+        ClusterOptions o;
+        o.workers = workers;
+        o.resultCache = cache;
+        return o;
+    }
+    explicit Fixture(std::shared_ptr<ResultCache> cache, int workers = 2)
+        : client(options(cache, workers))
+    {
+        auto &f = client.functions();
+        f.addFunction("t.inc",
+                      [this](std::int64_t x) {
+                          ++calls;
+                          return x + 1;
+                      },
+                      {"x"});
+        f.addFunction("t.sum",
+                      [this](const std::vector<std::int64_t> &xs) {
+                          ++calls;
+                          std::int64_t s = 0;
+                          for (auto x : xs)
+                              s += x;
+                          return s;
+                      },
+                      {"xs"});
+        f.addFunction("t.fail",
+                      [this](std::int64_t) -> std::int64_t {
+                          ++calls;
+                          throw std::runtime_error("no");
+                      },
+                      {"x"});
+    }
+    std::vector<Future> mapInc(int n, SubmitOptions opts = {})
+    {
+        std::vector<Value> inputs;
+        for (int i = 0; i < n; ++i)
+            inputs.push_back(i);
+        return client.map("t.inc", inputs, std::move(opts));
+    }
+    std::atomic<int> calls{0};
+    Client client;
+};
+
+bool storyHasNote(Client &client, const Future &f, const std::string &note)
+{
+    for (const Transition &t : client.story(f))
+        if (t.note && note == t.note)
+            return true;
+    return false;
+}
+
+} // namespace
+
+class TestResultCache : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void test_hitFinishesWithoutRunning_data();
+    void test_hitFinishesWithoutRunning();
+    void test_missComputesAndStores();
+    void test_nonPureNeverLookedUpNorStored();
+    void test_errorNeverStored();
+    void test_optOutAndExplicitKey();
+    void test_dependentsOfCachedTasksRun();
+    void test_brokenCacheComputes();
+    void test_sameKeyIsSameCachedFuture();
+};
+
+void TestResultCache::test_hitFinishesWithoutRunning_data()
+{
+    QTest::addColumn<int>("workers");
+    for (int w : {1, 2, 8})
+        QTest::addRow("%d workers", w) << w;
+}
+
+void TestResultCache::test_hitFinishesWithoutRunning()
+{
+    QFETCH(int, workers);
+    auto cache = std::make_shared<MemoryCache>();
+    {
+        Fixture first(cache, workers);
+        auto fs = first.mapInc(50);
+        QCOMPARE(first.client.gather(fs, Errors::Raise, 30s).size(), std::size_t(50));
+        QCOMPARE(first.calls.load(), 50);
+        for (const Future &f : fs)
+            QVERIFY(!f.cached());
+    }
+    QCOMPARE(cache->size(), std::size_t(50));
+    Fixture second(cache, workers);
+    auto fs = second.mapInc(50);
+    const auto values = second.client.gather(fs, Errors::Raise, 30s);
+    for (int i = 0; i < 50; ++i) {
+        QCOMPARE(values[std::size_t(i)].toInt(), i + 1);
+        QVERIFY(fs[std::size_t(i)].cached());
+        QCOMPARE(fs[std::size_t(i)].status(), FutureStatus::Finished);
+        QCOMPARE(fs[std::size_t(i)].attempts(), 0);
+    }
+    QCOMPARE(second.calls.load(), 0);
+    QVERIFY(storyHasNote(second.client, fs.front(), "from cache, session 7"));
+    // Never processing: straight from waiting to memory.
+    for (const Transition &t : second.client.story(fs.front()))
+        QVERIFY(t.to != TaskState::Processing);
+}
+
+void TestResultCache::test_missComputesAndStores()
+{
+    auto cache = std::make_shared<MemoryCache>();
+    Fixture fx(cache);
+    Future a = fx.client.submit("t.inc", {1});
+    QCOMPARE(a.result(10s).toInt(), 2);
+    QVERIFY(!a.cached());
+    QTRY_COMPARE(cache->stores.load(), 1);
+    QCOMPARE(cache->lookups.load(), 1);
+    // A different argument is a different key: a miss.
+    Future b = fx.client.submit("t.inc", {2});
+    QCOMPARE(b.result(10s).toInt(), 3);
+    QVERIFY(!b.cached());
+    QCOMPARE(fx.calls.load(), 2);
+}
+
+void TestResultCache::test_nonPureNeverLookedUpNorStored()
+{
+    auto cache = std::make_shared<MemoryCache>();
+    Fixture fx(cache);
+    SubmitOptions impure;
+    impure.pure = false;
+    auto fs = fx.mapInc(10, impure);
+    fx.client.gather(fs, Errors::Raise, 30s);
+    QCOMPARE(cache->lookups.load(), 0);
+    QCOMPARE(cache->stores.load(), 0);
+    // The same calls, pure, are computed (nothing was stored) and then stored.
+    auto pure = fx.mapInc(10);
+    fx.client.gather(pure, Errors::Raise, 30s);
+    QCOMPARE(fx.calls.load(), 20);
+    QCOMPARE(cache->stores.load(), 10);
+}
+
+void TestResultCache::test_errorNeverStored()
+{
+    auto cache = std::make_shared<MemoryCache>();
+    {
+        Fixture fx(cache);
+        SubmitOptions opts;
+        opts.retries = 1;
+        Future f = fx.client.submit("t.fail", {1}, opts);
+        fx.client.wait({f}, ReturnWhen::AllCompleted, 10s);
+        QCOMPARE(f.status(), FutureStatus::Error);
+        QCOMPARE(fx.calls.load(), 2);
+        // A dependent of the failure errs too and is not stored either.
+        Future g = fx.client.submit("t.sum", {Value(Value::List{Value(f)})});
+        fx.client.wait({g}, ReturnWhen::AllCompleted, 10s);
+        QCOMPARE(g.status(), FutureStatus::Error);
+    }
+    QCOMPARE(cache->stores.load(), 0);
+    Fixture again(cache);
+    Future f = again.client.submit("t.fail", {1});
+    again.client.wait({f}, ReturnWhen::AllCompleted, 10s);
+    QCOMPARE(f.status(), FutureStatus::Error);
+    QVERIFY(!f.cached());
+    QCOMPARE(again.calls.load(), 1);
+}
+
+void TestResultCache::test_optOutAndExplicitKey()
+{
+    auto cache = std::make_shared<MemoryCache>();
+    {
+        Fixture fx(cache);
+        fx.client.gather(fx.mapInc(3), Errors::Raise, 30s);
+    }
+    QCOMPARE(cache->stores.load(), 3);
+    Fixture fx(cache);
+    SubmitOptions off;
+    off.cache = false;
+    auto fs = fx.mapInc(3, off);
+    fx.client.gather(fs, Errors::Raise, 30s);
+    for (const Future &f : fs)
+        QVERIFY(!f.cached());
+    QCOMPARE(fx.calls.load(), 3);
+    // An explicit key says nothing about the value: never served, never stored.
+    SubmitOptions keyed;
+    keyed.key = "mine";
+    Future k = fx.client.submit("t.inc", {0}, keyed);
+    QCOMPARE(k.result(10s).toInt(), 1);
+    QVERIFY(!k.cached());
+    QCOMPARE(fx.calls.load(), 4);
+    QCOMPARE(cache->stores.load(), 3);
+}
+
+void TestResultCache::test_dependentsOfCachedTasksRun()
+{
+    auto cache = std::make_shared<MemoryCache>();
+    {
+        Fixture fx(cache);
+        fx.client.gather(fx.mapInc(5), Errors::Raise, 30s);
+    }
+    Fixture fx(cache);
+    auto fs = fx.mapInc(5);
+    Value::List refs;
+    for (const Future &f : fs)
+        refs.push_back(Value(f));
+    // Never computed before: runs on the cached inputs.
+    Future total = fx.client.submit("t.sum", {Value(refs)});
+    QCOMPARE(total.result(10s).toInt(), 1 + 2 + 3 + 4 + 5);
+    QVERIFY(!total.cached());
+    QCOMPARE(fx.calls.load(), 1);
+    for (const Future &f : fs)
+        QVERIFY(f.cached());
+    // Now the whole graph is cached: a fresh client runs nothing.
+    QTRY_COMPARE(cache->stores.load(), 6);
+    Fixture third(cache);
+    auto again = third.mapInc(5);
+    Value::List refs2;
+    for (const Future &f : again)
+        refs2.push_back(Value(f));
+    Future total2 = third.client.submit("t.sum", {Value(refs2)});
+    QCOMPARE(total2.result(10s).toInt(), 15);
+    QVERIFY(total2.cached());
+    QCOMPARE(third.calls.load(), 0);
+}
+
+void TestResultCache::test_brokenCacheComputes()
+{
+    auto cache = std::make_shared<MemoryCache>();
+    cache->setThrowing(true);
+    Fixture fx(cache);
+    auto fs = fx.mapInc(20);
+    const auto values = fx.client.gather(fs, Errors::Raise, 30s);
+    QCOMPARE(values.back().toInt(), 20);
+    QCOMPARE(fx.calls.load(), 20);
+}
+
+void TestResultCache::test_sameKeyIsSameCachedFuture()
+{
+    // A second submit of a served key while it is held is the same (cached) future.
+    auto cache = std::make_shared<MemoryCache>();
+    {
+        Fixture fx(cache);
+        fx.client.gather(fx.mapInc(1), Errors::Raise, 30s);
+    }
+    Fixture fx(cache);
+    Future a = fx.client.submit("t.inc", {0});
+    QCOMPARE(a.result(10s).toInt(), 1);
+    QVERIFY(a.cached());
+    Future b = fx.client.submit("t.inc", {0});
+    QVERIFY(a == b);
+    QVERIFY(b.cached());
+    QCOMPARE(fx.calls.load(), 0);
+}
+
+QTEST_GUILESS_MAIN(TestResultCache)
+#include "tst_resultcache.moc"

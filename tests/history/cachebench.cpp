@@ -1,0 +1,181 @@
+// `taskbench-history-bench cache`: what the result cache gives and costs, on a map of the
+// trivial bench.inc (default 100,000 tasks, 2 workers), all runs in this process:
+//   computed_processes_ms  the map on process workers, no cache
+//   cached_processes_ms    the same map on process workers, every task in the cache (a fresh
+//                          SqliteResultCache each run, as a new CLI run has: its index is
+//                          loaded by the first lookup, inside the measured time)
+//   threads_ms             the map on thread workers, no cache
+//   threads_miss_ms        the same with an empty read-only cache: every task looked up, a
+//                          miss (what a lookup costs by itself)
+//   threads_miss_store_ms  the same with an empty cache that stores every result (queued on
+//                          the scheduler thread, written by the cache's own thread)
+// Clocks start once the cluster is up and stop when the results are gathered. One JSON line
+// per repeat, then the medians:
+//   {"bench":"result_cache","tasks":..,"computed_processes_ms":..,"cached_processes_ms":..,
+//    "cached_speedup":..,"threads_ms":..,"threads_miss_ms":..,"miss_overhead_pct":..,
+//    "threads_miss_store_ms":..,"store_overhead_pct":..}
+// Figures are printed, never asserted (the machine is shared and noisy).
+#include "cachebench.h"
+
+#include "taskbench/client.h"
+#include "taskbench/history/resultcache.h"
+#include "taskbench/pluginloader.h"
+
+#include <QTemporaryDir>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+using namespace taskbench;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const char *const kPlugin = TASKBENCH_PLUGIN_DIR "/libtaskbench_bench.so";
+
+double runMap(const std::shared_ptr<FunctionRegistry> &registry,
+              int tasks,
+              int workers,
+              bool processes,
+              std::shared_ptr<ResultCache> cache,
+              int *cachedOut = nullptr)
+{
+    ClusterOptions options;
+    options.workers = workers;
+    options.resultCache = std::move(cache);
+    if (processes) {
+        options.processes = true;
+        options.pluginPaths.push_back(kPlugin);
+    }
+    Client client(options, registry);
+    std::vector<Value> inputs;
+    inputs.reserve(std::size_t(tasks));
+    for (int i = 0; i < tasks; ++i)
+        inputs.emplace_back(i);
+    const auto begin = Clock::now();
+    std::vector<Future> futures = client.map("bench.inc", std::move(inputs));
+    const std::vector<Value> results = client.gather(futures);
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - begin).count();
+    if (results.size() != std::size_t(tasks) || results.back().toInt() != tasks) {
+        std::fprintf(stderr, "wrong results\n");
+        std::exit(1);
+    }
+    if (cachedOut) {
+        *cachedOut = 0;
+        for (const Future &f : futures)
+            *cachedOut += f.cached() ? 1 : 0;
+    }
+    return ms;
+}
+
+double median(std::vector<double> v)
+{
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[v.size() / 2];
+}
+
+std::shared_ptr<history::SqliteResultCache> openCache(const std::string &db, bool readOnly)
+{
+    history::ResultCacheOptions o;
+    o.databasePath = db;
+    o.readOnly = readOnly;
+    auto cache = std::make_shared<history::SqliteResultCache>(o);
+    if (!cache->ok()) {
+        std::fprintf(stderr, "result cache: %s\n", cache->errorString().c_str());
+        std::exit(1);
+    }
+    return cache;
+}
+
+} // namespace
+
+int runCacheBench(int argc, char **argv)
+{
+    int tasks = 100'000, repeat = 3, workers = 2;
+    for (int i = 2; i + 1 < argc; i += 2) {
+        const std::string name = argv[i];
+        const int v = std::atoi(argv[i + 1]);
+        if (v < 1 || (name != "--tasks" && name != "--repeat" && name != "--workers")) {
+            std::fprintf(stderr,
+                         "usage: taskbench-history-bench cache [--tasks N] [--repeat R] "
+                         "[--workers W]\n");
+            return 2;
+        }
+        (name == "--tasks" ? tasks : name == "--repeat" ? repeat : workers) = v;
+    }
+    auto registry = std::make_shared<FunctionRegistry>();
+    PluginLoader loader(*registry);
+    if (loader.load(kPlugin).loaded.empty()) {
+        std::fprintf(stderr, "cannot load the bench plugin from %s\n", TASKBENCH_PLUGIN_DIR);
+        return 1;
+    }
+    QTemporaryDir tmp;
+    const std::string full = tmp.filePath("full.sqlite").toStdString();
+    const std::string empty = tmp.filePath("empty.sqlite").toStdString();
+    // Fill the cache once (and warm up threads, code and the plugin's pages).
+    {
+        auto cache = openCache(full, false);
+        runMap(registry, tasks, workers, false, cache);
+        cache->flush();
+    }
+    runMap(registry, std::min(tasks, 10'000), workers, true, nullptr);
+    std::vector<double> computed, cached, threads, miss, store, missPairs, storePairs;
+    for (int r = 0; r < repeat; ++r) {
+        const double c = runMap(registry, tasks, workers, true, nullptr);
+        int hits = 0;
+        const double h = runMap(registry, tasks, workers, true, openCache(full, false), &hits);
+        if (hits != tasks) {
+            std::fprintf(stderr, "only %d of %d tasks came from the cache\n", hits, tasks);
+            return 1;
+        }
+        const double t = runMap(registry, tasks, workers, false, nullptr);
+        const double m = runMap(registry, tasks, workers, false, openCache(empty, true));
+        double s;
+        {
+            auto fresh = openCache(empty, false);
+            s = runMap(registry, tasks, workers, false, fresh);
+            fresh->clear(); // empty again for the next repeat
+        }
+        computed.push_back(c);
+        cached.push_back(h);
+        threads.push_back(t);
+        miss.push_back(m);
+        store.push_back(s);
+        missPairs.push_back(100.0 * (m - t) / t);
+        storePairs.push_back(100.0 * (s - t) / t);
+        std::printf(
+            "{\"bench\":\"result_cache_run\",\"tasks\":%d,\"workers\":%d,"
+            "\"computed_processes_ms\":%.1f,\"cached_processes_ms\":%.1f,"
+            "\"threads_ms\":%.1f,\"threads_miss_ms\":%.1f,\"threads_miss_store_ms\":%.1f}\n",
+            tasks,
+            workers,
+            c,
+            h,
+            t,
+            m,
+            s);
+        std::fflush(stdout);
+    }
+    const double c = median(computed), h = median(cached);
+    std::printf("{\"bench\":\"result_cache\",\"tasks\":%d,\"workers\":%d,\"repeat\":%d,"
+                "\"computed_processes_ms\":%.1f,\"cached_processes_ms\":%.1f,"
+                "\"cached_speedup\":%.2f,\"threads_ms\":%.1f,\"threads_miss_ms\":%.1f,"
+                "\"miss_overhead_pct\":%.1f,\"threads_miss_store_ms\":%.1f,"
+                "\"store_overhead_pct\":%.1f}\n",
+                tasks,
+                workers,
+                repeat,
+                c,
+                h,
+                h > 0 ? c / h : 0.0,
+                median(threads),
+                median(miss),
+                median(missPairs),
+                median(store),
+                median(storePairs));
+    return 0;
+}
