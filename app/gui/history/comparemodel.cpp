@@ -138,34 +138,21 @@ QVariant CompareModel::data(const QModelIndex &index, int role) const
 
 QVariant CompareModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
-    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+    static const char *const kHeaders[ColumnCount] = {QT_TR_NOOP("Key"),
+                                                      QT_TR_NOOP("Function"),
+                                                      QT_TR_NOOP("Matched by"),
+                                                      QT_TR_NOOP("Status A"),
+                                                      QT_TR_NOOP("Status B"),
+                                                      QT_TR_NOOP("Duration A"),
+                                                      QT_TR_NOOP("Duration B"),
+                                                      QT_TR_NOOP("B / A"),
+                                                      QT_TR_NOOP("Result"),
+                                                      QT_TR_NOOP("Error A"),
+                                                      QT_TR_NOOP("Error B")};
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole || section < 0
+        || section >= ColumnCount)
         return QAbstractTableModel::headerData(section, orientation, role);
-    switch (section) {
-    case Key:
-        return tr("Key");
-    case Function:
-        return tr("Function");
-    case MatchedBy:
-        return tr("Matched by");
-    case StatusA:
-        return tr("Status A");
-    case StatusB:
-        return tr("Status B");
-    case DurationA:
-        return tr("Duration A");
-    case DurationB:
-        return tr("Duration B");
-    case Ratio:
-        return tr("B / A");
-    case Result:
-        return tr("Result");
-    case ErrorA:
-        return tr("Error A");
-    case ErrorB:
-        return tr("Error B");
-    default:
-        return {};
-    }
+    return tr(kHeaders[section]);
 }
 
 QString CompareModel::summaryText() const
