@@ -51,6 +51,17 @@ private:
 
     const FutureRow *row(std::uint64_t id) { return m_window->futuresModel()->row(id); }
 
+    /// "status: type message" of a row, for failure messages.
+    QString describe(std::uint64_t id)
+    {
+        const FutureRow *r = row(id);
+        return r ? QStringLiteral("%1 %2: %3 %4")
+                       .arg(r->function)
+                       .arg(int(r->status))
+                       .arg(r->errorType, r->errorMessage)
+                 : QStringLiteral("no row");
+    }
+
     bool settled(std::uint64_t id)
     {
         const FutureRow *r = row(id);
@@ -115,7 +126,7 @@ private slots:
 
         // The crash is the task's error, named; the errors panel lists it as a root cause.
         QTRY_VERIFY_WITH_TIMEOUT(settled(boom), kTimeoutMs);
-        QCOMPARE(int(row(boom)->status), int(FutureStatus::Error));
+        QVERIFY2(row(boom)->status == FutureStatus::Error, qPrintable(describe(boom)));
         const QString text = row(boom)->errorType + QLatin1Char(' ') + row(boom)->errorMessage;
         QVERIFY2(text.contains(cause), qPrintable(text));
         ErrorsModel *errors = m_window->errorsPanel()->model();
@@ -125,7 +136,7 @@ private slots:
 
         // The healthy task's result is right; the window and its engine are still there.
         QTRY_VERIFY_WITH_TIMEOUT(settled(ok), kTimeoutMs);
-        QCOMPARE(int(row(ok)->status), int(FutureStatus::Finished));
+        QVERIFY2(row(ok)->status == FutureStatus::Finished, qPrintable(describe(ok)));
         QCOMPARE(row(ok)->preview, QString::number(healthy + 1));
         QVERIFY(m_window->isVisible());
         QVERIFY(m_window->bridge()->isRunning());
@@ -135,7 +146,7 @@ private slots:
         const std::uint64_t after
             = submit(QStringLiteral("tutorial.inc"), {Value(std::int64_t(healthy + 1000))});
         QTRY_VERIFY_WITH_TIMEOUT(settled(after), kTimeoutMs);
-        QCOMPARE(int(row(after)->status), int(FutureStatus::Finished));
+        QVERIFY2(row(after)->status == FutureStatus::Finished, qPrintable(describe(after)));
     }
 };
 
