@@ -4,6 +4,8 @@
 // eviction. The in-memory index answers misses without touching the database.
 #include "taskbench/history/resultcache.h"
 
+#include "filehash_p.h"
+
 #include "taskbench/history/historystore.h"
 #include "taskbench/logging.h"
 #include "taskbench/valuecodec.h"
@@ -767,13 +769,7 @@ bool SqliteResultCache::clear()
 
 std::string SqliteResultCache::fileSha256(const std::string &path)
 {
-    QFile file(QString::fromStdString(path));
-    if (path.empty() || !file.open(QIODevice::ReadOnly))
-        return {};
-    QCryptographicHash hash(QCryptographicHash::Sha256);
-    if (!hash.addData(&file))
-        return {};
-    return hash.result().toHex().toStdString();
+    return history::fileSha256(path);
 }
 
 } // namespace taskbench::history

@@ -1,14 +1,13 @@
 // Writing a recorded session (see sessionwriter_p.h).
 #include "sessionwriter_p.h"
 
+#include "filehash_p.h"
 #include "schema_p.h"
 #include "sqlutil_p.h"
 
 #include "taskbench/logging.h"
 
-#include <QCryptographicHash>
 #include <QDateTime>
-#include <QFile>
 #include <QSqlDatabase>
 #include <QSqlDriver>
 #include <QSysInfo>
@@ -27,16 +26,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string sha256Of(const std::string &path)
-{
-    QFile file(QString::fromStdString(path));
-    if (path.empty() || !file.open(QIODevice::ReadOnly))
-        return {};
-    QCryptographicHash hash(QCryptographicHash::Sha256);
-    if (!hash.addData(&file))
-        return {};
-    return hash.result().toHex().toStdString();
-}
 
 } // namespace
 
@@ -238,7 +227,7 @@ std::optional<std::uint64_t> SessionWriter::write(SessionRows &rows, bool everyt
         for (const auto &id : rows.dirtyPlugins) {
             PluginUse &p = rows.plugins[id];
             if (p.hash.empty()) // here, not when first seen: hashing reads the whole file
-                p.hash = sha256Of(p.path);
+                p.hash = fileSha256(p.path);
             std::string functions;
             for (const std::string &f : p.functions)
                 functions += (functions.empty() ? "" : " ") + f;
