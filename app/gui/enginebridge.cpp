@@ -179,7 +179,10 @@ void EngineBridge::start(const ClusterSettings &settings)
     for (const PluginRecord &p : m_loader->plugins())
         m_options.pluginPaths.push_back(p.path);
     try {
-        m_client = std::make_shared<Client>(m_options, m_registry);
+        ClusterOptions options = m_options;
+        if (m_optionsHook)
+            m_optionsHook(options);
+        m_client = std::make_shared<Client>(options, m_registry);
     } catch (const std::exception &e) {
         log::get("gui")->error("could not start the cluster: {}", e.what());
         emit message(tr("Could not start the cluster: %1").arg(QString::fromUtf8(e.what())));

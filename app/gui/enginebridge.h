@@ -124,6 +124,11 @@ public:
     using SubmissionTap = std::function<void(const std::vector<Future> &)>;
     void setSubmissionTap(SubmissionTap tap);
 
+    /// Called with the options of each cluster about to start, on the GUI thread (the
+    /// result cache adds itself). The bridge's own clusterOptions() stay as set.
+    using ClusterOptionsHook = std::function<void(ClusterOptions &)>;
+    void setClusterOptionsHook(ClusterOptionsHook hook) { m_optionsHook = std::move(hook); }
+
     /// Applies whatever events are waiting now instead of at the next frame (tests, demo).
     void flushNow();
 
@@ -167,6 +172,7 @@ private:
     void startSlurm();
 
     ClusterOptions m_options;
+    ClusterOptionsHook m_optionsHook;
     ClusterSettings m_settings;
     QString m_listenAddress;
     QString m_tokenFile;

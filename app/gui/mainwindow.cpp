@@ -24,6 +24,8 @@
 #include "inspect/workerspanel.h"
 
 #include "history/guirecorder.h"
+#include "history/guiresultcache.h"
+#include "history/resultcachebox.h"
 #include "history/historypanel.h"
 
 #include <QAction>
@@ -245,7 +247,10 @@ void MainWindow::createDocks()
     log->raise();
 
     // History (app/gui/history): recorded sessions, with the log and the workers.
-    m_history = new HistoryPanel(m_bridge, new GuiRecorder(m_bridge, this), this);
+    auto *recorder = new GuiRecorder(m_bridge, this);
+    m_history = new HistoryPanel(m_bridge, recorder, this);
+    // The result cache lives in the history database; its controls are in the History panel.
+    m_cacheBox = m_history->addResultCache(new GuiResultCache(m_bridge, recorder, this));
     QDockWidget *history = addDock(
         m_history, tr("History"), QStringLiteral("historyDock"), Qt::BottomDockWidgetArea, false);
     tabifyDockWidget(log, history);
@@ -493,6 +498,12 @@ void MainWindow::createActions()
                                tr("Copy the command that starts a remote worker for this "
                                   "cluster (when it listens for workers)"));
     copyWorker->setEnabled(false);
+    QAction *clearCache = make(QStringLiteral("clearResultCache"),
+                               QString(),
+                               tr("Clear result &cache…"),
+                               QKeySequence(),
+                               tr("Delete every cached result (pure tasks are computed again)"));
+    connect(clearCache, &QAction::triggered, m_cacheBox, &ResultCacheBox::confirmAndClear);
     QAction *about = make(QStringLiteral("about"),
                           QString(),
                           tr("&About Taskbench"),
@@ -545,6 +556,7 @@ void MainWindow::createActions()
     file->addSeparator();
     file->addAction(settings);
     file->addAction(copyWorker);
+    file->addAction(clearCache);
     file->addSeparator();
     file->addAction(quit);
     QMenu *tasks = menuBar()->addMenu(tr("&Tasks"));

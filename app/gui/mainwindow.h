@@ -31,6 +31,7 @@ class DetailsDialog;
 class EngineBridge;
 class ErrorsPanel;
 class HistoryPanel;
+class ResultCacheBox;
 class FuturesModel;
 class FuturesTable;
 class LogModel;
@@ -121,6 +122,7 @@ private:
     inspect::TaskStreamView *m_stream = nullptr;
     inspect::WorkersPanel *m_workersPanel = nullptr;
     HistoryPanel *m_history = nullptr;
+    ResultCacheBox *m_cacheBox = nullptr;
     bool m_linkingSelection = false;
     QMenu *m_viewMenu = nullptr;
     QLabel *m_statusWorkers = nullptr;

@@ -3,9 +3,12 @@
 // back; lost results are recomputed; scale-down loses nothing; output is captured per
 // task; and a chaos run (a seeded PRNG picks which worker to SIGKILL) ends with every
 // future finished and right; restartWorker gives a process worker a new pid (a thread
-// worker a successor) with every result still right.
+// worker a successor) with every result still right; a pure result held by its worker
+// reaches the result cache once it is fetched.
 #include "taskbench/client.h"
 #include "taskbench/pluginloader.h"
+
+#include "memoryresultcache.h"
 
 #include <QFile>
 #include <QTemporaryDir>
@@ -406,6 +409,32 @@ private slots:
         QCOMPARE(big.result(0s).toList().size(), std::size_t(n));
         Future total = c.submit("bench.sum", {big});
         QCOMPARE(total.result(60s).toInt(), (n - 1) * n / 2);
+    }
+
+    void test_heldPureResultIsCachedWhenFetched()
+    {
+        // Over 1 KiB, so the worker holds it: the scheduler has no copy to offer at finish.
+        auto cache = std::make_shared<testsupport::MemoryResultCache>();
+        constexpr std::int64_t n = 2'000;
+        {
+            ClusterOptions o = processOptions(1);
+            o.resultCache = cache;
+            Client c(o, loadPlugins());
+            Future held = c.submit("bench.range_list", {n});
+            QCOMPARE(c.wait({held}, ReturnWhen::AllCompleted, 60s).notDone.size(), std::size_t(0));
+            QCOMPARE(cache->stores.load(), 0);
+            QCOMPARE(held.result(0s).toList().size(), std::size_t(n)); // fetched
+            QTRY_COMPARE(cache->stores.load(), 1);
+        }
+        ClusterOptions o = processOptions(1);
+        o.resultCache = cache;
+        Client c(o, loadPlugins());
+        Future again = c.submit("bench.range_list", {n});
+        const Value v = again.result(60s);
+        QVERIFY(again.cached());
+        QCOMPARE(again.attempts(), 0);
+        QCOMPARE(v.toList().size(), std::size_t(n));
+        QCOMPARE(v.toList()[std::size_t(n - 1)].toInt(), n - 1);
     }
 };
 

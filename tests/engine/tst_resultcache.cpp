@@ -2,66 +2,22 @@
 // cache: which tasks are looked up and stored (pure, token-keyed, not opted out, finished),
 // what a hit looks like (finished without running, Future::cached(), the story's note), and
 // that dependents of cached tasks run as usual. The SQLite cache is tested in
-// tests/history/tst_resultcache.cpp.
+// tests/history/tst_historycache.cpp.
 #include "taskbench/client.h"
 #include "taskbench/resultcache.h"
+
+#include "memoryresultcache.h"
 
 #include <QtTest>
 
 #include <atomic>
-#include <map>
-#include <mutex>
 #include <stdexcept>
 
 using namespace taskbench;
 using namespace std::chrono_literals;
+using testsupport::MemoryResultCache;
 
 namespace {
-
-/// Keeps every stored value by key; counts what the engine asks.
-class MemoryCache : public ResultCache
-{
-public:
-    void lookup(const std::vector<CacheRequest> &requests,
-                std::vector<std::optional<CacheHit>> &out) override
-    {
-        std::lock_guard lock(m_mutex);
-        if (m_throw)
-            throw std::runtime_error("the cache is broken");
-        out.clear();
-        for (const CacheRequest &q : requests) {
-            ++lookups;
-            auto it = m_values.find(std::string(q.key));
-            if (it == m_values.end() || it->second.first != q.function->qualifiedName)
-                out.emplace_back();
-            else
-                out.push_back(CacheHit{it->second.second, 7});
-        }
-    }
-    void store(const FunctionInfo &function, std::string_view key, const Value &value) override
-    {
-        std::lock_guard lock(m_mutex);
-        ++stores;
-        m_values[std::string(key)] = {function.qualifiedName, value};
-    }
-    void setThrowing(bool on)
-    {
-        std::lock_guard lock(m_mutex);
-        m_throw = on;
-    }
-    std::size_t size()
-    {
-        std::lock_guard lock(m_mutex);
-        return m_values.size();
-    }
-    std::atomic<int> lookups{0};
-    std::atomic<int> stores{0};
-
-private:
-    std::mutex m_mutex;
-    std::map<std::string, std::pair<std::string, Value>> m_values;
-    bool m_throw = false;
-};
 
 /// A client with the cache and counting host functions.
 struct Fixture
@@ -146,7 +102,7 @@ void TestResultCache::test_hitFinishesWithoutRunning_data()
 void TestResultCache::test_hitFinishesWithoutRunning()
 {
     QFETCH(int, workers);
-    auto cache = std::make_shared<MemoryCache>();
+    auto cache = std::make_shared<MemoryResultCache>();
     {
         Fixture first(cache, workers);
         auto fs = first.mapInc(50);
@@ -174,7 +130,7 @@ void TestResultCache::test_hitFinishesWithoutRunning()
 
 void TestResultCache::test_missComputesAndStores()
 {
-    auto cache = std::make_shared<MemoryCache>();
+    auto cache = std::make_shared<MemoryResultCache>();
     Fixture fx(cache);
     Future a = fx.client.submit("t.inc", {1});
     QCOMPARE(a.result(10s).toInt(), 2);
@@ -190,7 +146,7 @@ void TestResultCache::test_missComputesAndStores()
 
 void TestResultCache::test_nonPureNeverLookedUpNorStored()
 {
-    auto cache = std::make_shared<MemoryCache>();
+    auto cache = std::make_shared<MemoryResultCache>();
     Fixture fx(cache);
     SubmitOptions impure;
     impure.pure = false;
@@ -207,7 +163,7 @@ void TestResultCache::test_nonPureNeverLookedUpNorStored()
 
 void TestResultCache::test_errorNeverStored()
 {
-    auto cache = std::make_shared<MemoryCache>();
+    auto cache = std::make_shared<MemoryResultCache>();
     {
         Fixture fx(cache);
         SubmitOptions opts;
@@ -232,7 +188,7 @@ void TestResultCache::test_errorNeverStored()
 
 void TestResultCache::test_optOutAndExplicitKey()
 {
-    auto cache = std::make_shared<MemoryCache>();
+    auto cache = std::make_shared<MemoryResultCache>();
     {
         Fixture fx(cache);
         fx.client.gather(fx.mapInc(3), Errors::Raise, 30s);
@@ -258,7 +214,7 @@ void TestResultCache::test_optOutAndExplicitKey()
 
 void TestResultCache::test_dependentsOfCachedTasksRun()
 {
-    auto cache = std::make_shared<MemoryCache>();
+    auto cache = std::make_shared<MemoryResultCache>();
     {
         Fixture fx(cache);
         fx.client.gather(fx.mapInc(5), Errors::Raise, 30s);
@@ -290,7 +246,7 @@ void TestResultCache::test_dependentsOfCachedTasksRun()
 
 void TestResultCache::test_brokenCacheComputes()
 {
-    auto cache = std::make_shared<MemoryCache>();
+    auto cache = std::make_shared<MemoryResultCache>();
     cache->setThrowing(true);
     Fixture fx(cache);
     auto fs = fx.mapInc(20);
@@ -302,7 +258,7 @@ void TestResultCache::test_brokenCacheComputes()
 void TestResultCache::test_sameKeyIsSameCachedFuture()
 {
     // A second submit of a served key while it is held is the same (cached) future.
-    auto cache = std::make_shared<MemoryCache>();
+    auto cache = std::make_shared<MemoryResultCache>();
     {
         Fixture fx(cache);
         fx.client.gather(fx.mapInc(1), Errors::Raise, 30s);

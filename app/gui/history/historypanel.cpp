@@ -6,6 +6,7 @@
 #include "comparewindow.h"
 #include "enginebridge.h"
 #include "guirecorder.h"
+#include "resultcachebox.h"
 #include "historymodels.h"
 #include "sessionwindow.h"
 
@@ -208,6 +209,7 @@ HistoryPanel::HistoryPanel(EngineBridge *bridge, GuiRecorder *recorder, QWidget 
     layout->addWidget(split, 1);
     layout->addLayout(buttons);
     layout->addLayout(settings);
+    m_contentLayout = layout;
     auto *scroll = new QScrollArea(this);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
@@ -328,6 +330,17 @@ void HistoryPanel::updateActions()
     m_compare->setEnabled(selectedSessions().size() == 2);
     m_rerun->setEnabled(has && cluster);
     m_rerunFailed->setEnabled(has && cluster);
+}
+
+ResultCacheBox *HistoryPanel::addResultCache(GuiResultCache *cache)
+{
+    auto *box = new ResultCacheBox(cache, this);
+    m_contentLayout->addWidget(box);
+    connect(box, &ResultCacheBox::message, this, &HistoryPanel::message);
+    // A session's end may have stored results.
+    if (m_recorder)
+        connect(m_recorder, &GuiRecorder::sessionFinished, box, &ResultCacheBox::refresh);
+    return box;
 }
 
 void HistoryPanel::refresh()

@@ -25,12 +25,15 @@ class QSortFilterProxyModel;
 class QSpinBox;
 class QTableView;
 class QTimer;
+class QVBoxLayout;
 
 namespace taskbench::gui {
 
 class CompareWindow;
 class EngineBridge;
 class GuiRecorder;
+class GuiResultCache;
+class ResultCacheBox;
 class HistoryTasksModel;
 class SessionsModel;
 class SessionWindow;
@@ -68,6 +71,8 @@ public:
     std::vector<std::int64_t> selectedSessions() const;
     /// Bumped after each finished load (tests wait on it).
     int loads() const { return m_loads; }
+    /// Shows the result cache's controls below the recording settings.
+    ResultCacheBox *addResultCache(GuiResultCache *cache);
 
 signals:
     void message(const QString &text);
@@ -91,6 +96,7 @@ private:
     int m_generation = 0;     ///< of the sessions list
     int m_taskGeneration = 0; ///< of the task list
 
+    QVBoxLayout *m_contentLayout = nullptr;
     QLineEdit *m_search;
     QTimer *m_searchTimer;
     SessionsModel *m_sessions;

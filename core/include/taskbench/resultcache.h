@@ -7,7 +7,8 @@
 // plugin file. The engine asks when such a task becomes ready (every dependency finished):
 // a hit finishes it at once without running it (Future::cached(), story note "from cache,
 // session N"); a miss queues it as usual. When a pure task finishes by running, the engine
-// offers its value with store(). Tasks that erred, non-pure tasks, tasks with an explicit key
+// offers its value with store(); a value a process worker holds (over 1 KiB) is offered
+// once it is fetched (by result(), a dependent elsewhere or the history recorder). Tasks that erred, non-pure tasks, tasks with an explicit key
 // and tasks submitted with SubmitOptions::cache = false are never looked up nor stored.
 //
 // Thread safety: lookup() and store() are called on the scheduler thread, which owns every

@@ -4,7 +4,8 @@
 // scheduler's round, when one lookup answers all of them (a 100,000-task map asks once, not
 // 100,000 times). A hit finishes the task without running it, which may make its dependents
 // ready and cacheable in turn, so the lookup repeats until nothing is left; a miss is queued
-// as usual. A task that finished by running offers its value to the cache.
+// as usual. A task that finished by running offers its value to the cache (a value held by
+// a process worker: when it is fetched, transfers.cpp).
 #include "scheduler/engine_p.h"
 #include "scheduler/enginelog_p.h"
 

@@ -65,6 +65,9 @@ void Engine::handle(FetchedMsg &m)
             r->remote = false;
             r->remotePublished = false;
         }
+        // A pure result held by its worker was not offered when it finished (the scheduler
+        // had no copy): now it has one.
+        offerToCache(r);
         for (auto &w : waiters)
             w->set_value(r->result);
         for (std::uint64_t id : r->dependents)
