@@ -20,6 +20,7 @@
 #include <QSpinBox>
 #include <QTabWidget>
 #include <QTableWidget>
+#include <QSettings>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTreeWidget>
@@ -59,6 +60,9 @@ private slots:
     {
         QCoreApplication::setOrganizationName(QStringLiteral("TaskbenchTests"));
         QCoreApplication::setApplicationName(QStringLiteral("tst_guiend2end"));
+        // These tests watch tasks run (workers, transitions, failures): results cached by an
+        // earlier run of the suites (one history database) would finish them without running.
+        QSettings().setValue(QStringLiteral("cache/enabled"), false);
         QVERIFY(m_refusedDir.isValid());
         // Not a plugin at all: the loader refuses it with a reason.
         QFile bogus(m_refusedDir.filePath(QStringLiteral("libnotaplugin.so")));
