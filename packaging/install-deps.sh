@@ -15,6 +15,7 @@ PKGS=(
   xvfb xauth at-spi2-core dbus dbus-x11 python3-pyatspi
   qt6-qpa-plugins libgl1-mesa-dri fonts-dejavu-core
   slurm-wlm munge
+  gdb elfutils
 )
 missing=()
 for p in "${PKGS[@]}"; do

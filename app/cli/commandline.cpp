@@ -78,7 +78,7 @@ const CommandSpec kCommands[] = {
      1,
      1},
     {"history",
-     "history [list|tasks|export|delete|retention|rerun|compare A B]",
+     "history [list|tasks|export|delete|retention|rerun|compare A B|critical-path]",
      "List, search, export, delete and re-run recorded sessions",
      "Every submit, map and run is recorded (unless --no-history) in the history database\n"
      "(--db PATH; default $TASKBENCH_HISTORY_DB or <user data folder>/taskbench/history.sqlite).\n"
@@ -96,9 +96,22 @@ const CommandSpec kCommands[] = {
      "  compare    A B [--json | --csv] [--all]: sessions A and B task by task (matched by\n"
      "             key, else by function and map position): status, duration and ratio,\n"
      "             result equal/different, errors; median ratio, slowest, newly failing, fixed\n"
+     "  critical-path --session ID [--json]: the chain of tasks that determined the wall\n"
+     "             time (each waited for the one before it), with each one's share\n"
      "A session whose process died before it finished is listed as \"interrupted\".\n",
      0,
      3},
+    {"replay",
+     "replay KEY [--session ID] [--gdb]",
+     "Run one recorded task again, in the foreground (optionally under gdb)",
+     "Takes task KEY from the history (the newest session that has it, or --session ID):\n"
+     "its function, its arguments and its plugin file, which must still have the recorded\n"
+     "SHA-256. Runs it once in a fresh child process, prints the result or the error, and\n"
+     "exits with its outcome: 0 finished, 1 failed, 128+N killed by signal N (SIGSEGV: 139).\n"
+     "--gdb runs it under `gdb -batch` with a breakpoint at the plugin function and prints\n"
+     "the backtrace there and where it stops next (gdb must be installed).\n",
+     1,
+     1},
     {"cache",
      "cache stats|clear",
      "Show or clear the result cache of pure tasks",
@@ -168,7 +181,8 @@ const std::vector<OptionSpec> &optionTable()
         {"--db", "PATH", "History database (default: the user data folder)", {}},
         {"--no-cache", nullptr, "Compute every task: do not use the result cache", {}},
         {"--cache-max-mb", "N", "Bound the result cache to N MiB (default 256)", {}},
-        {"--session", "ID", "The recorded session", {"history"}},
+        {"--session", "ID", "The recorded session", {"history", "replay"}},
+        {"--gdb", nullptr, "replay: under gdb, stopping at the plugin function", {"replay"}},
         {"--search", "TEXT", "list: sessions whose title or tasks match TEXT", {"history"}},
         {"--function", "TEXT", "tasks: function contains TEXT", {"history"}},
         {"--task-key", "TEXT", "tasks: key contains TEXT", {"history"}},
@@ -344,6 +358,8 @@ Options parseCommandLine(const std::vector<std::string> &args)
             o.tls = v == "auto" ? std::nullopt : std::optional<bool>(v == "on");
         } else if (name == "--json") {
             o.json = true;
+        } else if (name == "--gdb") {
+            o.gdb = true;
         } else if (name == "--log-level") {
             o.logLevel = v;
         } else if (name == "--timeout") {
@@ -485,7 +501,7 @@ Options parseCommandLine(const std::vector<std::string> &args)
     const CommandSpec *command = findCommand(o.command);
     if (!command)
         throw UsageError("unknown command '" + o.command
-                         + "' (commands: plugins, submit, map, run, history, cache, help)");
+                         + "' (commands: plugins, submit, map, run, history, replay, cache, help)");
     if (o.command == "help") {
         o.help = true;
         o.command = o.positional.empty() ? std::string() : o.positional.front();
@@ -514,14 +530,16 @@ Options parseCommandLine(const std::vector<std::string> &args)
                          o.command);
     if (o.command == "history") {
         o.historyAction = o.positional.empty() ? "list" : o.positional.front();
-        static const std::vector<std::string> actions
-            = {"list", "tasks", "export", "delete", "retention", "rerun", "compare"};
+        static const std::vector<std::string> actions = {
+            "list", "tasks", "export", "delete", "retention", "rerun", "compare", "critical-path"};
         if (std::find(actions.begin(), actions.end(), o.historyAction) == actions.end())
             throw UsageError("history: unknown action '" + o.historyAction
-                                 + "' (list, tasks, export, delete, retention, rerun, compare)",
+                                 + "' (list, tasks, export, delete, retention, rerun, compare, "
+                                   "critical-path)",
                              o.command);
         const std::string &a = o.historyAction;
-        if ((a == "export" || a == "delete" || a == "rerun") && o.session == 0)
+        if ((a == "export" || a == "delete" || a == "rerun" || a == "critical-path")
+            && o.session == 0)
             throw UsageError("history " + a + " needs --session ID", o.command);
         if (a == "export" && o.exportFormat.empty())
             throw UsageError("history export needs --format perfetto|csv|json", o.command);

@@ -98,7 +98,8 @@ struct Options
     bool noHistory = false;
     std::string historyDb;     ///< --db PATH; empty: the default database
     std::string historyAction; ///< list (default), tasks, export, delete, retention, rerun, compare
-    std::int64_t session = 0;  ///< --session ID
+    std::int64_t session = 0;  ///< --session ID (history; replay: 0 = the newest with KEY)
+    bool gdb = false;          ///< replay --gdb
     std::string search;        ///< --search: sessions matching the text
     std::string filterFunction;
     std::string filterKey;

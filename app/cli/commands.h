@@ -56,5 +56,6 @@ int commandMap(CommandContext &ctx);     // mapcommand.cpp
 int commandRun(CommandContext &ctx);     // runcommand.cpp
 int commandHistory(CommandContext &ctx); // historycommand.cpp: list, tasks, export, ...
 int commandRerun(CommandContext &ctx);   // reruncommand.cpp: history rerun
+int commandReplay(CommandContext &ctx);  // replaycommand.cpp: one recorded task, foreground
 
 } // namespace taskbench::cli

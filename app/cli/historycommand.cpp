@@ -1,8 +1,10 @@
-// `taskbench-cli history [list|tasks|export|delete|retention|compare]`: the recorded
-// sessions, read from the history database without starting a cluster (`history rerun`,
-// which needs one, is reruncommand.cpp; `compare` is historycompare.cpp).
+// `taskbench-cli history [list|tasks|export|delete|retention|compare|critical-path]`: the
+// recorded sessions, read from the history database without starting a cluster (`history
+// rerun`, which needs one, is reruncommand.cpp; `compare` is historycompare.cpp,
+// `critical-path` historycriticalpath.cpp).
 #include "commands.h"
 #include "historycompare.h"
+#include "historycriticalpath.h"
 #include "recording.h"
 #include "reporting.h"
 
@@ -152,6 +154,8 @@ int commandHistory(CommandContext &ctx)
         return listTasks(store, opts);
     if (action == "compare")
         return commandHistoryCompare(store, opts);
+    if (action == "critical-path")
+        return commandHistoryCriticalPath(store, opts);
     if (action == "export")
         return exportToFile(store, opts);
     if (action == "delete") {

@@ -50,6 +50,7 @@ const Command kCommands[] = {
     {"run", {}, Needs::Cluster, commandRun, nullptr},
     {"history", "rerun", Needs::Cluster, commandRerun, nullptr},
     {"history", {}, Needs::Options, commandHistory, nullptr},
+    {"replay", {}, Needs::Options, commandReplay, nullptr},
     {"cache",
      {},
      Needs::Options,

@@ -4,6 +4,7 @@
 #include "reporting.h"
 
 #include "signals.h"
+#include "stackdump.h"
 
 #include "taskbench/logging.h"
 #include "taskbench/valuecodec.h"
@@ -33,6 +34,8 @@ WaitOutcome waitAll(Client &client,
     while (!pending.empty()) {
         if (interrupted())
             return WaitOutcome::Interrupted;
+        if (takeStackRequest())
+            printRunningStacks(client, pending);
         Duration slice = 50ms;
         if (deadline) {
             const auto now = std::chrono::steady_clock::now();
@@ -81,6 +84,12 @@ Value storyJson(const std::vector<Transition> &story)
     return Value(std::move(list));
 }
 
+/// A usage figure, null where unknown.
+Value known(std::int64_t v)
+{
+    return v >= 0 ? Value(v) : Value();
+}
+
 /// Prints one output future to stdout and its error, if any, to `err`; returns true when
 /// it finished.
 bool report(Client &client, const Output &o, bool json, std::ostringstream &err)
@@ -99,6 +108,7 @@ bool report(Client &client, const Output &o, bool json, std::ostringstream &err)
     }
     const std::optional<TaskError> error = f.error();
     const std::vector<std::string> logs = client.logs(f);
+    const AttemptUsage usage = f.usage();
 
     if (json) {
         Value::Map obj{{"key", f.key()},
@@ -109,6 +119,10 @@ bool report(Client &client, const Output &o, bool json, std::ostringstream &err)
                        {"error", error ? errorJson(*error) : Value()},
                        {"attempts", f.attempts()},
                        {"cached", f.cached()},
+                       // The last attempt's (history keeps every attempt's).
+                       {"peak_rss_bytes", known(usage.peakRssBytes)},
+                       {"cpu_s", usage.cpuUs >= 0 ? Value(double(usage.cpuUs) / 1e6) : Value()},
+                       {"result_bytes", known(usage.resultBytes)},
                        {"logs", Value::List(logs.begin(), logs.end())},
                        {"story", storyJson(client.story(f))}};
         if (!o.name.empty())

@@ -1,5 +1,5 @@
-// Signal handling of taskbench-cli (see signals.h). The handler touches nothing but a
-// lock-free atomic and write(2), both async-signal-safe.
+// Signal handling of taskbench-cli (see signals.h). The handlers touch nothing but lock-free
+// atomics and write(2), both async-signal-safe.
 #include "signals.h"
 
 #include <atomic>
@@ -14,6 +14,7 @@ namespace taskbench::cli {
 namespace {
 
 std::atomic<int> g_signal{0};
+std::atomic<bool> g_stacksWanted{false};
 static_assert(std::atomic<int>::is_always_lock_free);
 
 extern "C" void onSignal(int signo)
@@ -26,6 +27,11 @@ extern "C" void onSignal(int signo)
     }
 }
 
+extern "C" void onStackSignal(int)
+{
+    g_stacksWanted.store(true);
+}
+
 } // namespace
 
 void installSignalHandlers()
@@ -35,6 +41,16 @@ void installSignalHandlers()
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
+    struct sigaction usr = {};
+    usr.sa_handler = onStackSignal;
+    usr.sa_flags = SA_RESTART;
+    sigemptyset(&usr.sa_mask);
+    sigaction(SIGUSR1, &usr, nullptr);
+}
+
+bool takeStackRequest()
+{
+    return g_stacksWanted.exchange(false);
 }
 
 bool interrupted()

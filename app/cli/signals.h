@@ -5,8 +5,11 @@
 namespace taskbench::cli {
 
 /// SIGINT and SIGTERM set the interrupted flag; a second signal exits with 128 + signo.
-void installSignalHandlers();
+void installSignalHandlers(); ///< also SIGUSR1: see takeStackRequest()
 bool interrupted();
+/// SIGUSR1 asks for the stacks of the running tasks (printed by the waiting loop): true once
+/// per request.
+bool takeStackRequest();
 /// 128 + the signal received.
 int interruptedExitCode();
 

@@ -221,6 +221,13 @@ void DetailsDialog::updateOverview()
     row(tr("Attempts"), QString::number(r->attempts));
     row(tr("Started"), formatTime(r->startUs));
     row(tr("Duration"), dur >= 0 ? formatDuration(dur) : QString());
+    // The last attempt's, as its worker measured them (thread workers: no memory or CPU).
+    const QString unknown = tr("unknown");
+    row(tr("Peak memory"),
+        r->peakRssBytes >= 0 ? formatBytes(std::uint64_t(r->peakRssBytes)) : unknown);
+    row(tr("CPU time"), r->cpuUs >= 0 ? formatDuration(r->cpuUs) : unknown);
+    row(tr("Result size"),
+        r->resultBytes >= 0 ? formatBytes(std::uint64_t(r->resultBytes)) : unknown);
     if (r->fromDependency)
         row(tr("Root cause"), r->rootKey);
     html += QStringLiteral("</table>");

@@ -63,6 +63,10 @@ QVariant FuturesModel::data(const QModelIndex &index, int role) const
             return duration >= 0 ? formatDuration(duration) : QString();
         case Attempts:
             return r.attempts > 0 ? QVariant(r.attempts) : QVariant();
+        case Memory:
+            return r.peakRssBytes >= 0 ? formatBytes(std::uint64_t(r.peakRssBytes)) : QString();
+        case Size:
+            return r.resultBytes >= 0 ? formatBytes(std::uint64_t(r.resultBytes)) : QString();
         }
         break;
     case SortRole:
@@ -77,6 +81,10 @@ QVariant FuturesModel::data(const QModelIndex &index, int role) const
             return qint64(duration);
         case Attempts:
             return r.attempts;
+        case Memory:
+            return qint64(r.peakRssBytes);
+        case Size:
+            return qint64(r.resultBytes);
         default:
             return data(index, Qt::DisplayRole);
         }
@@ -110,7 +118,8 @@ QVariant FuturesModel::data(const QModelIndex &index, int role) const
             return r.preview;
         break;
     case Qt::TextAlignmentRole:
-        if (index.column() == Attempts || index.column() == Duration)
+        if (index.column() == Attempts || index.column() == Duration || index.column() == Memory
+            || index.column() == Size)
             return int(Qt::AlignRight | Qt::AlignVCenter);
         break;
     case IdRole:
@@ -130,8 +139,17 @@ QVariant FuturesModel::headerData(int section, Qt::Orientation orientation, int 
     if (orientation != Qt::Horizontal
         || (role != Qt::DisplayRole && role != Qt::AccessibleTextRole))
         return QAbstractTableModel::headerData(section, orientation, role);
-    static const char *const names[ColumnCount] = {
-        "Key", "Function", "Status", "Type", "Result", "Worker", "Started", "Duration", "Attempts"};
+    static const char *const names[ColumnCount] = {"Key",
+                                                   "Function",
+                                                   "Status",
+                                                   "Type",
+                                                   "Result",
+                                                   "Worker",
+                                                   "Started",
+                                                   "Duration",
+                                                   "Attempts",
+                                                   "Memory",
+                                                   "Size"};
     if (section >= 0 && section < ColumnCount)
         return tr(names[section]);
     return {};
@@ -286,6 +304,9 @@ void FuturesModel::applyEvents(const Event *begin, const Event *end)
                 r.startUs = e.startUs;
             r.endUs = e.timeUs;
             r.attempts = std::max(r.attempts, e.attempt);
+            r.peakRssBytes = e.usage.peakRssBytes;
+            r.resultBytes = e.usage.resultBytes;
+            r.cpuUs = e.usage.cpuUs;
             break;
         case EventKind::Progress:
             r.progress = e.value;

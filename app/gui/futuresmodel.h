@@ -37,7 +37,10 @@ struct FutureRow
     std::int64_t addedUs = 0;
     std::int64_t startUs = 0;
     std::int64_t endUs = 0;
-    double progress = -1; ///< last reported progress fraction while processing
+    double progress = -1;           ///< last reported progress fraction while processing
+    std::int64_t peakRssBytes = -1; ///< the last attempt's peak memory (-1: unknown)
+    std::int64_t resultBytes = -1;  ///< its result's encoded size (-1: unknown)
+    std::int64_t cpuUs = -1;        ///< its CPU time (-1: unknown)
     std::vector<std::uint64_t> deps;
     std::vector<std::uint64_t> dependents;
     // Error details (fetched once the task errs).
@@ -75,6 +78,8 @@ public:
         Started,
         Duration,
         Attempts,
+        Memory, ///< the last attempt's peak resident memory (process workers)
+        Size,   ///< the result's encoded size
         ColumnCount
     };
     enum Role {

@@ -15,6 +15,7 @@
 #include "pluginspanel.h"
 #include "progresspanel.h"
 #include "settingsdialog.h"
+#include "stackwindow.h"
 #include "statusstyle.h"
 #include "submissionfollower.h"
 #include "submitform.h"
@@ -209,8 +210,7 @@ void MainWindow::createDocks()
 
     // Left: plugins above the submit and map forms (full height). Centre: the futures table
     // at full width. Bottom: progress, errors and log side by side, a dashboard strip.
-    addDock(
-        m_plugins, tr("Plugins"), QStringLiteral("pluginsDock"), Qt::LeftDockWidgetArea, false);
+    addDock(m_plugins, tr("Plugins"), QStringLiteral("pluginsDock"), Qt::LeftDockWidgetArea, false);
     QDockWidget *submit = addDock(
         m_submit, tr("Submit"), QStringLiteral("submitDock"), Qt::LeftDockWidgetArea, true);
     QDockWidget *map
@@ -258,7 +258,6 @@ void MainWindow::createDocks()
     connect(m_history, &HistoryPanel::message, this, [this](const QString &m) {
         statusBar()->showMessage(m, 8000);
     });
-
 }
 
 void MainWindow::sizeDocks()
@@ -268,9 +267,8 @@ void MainWindow::sizeDocks()
     resizeDocks({d("pluginsDock"), d("submitDock")}, {230, 470}, Qt::Vertical);
     resizeDocks({d("pluginsDock"), d("graphDock")}, {300, 460}, Qt::Horizontal);
     resizeDocks({d("graphDock"), d("streamDock")}, {290, 190}, Qt::Vertical);
-    resizeDocks({d("progressDock"), d("errorsDock"), d("logDock")},
-                {200, 380, 380},
-                Qt::Horizontal);
+    resizeDocks(
+        {d("progressDock"), d("errorsDock"), d("logDock")}, {200, 380, 380}, Qt::Horizontal);
     resizeDocks({d("progressDock")}, {240}, Qt::Vertical);
 }
 
@@ -471,6 +469,11 @@ void MainWindow::createActions()
                             tr("&Details…"),
                             QKeySequence(Qt::CTRL | Qt::Key_I),
                             tr("Show the selected future's details"));
+    QAction *stack = make(QStringLiteral("showStack"),
+                          QString(),
+                          tr("Show &stack…"),
+                          QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_K),
+                          tr("Show the native stack of the selected running task"));
     QAction *filter = make(QStringLiteral("filter"),
                            QStringLiteral("filter"),
                            tr("&Filter futures"),
@@ -524,6 +527,11 @@ void MainWindow::createActions()
     connect(cancel, &QAction::triggered, this, &MainWindow::cancelSelection);
     connect(release, &QAction::triggered, this, &MainWindow::releaseSelection);
     connect(copy, &QAction::triggered, this, &MainWindow::copySelection);
+    connect(stack, &QAction::triggered, this, [this] {
+        const QStringList keys = m_table->selectedKeys();
+        if (!keys.isEmpty())
+            showTaskStack(this, m_bridge->client(), keys.front());
+    });
     connect(details, &QAction::triggered, this, [this] {
         const auto ids = m_table->selectedIds();
         if (!ids.empty())
@@ -564,7 +572,7 @@ void MainWindow::createActions()
     tasks->addSeparator();
     tasks->addActions({retry, retryAll, cancel, release});
     tasks->addSeparator();
-    tasks->addActions({copy, details});
+    tasks->addActions({copy, details, stack});
     QMenu *view = menuBar()->addMenu(tr("&View"));
     view->addActions({filter, errorsOnly, showAll});
     view->addSeparator();
@@ -610,7 +618,7 @@ void MainWindow::createActions()
     // The table's context menu offers the selection actions.
     QTableView *tv = m_table->view();
     tv->setContextMenuPolicy(Qt::ActionsContextMenu);
-    tv->addActions({details, retry, cancel, release, copy});
+    tv->addActions({details, stack, retry, cancel, release, copy});
 }
 
 void MainWindow::createStatusBar()
@@ -673,7 +681,7 @@ void MainWindow::updateStatus()
 void MainWindow::updateSelectionActions()
 {
     const bool any = !m_table->selectedIds().empty();
-    for (const char *name : {"retry", "cancel", "release", "copyResult", "details"})
+    for (const char *name : {"retry", "cancel", "release", "copyResult", "details", "showStack"})
         if (QAction *a = action(QString::fromLatin1(name)))
             a->setEnabled(any);
 }

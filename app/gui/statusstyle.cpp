@@ -150,6 +150,20 @@ QString formatDuration(std::int64_t micros)
     return QStringLiteral("%1 min %2 s").arg(total / 60).arg(total % 60, 2, 10, QLatin1Char('0'));
 }
 
+QString formatBytes(std::uint64_t bytes)
+{
+    if (bytes < 1024)
+        return QStringLiteral("%1 B").arg(bytes);
+    static const char *units[] = {"KiB", "MiB", "GiB", "TiB"};
+    double v = double(bytes) / 1024.0;
+    int u = 0;
+    while (v >= 1024.0 && u < 3) {
+        v /= 1024.0;
+        ++u;
+    }
+    return QStringLiteral("%1 %2").arg(v, 0, 'f', v < 10 ? 1 : 0).arg(QLatin1String(units[u]));
+}
+
 QString formatTime(std::int64_t epochMicros)
 {
     if (epochMicros <= 0)

@@ -19,6 +19,8 @@ QColor statusColor(FutureStatus status);
 QIcon statusIcon(FutureStatus status);
 /// Human-readable duration: "850 µs", "12.3 ms", "2.41 s", "3 min 05 s".
 QString formatDuration(std::int64_t micros);
+/// "512 B", "3.4 KiB", "201 MiB".
+QString formatBytes(std::uint64_t bytes);
 /// Local wall-clock time "hh:mm:ss.zzz" of a Unix-epoch microsecond stamp.
 QString formatTime(std::int64_t epochMicros);
 

@@ -1,7 +1,9 @@
-// Session exports: Chrome trace / Perfetto JSON, CSV and the whole session as JSON.
+// Session exports: CSV and the whole session as JSON, and what every export shares
+// (exporters_p.h). The Chrome trace / Perfetto JSON is perfettoexport.cpp.
 #include "taskbench/history/exporters.h"
 
 #include "csv_p.h"
+#include "exporters_p.h"
 #include "taskbench/valuecodec.h"
 
 #include <QFile>
@@ -15,7 +17,7 @@
 
 namespace taskbench::history {
 
-namespace {
+namespace exportdetail {
 
 /// A stored JSON column back as a Value (null when empty or unreadable).
 Value parsed(const std::string &json)
@@ -45,6 +47,29 @@ Value sessionValue(const SessionSummary &s)
                       {"plugins", Value(std::move(plugins))}};
 }
 
+/// An attempt's usage figure for JSON: null where unknown.
+Value known(std::int64_t v)
+{
+    return v >= 0 ? Value(static_cast<long long>(v)) : Value();
+}
+Value cpuSeconds(const AttemptUsage &u)
+{
+    return u.cpuUs >= 0 ? Value(double(u.cpuUs) / 1e6) : Value();
+}
+/// The same for CSV: empty where unknown.
+std::string knownText(std::int64_t v)
+{
+    return v >= 0 ? std::to_string(v) : std::string();
+}
+std::string cpuText(const AttemptUsage &u)
+{
+    if (u.cpuUs < 0)
+        return {};
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6f", double(u.cpuUs) / 1e6);
+    return buf;
+}
+
 TaskQuery allTasks(std::int64_t session)
 {
     TaskQuery q;
@@ -59,7 +84,9 @@ std::string errorText(const TaskRecord &t)
     return t.errorType + ": " + t.errorMessage;
 }
 
-} // namespace
+} // namespace exportdetail
+
+using namespace exportdetail;
 
 std::optional<ExportFormat> exportFormatFromName(const std::string &name)
 {
@@ -72,81 +99,11 @@ std::optional<ExportFormat> exportFormatFromName(const std::string &name)
     return std::nullopt;
 }
 
-std::string exportPerfetto(HistoryStore &store, std::int64_t session)
-{
-    const std::optional<SessionSummary> s = store.session(session);
-    if (!s)
-        return {};
-    const std::vector<TaskRecord> tasks = store.tasks(allTasks(session));
-    std::map<int, WorkerRecord> workers;
-    for (WorkerRecord &w : store.workers(session))
-        workers[w.id] = std::move(w);
-
-    // Times relative to the session start keep the numbers small and the trace at zero.
-    const std::int64_t origin = s->startedUs;
-    Value::List events;
-    std::map<int, std::set<int>> threads; // worker -> threads seen
-    for (const TaskRecord &t : tasks) {
-        for (const AttemptRecord &r : t.runs) {
-            const int pid = std::max(r.worker, 0);
-            const int tid = std::max(r.thread, 0);
-            threads[pid].insert(tid);
-            Value::Map args{{"key", t.key},
-                            {"task_id", static_cast<long long>(t.id)},
-                            {"attempt", r.attempt},
-                            {"ok", r.ok},
-                            {"status", t.status}};
-            if (!r.ok)
-                args["error"] = t.status == "error" && r.attempt == t.attempts
-                                    ? errorText(t)
-                                    : std::string("attempt failed (retried)");
-            Value::Map slice{
-                {"ph", "X"},
-                {"name", t.function},
-                {"cat", r.ok ? "task" : "task,error"},
-                {"ts", static_cast<long long>(r.startUs - origin)},
-                {"dur", static_cast<long long>(std::max<std::int64_t>(0, r.endUs - r.startUs))},
-                {"pid", pid},
-                {"tid", tid},
-                {"args", Value(std::move(args))}};
-            if (!r.ok)
-                slice["cname"] = "terrible"; // red in the Chrome trace viewer
-            events.emplace_back(std::move(slice));
-        }
-    }
-    Value::List meta;
-    for (const auto &[pid, tids] : threads) {
-        const auto w = workers.find(pid);
-        const std::string name
-            = "worker " + std::to_string(pid)
-              + (w != workers.end() && !w->second.name.empty() ? " (" + w->second.name + ")"
-                                                               : std::string());
-        meta.emplace_back(Value::Map{{"ph", "M"},
-                                     {"name", "process_name"},
-                                     {"pid", pid},
-                                     {"tid", 0},
-                                     {"args", Value::Map{{"name", name}}}});
-        for (int tid : tids)
-            meta.emplace_back(
-                Value::Map{{"ph", "M"},
-                           {"name", "thread_name"},
-                           {"pid", pid},
-                           {"tid", tid},
-                           {"args", Value::Map{{"name", "thread " + std::to_string(tid)}}}});
-    }
-    meta.insert(
-        meta.end(), std::make_move_iterator(events.begin()), std::make_move_iterator(events.end()));
-    return toJson(Value::Map{{"displayTimeUnit", "ms"},
-                             {"traceEvents", Value(std::move(meta))},
-                             {"metadata", sessionValue(*s)}})
-           + "\n";
-}
-
 std::string exportCsv(HistoryStore &store, std::int64_t session)
 {
     std::string out = "session,task_id,key,function,group,status,state,attempts,worker,"
                       "submitted_us,started_us,finished_us,duration_ms,dependencies,arguments,"
-                      "result_type,result_size,result,error\r\n";
+                      "result_type,result_size,result,error,peak_rss_bytes,cpu_s,result_bytes\r\n";
     const std::vector<TaskRecord> tasks = store.tasks(allTasks(session));
     std::unordered_map<std::uint64_t, const std::string *> keys;
     for (const TaskRecord &t : tasks)
@@ -180,7 +137,10 @@ std::string exportCsv(HistoryStore &store, std::int64_t session)
                                       t.resultType,
                                       t.resultSize >= 0 ? std::to_string(t.resultSize) : "",
                                       t.resultJson,
-                                      errorText(t)};
+                                      errorText(t),
+                                      knownText(t.usage.peakRssBytes),
+                                      cpuText(t.usage),
+                                      knownText(t.usage.resultBytes)};
         bool first = true;
         for (const std::string &f : fields) {
             if (!first)
@@ -234,7 +194,10 @@ std::string exportJson(HistoryStore &store, std::int64_t session)
                                          {"thread", r.thread},
                                          {"start_us", static_cast<long long>(r.startUs)},
                                          {"end_us", static_cast<long long>(r.endUs)},
-                                         {"ok", r.ok}});
+                                         {"ok", r.ok},
+                                         {"peak_rss_bytes", known(r.usage.peakRssBytes)},
+                                         {"cpu_s", cpuSeconds(r.usage)},
+                                         {"result_bytes", known(r.usage.resultBytes)}});
         Value::List deps;
         for (std::uint64_t d : t.deps)
             deps.emplace_back(static_cast<long long>(d));
@@ -264,6 +227,9 @@ std::string exportJson(HistoryStore &store, std::int64_t session)
             {"result_stored", t.resultStored},
             {"result_type", t.resultType},
             {"result_size", static_cast<long long>(t.resultSize)},
+            {"peak_rss_bytes", known(t.usage.peakRssBytes)},
+            {"cpu_s", cpuSeconds(t.usage)},
+            {"result_bytes", known(t.usage.resultBytes)},
             {"error", std::move(error)},
             {"output", t.output},
             {"story", Value(std::move(story))},

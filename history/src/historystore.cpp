@@ -463,6 +463,8 @@ std::vector<TaskRecord> HistoryStore::tasks(const TaskQuery &query)
         t.output = q.value(23).toString().toStdString();
         t.story = sql::parseStory(q.value(24).toString().toStdString());
         t.runs = sql::parseRuns(q.value(25).toString().toStdString());
+        if (!t.runs.empty())
+            t.usage = t.runs.back().usage;
         out.push_back(std::move(t));
     }
     return out;

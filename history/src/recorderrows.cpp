@@ -94,7 +94,7 @@ void SessionRows::apply(const EventBatch &batch)
         case EventKind::ExecutionFinished: {
             Row &r = row(e.task);
             r.runs.push_back(
-                AttemptRecord{e.attempt, e.worker, e.thread, e.startUs, e.timeUs, e.ok});
+                AttemptRecord{e.attempt, e.worker, e.thread, e.startUs, e.timeUs, e.ok, e.usage});
             r.worker = e.worker;
             markDirty(e.task, r);
             break;

@@ -78,6 +78,7 @@ EventBatch replayEvents(const std::vector<TaskRecord> &tasks,
             f.startUs = r.startUs;
             f.timeUs = r.endUs;
             f.ok = r.ok;
+            f.usage = r.usage; // the recorded session's Memory and Size columns
             timed.push_back(std::move(f));
         }
     }

@@ -99,7 +99,15 @@ DROP INDEX tasks_function;
 DROP INDEX tasks_status
 )sql";
 
-const char *const kSteps[] = {kSchemaV1, kSchemaV2, kSchemaV3};
+// Schema 4: what the last attempt used, as columns to sort and filter by (every attempt's is
+// in runs); NULL where unknown (thread workers' memory, a failed attempt's result).
+const char *const kSchemaV4 = R"sql(
+ALTER TABLE tasks ADD COLUMN peak_rss_bytes INTEGER;
+ALTER TABLE tasks ADD COLUMN cpu_s REAL;
+ALTER TABLE tasks ADD COLUMN result_bytes INTEGER
+)sql";
+
+const char *const kSteps[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
 static_assert(std::size(kSteps) == kSchemaVersion, "one migration step per schema version");
 
 } // namespace
@@ -120,8 +128,9 @@ const char *const kUpsertTask
     = "INSERT OR REPLACE INTO tasks(session_id, task_id, key, function, grp, deps, args, "
       "options, state, status, attempts, worker, submitted_us, started_us, finished_us, "
       "result_stored, result, result_type, result_size, error_type, error_message, "
-      "error_root, traceback, output, story, runs) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-      "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      "error_root, traceback, output, story, runs, peak_rss_bytes, cpu_s, result_bytes) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "?)";
 const char *const kInsertLog
     = "INSERT INTO logs(session_id, task_id, time_us, text) VALUES(?, ?, ?, ?)";
 const char *const kUpsertWorker

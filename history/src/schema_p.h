@@ -60,7 +60,10 @@ enum TaskParam : int {
     Output,
     Story,
     Runs,
-    TaskParamCount = Runs,
+    PeakRssBytes,
+    CpuSeconds,
+    ResultBytes,
+    TaskParamCount = ResultBytes,
 };
 
 } // namespace taskbench::history::schema

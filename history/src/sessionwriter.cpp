@@ -26,7 +26,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-
 } // namespace
 
 std::int64_t wallClockUs()
@@ -57,6 +56,16 @@ void Statement::text(int i, std::string_view s)
 void Statement::number(int i, std::int64_t v)
 {
     sqlite3_bind_int64(m_stmt, i, v);
+}
+
+void Statement::real(int i, double v)
+{
+    sqlite3_bind_double(m_stmt, i, v);
+}
+
+void Statement::null(int i)
+{
+    sqlite3_bind_null(m_stmt, i);
 }
 
 void Statement::run()
@@ -176,6 +185,20 @@ void SessionWriter::writeTask(SessionRows &rows, std::uint64_t id, Row &r)
     q.text(Output, f.output);
     q.text(Story, m_story);
     q.text(Runs, m_runs);
+    AttemptUsage last;
+    r.runs.forEach([&last](const AttemptRecord &a) { last = a.usage; });
+    if (last.peakRssBytes >= 0)
+        q.number(PeakRssBytes, last.peakRssBytes);
+    else
+        q.null(PeakRssBytes);
+    if (last.cpuUs >= 0)
+        q.real(CpuSeconds, double(last.cpuUs) / 1e6);
+    else
+        q.null(CpuSeconds);
+    if (last.resultBytes >= 0)
+        q.number(ResultBytes, last.resultBytes);
+    else
+        q.null(ResultBytes);
     q.run();
 }
 

@@ -38,6 +38,8 @@ public:
     /// Binds without copying (SQLITE_STATIC): `s` must outlive the next run().
     void text(int i, std::string_view s);
     void number(int i, std::int64_t v);
+    void real(int i, double v);
+    void null(int i);
     /// Steps and resets it; throws std::runtime_error with SQLite's message.
     void run();
     void finalize();

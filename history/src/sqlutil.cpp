@@ -65,7 +65,10 @@ void appendRun(std::string &out, const AttemptRecord &r)
     appendNumber(out, r.thread, ' ');
     appendNumber(out, r.startUs, ' ');
     appendNumber(out, r.endUs, ' ');
-    appendNumber(out, r.ok ? 1 : 0, ';');
+    appendNumber(out, r.ok ? 1 : 0, ' ');
+    appendNumber(out, r.usage.peakRssBytes, ' ');
+    appendNumber(out, r.usage.cpuUs, ' ');
+    appendNumber(out, r.usage.resultBytes, ';');
 }
 
 std::string formatIds(std::span<const std::uint64_t> ids)
@@ -111,10 +114,13 @@ std::vector<AttemptRecord> parseRuns(const std::string &text)
 {
     std::vector<AttemptRecord> out;
     forEachEntry(text, [&](std::string_view e) {
-        std::int64_t v[6];
+        // Six numbers before schema 4, then the usage: peak memory, CPU us, result bytes.
+        std::int64_t v[9] = {0, 0, 0, 0, 0, 0, -1, -1, -1};
         if (!readNumbers(e, v, 6))
             return;
-        out.push_back(AttemptRecord{int(v[0]), int(v[1]), int(v[2]), v[3], v[4], v[5] != 0});
+        readNumbers(e, v, 9);
+        out.push_back(AttemptRecord{
+            int(v[0]), int(v[1]), int(v[2]), v[3], v[4], v[5] != 0, {v[6], v[7], v[8]}});
     });
     return out;
 }

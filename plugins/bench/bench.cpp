@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -155,6 +156,24 @@ std::int64_t logAndProgress(std::int64_t n, TaskContext &ctx)
     return n;
 }
 
+/// Makes `mb` MiB resident (every page written), frees it and returns mb: a known peak for
+/// the per-attempt memory figures.
+std::int64_t touchMemory(std::int64_t mb)
+{
+    if (mb < 0 || mb > 64 * 1024)
+        throw taskbench::sdk::TaskException("ValueError", "mb must be in 0..65536");
+    const std::size_t size = std::size_t(mb) << 20;
+    // volatile: the compiler may not drop an allocation nobody reads.
+    volatile char *p = static_cast<volatile char *>(std::malloc(size));
+    if (!p && size > 0)
+        throw taskbench::sdk::TaskException("MemoryError",
+                                            "cannot allocate " + std::to_string(mb) + " MiB");
+    for (std::size_t i = 0; i < size; i += 4096)
+        p[i] = char(i >> 12);
+    std::free(const_cast<char *>(p));
+    return mb;
+}
+
 } // namespace
 
 TASKBENCH_PLUGIN("bench", "1.0", "Tutorial functions without sleeps, for tests and benchmarks")
@@ -165,6 +184,19 @@ TASKBENCH_PLUGIN("bench", "1.0", "Tutorial functions without sleeps, for tests a
     plugin.def("double", &doubleIt, {"x"}, "Return 2 * x.");
     plugin.def("sum", &sum, {"values"}, "Return the sum of a list of ints.");
     plugin.def("noop", &noop, {}, "Do nothing and return null (engine overhead benchmarks).");
+    plugin.def("touch_memory",
+               &touchMemory,
+               {"mb"},
+               "Make mb MiB resident (write every page), free it and return mb.");
+    plugin.def(
+        "text_of",
+        [](std::int64_t n) {
+            if (n < 0 || n > 100'000'000)
+                throw taskbench::sdk::TaskException("ValueError", "n must be in 0..100000000");
+            return std::string(std::size_t(n), 'x');
+        },
+        {"n"},
+        "Return a string of n 'x' characters (a result of known size).");
     plugin.def("flaky_inc",
                &flakyInc,
                {"i", "marker_dir"},

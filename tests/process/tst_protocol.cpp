@@ -125,7 +125,7 @@ std::string toHex(std::string_view bytes)
 /// layouts were described once.
 constexpr std::size_t kKnownStreamBytes = 8466;
 constexpr const char *kKnownStreamSha256
-    = "9b3905dde0216cee825369bef18d4560f9c814f1ec10d6aefb732afebf7701ba";
+    = "e739804a15fc2e1ec639478873ca9874cc581c0439e276d37e3aaf569de48459";
 
 } // namespace
 
@@ -187,13 +187,13 @@ void tst_Protocol::test_knownBytes_data()
                                        "6474797065"
                                        "6663616e63656c"
                                        "647461736b05");
-    // {"type": "hello", "version": 1, "pid": 1234, "worker": 7, "threads": -1, "token": "ab"}
+    // {"type": "hello", "version": 2, "pid": 1234, "worker": 7, "threads": -1, "token": "ab"}
     QTest::newRow("hello") << 1
                            << QString("00000036"
                                       "a6"
                                       "6474797065"
                                       "6568656c6c6f"
-                                      "6776657273696f6e01"
+                                      "6776657273696f6e02"
                                       "63706964"
                                       "1904d2"
                                       "66776f726b657207"

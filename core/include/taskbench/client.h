@@ -93,6 +93,9 @@ public:
     std::string repr() const;
     /// Number of attempts so far.
     int attempts() const;
+    /// What the last finished attempt used: peak memory, CPU time, result size (-1 where
+    /// unknown, and all -1 before an attempt finished).
+    AttemptUsage usage() const;
     /// True when the value came from the result cache (ClusterOptions::resultCache)
     /// instead of running the task.
     bool cached() const;
@@ -325,6 +328,13 @@ public:
     std::size_t taskCount();
     /// Blocks until the scheduler holds no tasks (or timeout); true when empty.
     bool waitUntilIdle(std::optional<Duration> timeout = std::nullopt);
+
+    /// The native stack of the thread that runs task `key` now, symbolised (eu-stack from
+    /// elfutils), with source lines where the plugin has debug information. Local process
+    /// workers only: nullopt and *error for a task that is not running, runs on a thread or
+    /// remote worker, or when eu-stack is missing or cannot attach. Blocks while eu-stack
+    /// runs (a fraction of a second): not on a GUI thread.
+    std::optional<std::string> stackOf(std::string_view key, std::string *error = nullptr);
 
     /// The future of the task the scheduler holds under this key; invalid if there is none.
     /// Never makes a task.

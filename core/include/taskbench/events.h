@@ -20,7 +20,7 @@ enum class EventKind : std::uint8_t {
     TaskAdded,         ///< key, function, group, deps, time
     Transition,        ///< from, to, worker, attempt
     ExecutionStarted,  ///< worker, attempt, time (assignment to the worker)
-    ExecutionFinished, ///< worker, thread, attempt, startUs, time (end), ok
+    ExecutionFinished, ///< worker, thread, attempt, startUs, time (end), ok, usage
     Progress,          ///< value, text
     Log,               ///< text (a task's log line; task = 0 for engine messages)
     WorkerAdded,       ///< worker, text = name, value = threads
@@ -59,7 +59,7 @@ private:
 };
 
 /// The strings and lists of an event, which most events (transitions, executions) do not
-/// have: they live behind one shared pointer so that an Event stays one cache line.
+/// have: they live behind one shared pointer so that an Event stays small.
 struct EventDetail
 {
     std::string key;      ///< TaskAdded
@@ -71,8 +71,9 @@ struct EventDetail
     std::shared_ptr<const TaskList> tasks; ///< TasksAdded
 };
 
-/// One event: 64 bytes. Up to eight are made per task while anyone listens (five for a recorder),
-/// and a recorder reads them on another core, so their size is what recording costs the engine.
+/// One event: 88 bytes (64 before attempts carried their usage). Up to eight are made per task
+/// while anyone listens (five for a recorder), and a recorder reads them on another core, so their
+/// size is what recording costs the engine.
 struct Event
 {
     EventKind kind = EventKind::Transition;
@@ -86,6 +87,8 @@ struct Event
     double value = 0;         ///< progress fraction, thread count
     std::int64_t timeUs = 0;  ///< wall-clock microseconds since the Unix epoch
     std::int64_t startUs = 0; ///< ExecutionFinished: when the execution started
+    /// ExecutionFinished: what the attempt used (peak memory, CPU time, result size).
+    AttemptUsage usage;
 
     const std::string &key() const { return detailOrEmpty().key; }
     const std::string &function() const { return detailOrEmpty().function; }

@@ -39,6 +39,18 @@ struct Transition
     const char *note = "";   ///< why, when not obvious ("retry", "cancelled by user")
 };
 
+/// What one attempt used, as its worker measured it (see README "Forensics for native
+/// tasks"); -1 where unknown. Process workers measure all three; thread workers share one
+/// address space with everything else, so their peak memory is unknown.
+struct AttemptUsage
+{
+    /// The worker process's peak resident memory while the attempt ran (VmHWM, reset
+    /// before it), bytes.
+    std::int64_t peakRssBytes = -1;
+    std::int64_t cpuUs = -1;       ///< CPU time of the thread that ran it, microseconds
+    std::int64_t resultBytes = -1; ///< the result's encoded (CBOR) size; -1 if it failed
+};
+
 /// Why a task failed. For an error propagated from a dependency, rootKey names the task that
 /// failed first and type/message are its error.
 struct TaskError

@@ -3,6 +3,7 @@
 // the scheduler about tasks and workers. Future itself: future.cpp.
 #include "client/future_p.h"
 #include "scheduler/engine_p.h"
+#include "workers/stackcapture_p.h"
 
 #include "taskbench/valuecodec.h"
 
@@ -429,6 +430,19 @@ Subscription Client::subscribe(EventCallback callback, EventMask wanted)
     s.m_engine = m_engine;
     s.m_id = m_engine->subscribe(std::move(callback), {}, wanted);
     return s;
+}
+
+std::optional<std::string> Client::stackOf(std::string_view key, std::string *error)
+{
+    std::optional<detail::RunningThread> where;
+    std::string why;
+    m_engine->query([&] { where = m_engine->runningThread(key, &why); });
+    if (!where) {
+        if (error)
+            *error = why;
+        return std::nullopt;
+    }
+    return detail::captureStack(where->pid, where->tid, error);
 }
 
 Future Client::findFuture(std::string_view key)

@@ -176,6 +176,13 @@ int Future::attempts() const
     return m_task->attemptsPublished;
 }
 
+AttemptUsage Future::usage() const
+{
+    requireValid(*this);
+    std::lock_guard lock(m_engine->stripe(m_task));
+    return m_task->usage;
+}
+
 bool Future::cached() const
 {
     requireValid(*this);

@@ -87,6 +87,9 @@ void Engine::close()
     post(StopMsg{});
     if (m_thread.joinable())
         m_thread.join();
+    for (std::thread &t : m_stackCaptures) // their kill requests are dropped now
+        t.join();
+    m_stackCaptures.clear();
     // The scheduler is gone: answer queries that arrived too late, and drop everything else
     // (held futures and callbacks would otherwise keep this engine alive).
     std::vector<Message> leftover;

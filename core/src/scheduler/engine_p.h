@@ -38,6 +38,8 @@ struct TaskExtras
 {
     std::vector<std::string> logs;
     std::string output; ///< captured stdout/stderr (process workers)
+    /// The stack of the task's thread taken just before its timeout killed the worker.
+    std::string killStack;
     /// result() calls waiting for a value held on a worker.
     std::vector<std::shared_ptr<std::promise<Value>>> fetchWaiters;
     std::vector<std::function<void(const Future &)>> callbacks;
@@ -72,16 +74,17 @@ struct TaskRecord
     std::atomic<bool> cached{false};          ///< the value came from the result cache
     Value result;
     std::shared_ptr<const TaskError> error;
+    AttemptUsage usage; ///< of the last finished attempt
     int attemptsPublished = 0;
     bool remotePublished = false; ///< finished, value held on a worker: result() fetches
 
     // Scheduler thread only.
     TaskState state = TaskState::Released;
-    bool registered = false;               ///< the scheduler has seen it
-    bool pendingDelete = false;            ///< forgotten while processing: delete on completion
-    bool countsNeeds = false;              ///< counted in its deps' `needs` (not yet in memory)
-    bool cacheable = false; ///< pure with a token key: looked up in and stored to the cache
-    std::vector<TaskRecord *> deps;        ///< unique; alive while this record is
+    bool registered = false;        ///< the scheduler has seen it
+    bool pendingDelete = false;     ///< forgotten while processing: delete on completion
+    bool countsNeeds = false;       ///< counted in its deps' `needs` (not yet in memory)
+    bool cacheable = false;         ///< pure with a token key: looked up in and stored to the cache
+    std::vector<TaskRecord *> deps; ///< unique; alive while this record is
     std::vector<std::uint64_t> dependents; ///< ids; forgotten ones are skipped
     std::uint32_t waitingOn = 0;           ///< deps not in memory
     std::uint32_t holds = 0;               ///< alive dependents (keep this record)
@@ -399,6 +402,17 @@ private:
     void fireTimers();
     void addTimer(std::int64_t deadlineUs, TimerKind kind, TaskRecord *r, int worker);
 
+    // stacks.cpp: native stacks of running tasks.
+    /// Takes the stack of the timed-out task's thread off this thread, then kills the worker.
+    void killWithStack(TaskRecord *r, WorkerBackend &w, RunningThread where);
+    void finishKillWithStack(std::uint64_t task, int attempt, int worker, std::string stack);
+    std::vector<std::thread> m_stackCaptures; ///< joined by close()
+
+public:
+    /// Client::stackOf's first half (scheduler thread): where the task runs now.
+    std::optional<RunningThread> runningThread(std::string_view key, std::string *why);
+
+private:
     ClusterOptions m_options;
     std::shared_ptr<FunctionRegistry> m_functions;
     std::unique_ptr<WorkerGate> m_gate; ///< where remote workers come in (options.listen)

@@ -149,6 +149,12 @@ void Engine::handle(CompletionMsg &m)
         }
         r->startUs = c.startUs;
         r->endUs = c.endUs;
+        AttemptUsage usage = c.usage;
+        usage.resultBytes = c.ok && !r->timedOut ? std::int64_t(c.bytes) : -1;
+        {
+            std::lock_guard lock(stripe(r));
+            r->usage = usage;
+        }
         if (events) {
             Event &e = newEvent();
             e.kind = EventKind::ExecutionFinished;
@@ -159,6 +165,7 @@ void Engine::handle(CompletionMsg &m)
             e.startUs = c.startUs;
             e.timeUs = c.endUs;
             e.ok = c.ok;
+            e.usage = usage;
         }
         if (r->function) {
             double &mean = m_meanDurationUs.try_emplace(r->function.get(), 0.0).first->second;

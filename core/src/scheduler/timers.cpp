@@ -56,6 +56,11 @@ void Engine::fireTimers()
                 fail(r, std::move(e));
             }
         } else if (w) { // TimerKind::KillIfStillRunning
+            if (r->timedOut)
+                if (const std::optional<RunningThread> where = w->threadOf(r->id)) {
+                    killWithStack(r, *w, *where);
+                    continue;
+                }
             engineLog()->warn("task {} did not stop within the grace period; killing worker {}",
                               r->key(),
                               t.worker);

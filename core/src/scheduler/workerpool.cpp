@@ -221,6 +221,9 @@ void Engine::handle(DiedMsg &m)
             e.type = "TimedOut";
             e.message = "task exceeded its timeout of " + std::to_string(double(r->timeoutUs) / 1e6)
                         + " s; its worker was killed";
+            if (r->extras && !r->extras->killStack.empty())
+                e.traceback = "stack of the task's thread just before the kill (eu-stack):\n"
+                              + r->extras->killStack;
             fail(r, std::move(e));
             continue;
         }

@@ -25,7 +25,7 @@
 namespace taskbench::detail::proto {
 
 /// Bumped with every incompatible change of the messages below.
-inline constexpr std::uint32_t kProtocolVersion = 1;
+inline constexpr std::uint32_t kProtocolVersion = 2;
 
 /// When a field is written, and whether a reader must have seen it.
 struct Presence
@@ -108,7 +108,7 @@ struct Execute
 /// A Completion (workers/workerbackend_p.h) on the wire: result only when ok and not remote,
 /// typeName when remote, bytes (an upper bound of the held value's CBOR size) when ok or
 /// remote, the error when not ok, output when the task printed anything; started only for a
-/// hand-back (false).
+/// hand-back (false); peak memory and CPU time when the worker measured them.
 template <class V, OneOf<Completion> M>
 void fields(V &v, M &m)
 {
@@ -126,6 +126,8 @@ void fields(V &v, M &m)
     v.field("thread", m.thread, kAlways);
     v.field("startUs", m.startUs, kAlways);
     v.field("endUs", m.endUs, kAlways);
+    v.field("peakRss", m.usage.peakRssBytes, when(m.usage.peakRssBytes >= 0));
+    v.field("cpuUs", m.usage.cpuUs, when(m.usage.cpuUs >= 0));
 }
 struct Completed
 {

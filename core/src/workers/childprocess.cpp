@@ -294,6 +294,19 @@ bool ProcessWorker::reap(bool block)
     return true;
 }
 
+std::optional<RunningThread> ProcessWorker::threadOf(std::uint64_t task) const
+{
+    const long pid = this->pid();
+    if (!m_status || pid <= 0)
+        return std::nullopt;
+    for (std::size_t i = 0; i < std::size_t(m_threads) && i < kStatusSlots; ++i)
+        if (m_status[i].load(std::memory_order_acquire) == task + 1) {
+            const std::uint64_t tid = m_status[kStatusSlots + i].load(std::memory_order_acquire);
+            return RunningThread{pid, long(tid)};
+        }
+    return std::nullopt;
+}
+
 void ProcessWorker::handBack(std::vector<Completion> &back, bool keepRunning)
 {
     std::unordered_set<std::uint64_t> running;

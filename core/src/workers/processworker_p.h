@@ -171,6 +171,7 @@ public:
     void kill(const std::string &cause) override { post(CmdKill{cause}); }
     void restart() override { post(CmdRestart{}); }
     std::uint64_t memoryBytes() const override { return m_rss.load(std::memory_order_relaxed); }
+    std::optional<RunningThread> threadOf(std::uint64_t task) const override;
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -186,9 +187,11 @@ private:
     static constexpr std::size_t kMaxCandidates = 8;
     static constexpr std::size_t kMaxItemsPerFrame = 1024;
     static constexpr std::size_t kSoftFrameBytes = std::size_t(4) << 20;
-    /// The shared status page: one slot per worker thread, holding (task id + 1) or 0.
+    /// The shared status page: one slot per worker thread, holding (task id + 1) or 0, then
+    /// as many words holding the thread id (gettid) of the thread in that slot (see
+    /// workerloop_p.h).
     static constexpr std::size_t kStatusBytes = 4096;
-    static constexpr std::size_t kStatusSlots = kStatusBytes / sizeof(std::uint64_t);
+    static constexpr std::size_t kStatusSlots = kStatusBytes / sizeof(std::uint64_t) / 2;
     /// The fd numbers the child finds its status page and its output file on.
     static constexpr int kChildStatusFd = 3;
     static constexpr int kChildOutputFd = 4;

@@ -3,6 +3,7 @@
 // back-to-back tasks do not pay a wake-up each.
 #include "scheduler/engine_p.h"
 #include "taskbench/logging.h"
+#include "value/cbor_p.h"
 
 #include <cxxabi.h>
 
@@ -155,8 +156,11 @@ private:
                 m_queued.store(m_queue.size(), std::memory_order_release);
             }
             done.reserve(chunk.size());
-            for (Assignment &a : chunk)
-                done.push_back(runAssignment(a, m_id, thread, m_sink));
+            for (Assignment &a : chunk) {
+                Completion &c = done.emplace_back(runAssignment(a, m_id, thread, m_sink));
+                if (c.ok) // what a process worker would send (memory and CPU: unknown here)
+                    c.bytes = cbor::sizeBound(c.result);
+            }
             chunk.clear();
             m_sink.completed(m_id, std::move(done));
             done = {};

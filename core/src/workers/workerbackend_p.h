@@ -49,6 +49,8 @@ struct Completion
     int thread = -1;
     std::int64_t startUs = 0;
     std::int64_t endUs = 0;
+    /// Peak memory and CPU time as the worker measured them (resultBytes is `bytes`).
+    AttemptUsage usage;
 };
 
 /// Receives what workers report; called from worker threads.
@@ -75,6 +77,13 @@ public:
         (void)worker;
         (void)cause;
     }
+};
+
+/// Where a task runs, for a debugger to attach to.
+struct RunningThread
+{
+    long pid = 0;
+    long tid = 0;
 };
 
 /// Who a remote (TCP) worker is, for display and for whoever launched it (a batch job).
@@ -122,6 +131,12 @@ public:
     virtual void restart() {}
     /// Resident memory of the worker process, 0 if unknown.
     virtual std::uint64_t memoryBytes() const { return 0; }
+    /// Local process workers: the process and thread that run `task` now (nullopt if none).
+    virtual std::optional<RunningThread> threadOf(std::uint64_t task) const
+    {
+        (void)task;
+        return std::nullopt;
+    }
     /// Remote workers: who they are. They are not restarted after died(): the scheduler
     /// removes them.
     virtual std::optional<RemoteIdentity> remoteIdentity() const { return std::nullopt; }

@@ -10,6 +10,7 @@
 #include "util/spin_p.h"
 #include "value/replacerefs_p.h"
 #include "wire/protocol_p.h"
+#include "workers/attemptmeter_p.h"
 #include "workers/workerbackend_p.h"
 
 #include "taskbench/logging.h"
@@ -49,6 +50,13 @@ constexpr std::int64_t kExecutorSpinUs = 20;
 constexpr std::size_t kFlushBytes = std::size_t(4) << 20;
 constexpr std::size_t kMaxErrorMessage = 64 * 1024;
 
+/// This thread's id (gettid), cached: it is stored for every task.
+long threadId()
+{
+    thread_local const long tid = long(::gettid());
+    return tid;
+}
+
 std::shared_ptr<spdlog::logger> wlog()
 {
     static const std::shared_ptr<spdlog::logger> logger = log::get("worker");
@@ -63,7 +71,7 @@ public:
         , m_conn(std::move(setup.connection))
         , m_registry(setup.registry)
         , m_status(setup.status)
-        , m_statusSlots(setup.statusSlots)
+        , m_statusSlots(setup.statusSlots / 2)
         , m_capture(setup.capture)
         , m_slots(std::size_t(setup.options.threads))
     {
@@ -432,6 +440,7 @@ private:
     [[noreturn]] void serve()
     {
         std::string encoded;
+        AttemptMeter::Thread meter;
         for (;;) {
             Assignment job;
             std::size_t t = 0;
@@ -485,10 +494,14 @@ private:
             if (wakeReader)
                 m_queueCv.notify_one();
             Slot &slot = m_slots[t];
-            if (m_status && t < m_statusSlots)
+            if (m_status && t < m_statusSlots) {
+                // The thread first (read after the task id by whoever finds the task).
+                m_status[m_statusSlots + t].store(std::uint64_t(threadId()),
+                                                  std::memory_order_relaxed);
                 m_status[t].store(job.task + 1, std::memory_order_release);
+            }
 
-            Completion c = runJob(job, slot, int(t));
+            Completion c = runJob(job, slot, int(t), meter);
             if (m_status && t < m_statusSlots)
                 m_status[t].store(0, std::memory_order_release);
             {
@@ -542,7 +555,7 @@ private:
             armFlush();
     }
 
-    Completion runJob(Assignment &a, Slot &slot, int t)
+    Completion runJob(Assignment &a, Slot &slot, int t, AttemptMeter::Thread &meter)
     {
         std::string missing;
         for (Value &v : a.args)
@@ -558,7 +571,9 @@ private:
             }
         a.cancel = &slot.cancel;
         const off_t mark = m_capture.begin();
+        m_meter.begin(meter);
         Completion c = runAssignment(a, m_options.id, t, *this);
+        c.usage = m_meter.end(meter);
         c.output = m_capture.end(mark);
         return c;
     }
@@ -596,8 +611,9 @@ private:
     std::unique_ptr<Connection> m_conn;
     FunctionRegistry &m_registry;
     std::atomic<std::uint64_t> *m_status;
-    std::size_t m_statusSlots;
+    std::size_t m_statusSlots; ///< task slots (the thread ids follow them)
     OutputCapture &m_capture;
+    AttemptMeter m_meter;
     int m_wake = -1;
     bool m_gotHello = false;
     std::unordered_map<std::string, FunctionPtr> m_functions;

@@ -17,8 +17,10 @@
 
 namespace taskbench::detail {
 
-/// What the loop runs with. status (may be null) is the shared page of statusSlots words in
-/// which thread t shows task id + 1 while it runs it.
+/// What the loop runs with. status (may be null) is the shared page of statusSlots words: in
+/// the first half, slot t shows task id + 1 while it runs it; in the second, word
+/// statusSlots / 2 + t holds the thread id (gettid) of the thread running slot t, so that a
+/// debugger can be pointed at it (Client::stackOf).
 struct WorkerLoopSetup
 {
     WorkerProcessOptions &options; ///< id: set by the scheduler's Hello for remote workers

@@ -1,5 +1,6 @@
 // Exports of one recorded session: a Chrome trace / Perfetto JSON (one track per worker
-// thread, one slice per attempt, errors annotated), a CSV of its tasks (RFC 4180 quoting)
+// thread, one slice per attempt, errors annotated, dependency arrows, a peak-memory counter
+// track per worker thread), a CSV of its tasks (RFC 4180 quoting)
 // and a JSON document of the whole session (session, plugins, workers, tasks with stories,
 // attempts, logs, results and errors).
 #pragma once

@@ -76,6 +76,7 @@ struct AttemptRecord
     std::int64_t startUs = 0;
     std::int64_t endUs = 0;
     bool ok = true;
+    AttemptUsage usage; ///< peak memory, CPU time, result size (-1: unknown)
 };
 
 struct LogRecord
@@ -113,6 +114,7 @@ struct TaskRecord
     std::string output; ///< captured stdout/stderr (process workers)
     std::vector<TransitionRecord> story;
     std::vector<AttemptRecord> runs;
+    AttemptUsage usage; ///< the last attempt's (also in runs)
 };
 
 /// Which tasks to read. Text filters match substrings, case-insensitively.
