@@ -8,38 +8,25 @@
 #include "taskbench/client.h"
 #include "taskbench/pluginloader.h"
 
+#include "clusterfixtures.h"
+
 #include <QtTest>
 
 #include <mutex>
 
 using namespace taskbench;
 using namespace std::chrono_literals;
+using testsupport::impure;
+using testsupport::loadBundledPlugins;
 
 namespace {
 
 constexpr std::int64_t kMiB = 1 << 20;
 
-std::shared_ptr<FunctionRegistry> loadPlugins()
-{
-    auto registry = std::make_shared<FunctionRegistry>();
-    PluginLoader loader(*registry);
-    loader.scan({TASKBENCH_PLUGIN_DIR});
-    return registry;
-}
-
 ClusterOptions options(bool processes)
 {
-    ClusterOptions o;
-    o.workers = 1;
+    ClusterOptions o = testsupport::processCluster();
     o.processes = processes;
-    o.workerExecutable = std::string(TASKBENCH_BIN_DIR) + "/taskbench-worker";
-    return o;
-}
-
-SubmitOptions impure()
-{
-    SubmitOptions o;
-    o.pure = false;
     return o;
 }
 
@@ -52,7 +39,7 @@ class TestAttemptUsage : public QObject
 private slots:
     void test_peakMemoryPerAttempt()
     {
-        Client c(options(true), loadPlugins());
+        Client c(options(true), loadBundledPlugins());
         std::mutex mutex;
         std::map<std::uint64_t, AttemptUsage> fromEvents;
         Subscription sub = c.subscribe(
@@ -107,7 +94,7 @@ private slots:
     void test_resultBytes()
     {
         QFETCH(bool, processes);
-        Client c(options(processes), loadPlugins());
+        Client c(options(processes), loadBundledPlugins());
         // Text of 10 / 1,000 / 100,000 characters: a head of 1, 3 and 5 bytes. The largest
         // stays on a process worker (it does not travel inline) and is still measured.
         const std::pair<int, std::int64_t> cases[]

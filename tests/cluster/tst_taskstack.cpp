@@ -5,36 +5,22 @@
 #include "taskbench/client.h"
 #include "taskbench/pluginloader.h"
 
+#include "clusterfixtures.h"
+
 #include <QStandardPaths>
 #include <QtTest>
 
 using namespace taskbench;
 using namespace std::chrono_literals;
+using testsupport::impure;
+using testsupport::loadBundledPlugins;
 
 namespace {
 
-std::shared_ptr<FunctionRegistry> loadPlugins()
-{
-    auto registry = std::make_shared<FunctionRegistry>();
-    PluginLoader loader(*registry);
-    loader.scan({TASKBENCH_PLUGIN_DIR});
-    return registry;
-}
-
 ClusterOptions processes()
 {
-    ClusterOptions o;
-    o.workers = 1;
-    o.processes = true;
-    o.workerExecutable = std::string(TASKBENCH_BIN_DIR) + "/taskbench-worker";
+    ClusterOptions o = testsupport::processCluster();
     o.cancelGrace = 200ms;
-    return o;
-}
-
-SubmitOptions impure()
-{
-    SubmitOptions o;
-    o.pure = false;
     return o;
 }
 
@@ -53,7 +39,7 @@ private slots:
 
     void test_stackOfAHungTask()
     {
-        Client c(processes(), loadPlugins());
+        Client c(processes(), loadBundledPlugins());
         Future done = c.submit("faults.ok", {1}, impure());
         QCOMPARE(done.result(30s).toInt(), 1);
         std::string error;
@@ -76,7 +62,7 @@ private slots:
 
     void test_timeoutKeepsTheStack()
     {
-        Client c(processes(), loadPlugins());
+        Client c(processes(), loadBundledPlugins());
         SubmitOptions o = impure();
         o.timeout = 300ms;
         Future hung = c.submit("faults.hang", {}, o);
@@ -93,7 +79,7 @@ private slots:
     {
         ClusterOptions o;
         o.workers = 1;
-        Client c(o, loadPlugins());
+        Client c(o, loadBundledPlugins());
         Future slow = c.submit("bench.sleep_ms", {5000}, impure());
         QTRY_VERIFY_WITH_TIMEOUT(slow.status() == FutureStatus::Processing, 30000);
         std::string error;

@@ -108,48 +108,49 @@ bool GuiResultCache::active() const
 
 void GuiResultCache::requestStats()
 {
-    QPointer<GuiResultCache> self(this);
-    std::weak_ptr<history::SqliteResultCache> live = m_live;
-    const history::ResultCacheOptions options = cacheOptions();
-    m_pool.start([self, live, options] {
-        const std::shared_ptr<history::SqliteResultCache> cache = openCache(live, options);
-        const bool ok = cache->ok();
-        const history::ResultCacheStats s = ok ? cache->stats() : history::ResultCacheStats{};
-        const QString error = QString::fromStdString(cache->errorString());
-        QMetaObject::invokeMethod(
-            self.data(),
-            [self, ok, s, error] {
-                if (!self)
-                    return;
-                if (!ok)
-                    emit self->failed(tr("Result cache: %1").arg(error));
-                else
-                    emit self->statsReady(s.entries, s.bytes, qint64(s.maxBytes), s.hits, s.misses);
-            },
-            Qt::QueuedConnection);
-    });
+    inBackground(
+        [](history::SqliteResultCache &cache) {
+            return cache.ok() ? cache.stats() : history::ResultCacheStats{};
+        },
+        [this](const history::ResultCacheStats &s, bool ok, const QString &error) {
+            if (!ok)
+                emit failed(tr("Result cache: %1").arg(error));
+            else
+                emit statsReady(s.entries, s.bytes, qint64(s.maxBytes), s.hits, s.misses);
+        });
 }
 
 void GuiResultCache::clear()
 {
+    inBackground(
+        [](history::SqliteResultCache &cache) {
+            const std::int64_t before = cache.ok() ? cache.stats().entries : 0;
+            return cache.ok() && cache.clear() ? before : std::int64_t(-1);
+        },
+        [this](std::int64_t removed, bool, const QString &error) {
+            if (removed >= 0)
+                emit cleared(removed);
+            else
+                emit failed(tr("Could not clear the result cache: %1").arg(error));
+        });
+}
+
+template <typename Work, typename Reply>
+void GuiResultCache::inBackground(Work work, Reply reply)
+{
     QPointer<GuiResultCache> self(this);
     std::weak_ptr<history::SqliteResultCache> live = m_live;
     const history::ResultCacheOptions options = cacheOptions();
-    m_pool.start([self, live, options] {
+    m_pool.start([self, live, options, work, reply] {
         const std::shared_ptr<history::SqliteResultCache> cache = openCache(live, options);
+        auto result = work(*cache);
         const bool ok = cache->ok();
-        const std::int64_t before = ok ? cache->stats().entries : 0;
-        const bool cleared = ok && cache->clear();
         const QString error = QString::fromStdString(cache->errorString());
         QMetaObject::invokeMethod(
             self.data(),
-            [self, cleared, before, error] {
-                if (!self)
-                    return;
-                if (cleared)
-                    emit self->cleared(before);
-                else
-                    emit self->failed(tr("Could not clear the result cache: %1").arg(error));
+            [self, reply, result, ok, error] {
+                if (self)
+                    reply(result, ok, error);
             },
             Qt::QueuedConnection);
     });

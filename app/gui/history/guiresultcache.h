@@ -57,6 +57,11 @@ signals:
     void failed(const QString &message);
 
 private:
+    /// Runs `work(cache)` on the pool (the running cluster's cache, or one opened there),
+    /// then `reply(result, cache ok, its error)` on the GUI thread unless this object is gone.
+    template <typename Work, typename Reply>
+    void inBackground(Work work, Reply reply);
+
     GuiRecorder *m_recorder = nullptr;
     std::weak_ptr<history::SqliteResultCache> m_live; ///< owned by the running cluster
     QThreadPool m_pool;
