@@ -173,6 +173,10 @@ const std::vector<OptionSpec> &optionTable()
         {"--no-pure", nullptr, "Random keys: never share a result", {"submit", "map"}},
         {"--key", "K", "Explicit key (map: prefix K-0, K-1, ...)", {"submit", "map"}},
         {"--priority", "N", "Higher runs first (default 0)", {"submit", "map", "run"}},
+        {"--break",
+         "FUNC|TASK",
+         "Hold matching tasks before they start and prompt (repeatable; needs a terminal)",
+         {"run"}},
         {"--kwarg", "NAME=VALUE", "Argument by parameter name (repeatable)", {"submit", "map"}},
         {"--range", "A:B[:S]", "Map over A, A+S, ... before B", {"map"}},
         {"--inputs", "FILE", "Map over the JSON values of FILE's lines", {"map"}},
@@ -419,6 +423,10 @@ Options parseCommandLine(const std::vector<std::string> &args)
                                   std::numeric_limits<int>::min(),
                                   std::numeric_limits<int>::max(),
                                   o.command);
+        } else if (name == "--break") {
+            if (v.empty())
+                throw UsageError("--break: name a function or a task of the graph", o.command);
+            o.breaks.push_back(v);
         } else if (name == "--kwarg") {
             const auto eq = v.find('=');
             if (eq == std::string::npos || eq == 0)

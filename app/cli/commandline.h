@@ -88,6 +88,7 @@ struct Options
     std::string key;
     int priority = 0;
     std::vector<std::pair<std::string, std::string>> kwargs; ///< NAME, raw VALUE text
+    std::vector<std::string> breaks; ///< run --break: functions, graph task names or keys
 
     // map.
     std::optional<std::string> range;

@@ -1,8 +1,12 @@
 // `taskbench-cli run GRAPH.json`: a graph of named tasks, checked (outputs, cycles, unknown
-// functions) before anything is submitted; its outputs (else every task) are printed.
+// functions) before anything is submitted; its outputs (else every task) are printed. With
+// --break, matching tasks are held and the user is asked what to do (breakprompt.h).
+#include "breakprompt.h"
 #include "commands.h"
 #include "functions.h"
 #include "reporting.h"
+
+#include <iostream>
 
 namespace taskbench::cli {
 
@@ -38,9 +42,18 @@ int commandRun(CommandContext &ctx)
     SubmitOptions so;
     so.retries = opts.retries;
     so.priority = opts.priority;
+    const bool breaks = !opts.breaks.empty();
+    if (breaks) {
+        requireTerminalForBreak();
+        ctx.client->pause(); // nothing starts before the breakpoints are in place
+    }
     std::map<std::string, Future> futures;
     try {
-        futures = ctx.client->compute(graph, so);
+        // With --break every task's future is needed (a breakpoint may name any of them).
+        TaskGraph submitted = graph;
+        if (breaks)
+            submitted.outputs.clear();
+        futures = ctx.client->compute(submitted, so);
     } catch (const std::invalid_argument &e) {
         throw InputError(path + ": " + e.what());
     }
@@ -48,6 +61,11 @@ int commandRun(CommandContext &ctx)
     for (const auto &kv : futures)
         computed.push_back(kv.second);
     ctx.track(computed, so);
+    if (breaks) {
+        addBreakpoints(*ctx.client, opts.breaks, futures);
+        ctx.client->resume();
+        promptAtBreakpoints(*ctx.client, computed, std::cin, std::cout);
+    }
     std::vector<std::string> names = graph.outputs;
     if (names.empty())
         for (const auto &kv : futures)

@@ -59,7 +59,7 @@ struct GroupStats
     QString name;
     QString function;
     int total = 0;
-    std::array<int, 6> byStatus{}; ///< indexed by FutureStatus
+    std::array<int, kFutureStatusCount> byStatus{}; ///< indexed by FutureStatus
     int done() const { return byStatus[std::size_t(FutureStatus::Finished)]; }
     int erred() const { return byStatus[std::size_t(FutureStatus::Error)]; }
 };
@@ -148,7 +148,7 @@ private:
     std::unordered_map<std::uint64_t, int> m_index;
     mutable QHash<QString, int> m_keyIndex; ///< built on demand (rowByKey)
     mutable bool m_keyIndexValid = true;
-    std::array<int, 6> m_counts{};
+    std::array<int, kFutureStatusCount> m_counts{};
     std::vector<GroupStats> m_groups;
     QHash<QString, int> m_groupIndex;
     std::unordered_map<std::string, QString> m_strings; ///< interned function/group names

@@ -26,6 +26,8 @@ QString statusLabel(FutureStatus status)
         return QStringLiteral("cancelled");
     case FutureStatus::Lost:
         return QStringLiteral("lost");
+    case FutureStatus::Held:
+        return QStringLiteral("held");
     }
     return QStringLiteral("?");
 }
@@ -45,6 +47,8 @@ QColor statusColor(FutureStatus status)
         return QColor(0xe8, 0x8a, 0x2e);
     case FutureStatus::Lost:
         return QColor(0x9b, 0x51, 0xe0);
+    case FutureStatus::Held:
+        return QColor(0xc9, 0x9a, 0x06); // amber: waiting for the user
     }
     return Qt::gray;
 }
@@ -118,6 +122,16 @@ static QPixmap paintStatus(FutureStatus status, int size)
         p.setPen(glyph);
         p.drawLine(c0 + QPointF(-0.32 * u, -0.32 * u), c0 + QPointF(0.32 * u, 0.32 * u));
         p.drawLine(c0 + QPointF(0.32 * u, -0.32 * u), c0 + QPointF(-0.32 * u, 0.32 * u));
+        break;
+    }
+    case FutureStatus::Held: {
+        // Two bars: paused at a breakpoint.
+        p.setPen(Qt::NoPen);
+        p.setBrush(c);
+        p.drawEllipse(r);
+        p.setPen(glyph);
+        p.drawLine(c0 + QPointF(-0.2 * u, -0.4 * u), c0 + QPointF(-0.2 * u, 0.4 * u));
+        p.drawLine(c0 + QPointF(0.2 * u, -0.4 * u), c0 + QPointF(0.2 * u, 0.4 * u));
         break;
     }
     }

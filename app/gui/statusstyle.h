@@ -10,8 +10,6 @@
 
 namespace taskbench::gui {
 
-inline constexpr int kFutureStatusCount = 6;
-
 QString statusLabel(FutureStatus status);
 /// Saturated colours that read on both light and dark palettes.
 QColor statusColor(FutureStatus status);

@@ -38,7 +38,8 @@ constexpr int kRecorderNice = 10;
 constexpr EventMask kRecordedEvents
     = eventBit(EventKind::TasksAdded) | eventBit(EventKind::Transition)
       | eventBit(EventKind::ExecutionFinished) | eventBit(EventKind::Log)
-      | eventBit(EventKind::WorkerAdded) | eventBit(EventKind::WorkerRemoved);
+      | eventBit(EventKind::WorkerAdded) | eventBit(EventKind::WorkerRemoved)
+      | eventBit(EventKind::Steering);
 
 /// Queued events that wake the recorder before its interval is up.
 constexpr std::size_t kDrainEvents = 4 * 1024;

@@ -134,7 +134,11 @@ void SessionRows::apply(const EventBatch &batch)
             dirtyWorkers.insert(e.worker);
             break;
         }
+        case EventKind::Steering: // paused, resumed, a breakpoint: in the session's log
+            logs.push_back(LogRecord{0, e.timeUs, e.text()});
+            break;
         case EventKind::Progress:
+        case EventKind::PriorityChanged:
             break; // transient: the final state and logs tell the story
         }
     }

@@ -2,6 +2,7 @@
 // (including cancel and retry), dependencies, error propagation, retries, release by
 // reference count, as_completed order, overlap on N workers, events. Host functions are
 // registered directly; gates (not sleeps) make every ordering deterministic.
+#include "gates.h"
 #include "taskbench/client.h"
 
 #include <QtTest>
@@ -12,63 +13,11 @@
 #include <set>
 
 using namespace taskbench;
+using taskbench::testsupport::Barrier;
+using taskbench::testsupport::Gate;
 using namespace std::chrono_literals;
 
 namespace {
-
-/// A latch tasks wait on; opened by the test. Waiting honours cancellation.
-class Gate
-{
-public:
-    void open()
-    {
-        {
-            std::lock_guard lock(m_mutex);
-            m_open = true;
-        }
-        m_cv.notify_all();
-    }
-    bool wait(sdk::TaskContext &ctx, std::chrono::milliseconds limit = 20s)
-    {
-        std::unique_lock lock(m_mutex);
-        const auto deadline = std::chrono::steady_clock::now() + limit;
-        while (!m_open) {
-            if (ctx.cancelled() || std::chrono::steady_clock::now() > deadline)
-                return false;
-            m_cv.wait_for(lock, 5ms);
-        }
-        return true;
-    }
-
-private:
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
-    bool m_open = false;
-};
-
-/// Counts arrivals; wait(n) returns true once n have arrived (or false after the limit).
-class Barrier
-{
-public:
-    void arrive()
-    {
-        {
-            std::lock_guard lock(m_mutex);
-            ++m_count;
-        }
-        m_cv.notify_all();
-    }
-    bool waitFor(int n, std::chrono::milliseconds limit = 20s)
-    {
-        std::unique_lock lock(m_mutex);
-        return m_cv.wait_for(lock, limit, [&] { return m_count >= n; });
-    }
-
-private:
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
-    int m_count = 0;
-};
 
 /// Every event a subscriber asking for `wanted` receives, in order.
 class EventLog

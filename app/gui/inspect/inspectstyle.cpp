@@ -27,6 +27,8 @@ NodeStatus nodeStatusOf(TaskState state, ErrorKind error)
         return NodeStatus::Cancelled;
     case TaskState::Lost:
         return NodeStatus::Lost;
+    case TaskState::Held:
+        return NodeStatus::Held;
     }
     return NodeStatus::Pending;
 }
@@ -48,6 +50,8 @@ QString nodeStatusLabel(NodeStatus status)
         return QStringLiteral("cancelled");
     case NodeStatus::Lost:
         return QStringLiteral("lost");
+    case NodeStatus::Held:
+        return QStringLiteral("held");
     }
     return QStringLiteral("?");
 }
@@ -73,6 +77,8 @@ QColor nodeStatusColor(NodeStatus status)
         return gui::statusColor(FutureStatus::Cancelled);
     case NodeStatus::Lost:
         return gui::statusColor(FutureStatus::Lost);
+    case NodeStatus::Held:
+        return gui::statusColor(FutureStatus::Held);
     }
     return Qt::gray;
 }

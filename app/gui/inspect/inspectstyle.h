@@ -24,8 +24,9 @@ enum class NodeStatus : std::uint8_t {
     ErrorPropagated,
     Cancelled,
     Lost,
+    Held, ///< waiting at a breakpoint
 };
-inline constexpr int kNodeStatusCount = 7;
+inline constexpr int kNodeStatusCount = 8;
 
 /// How an erred task failed (kept per task by the graph model).
 enum class ErrorKind : std::uint8_t { None, Root, Propagated };

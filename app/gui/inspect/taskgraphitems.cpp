@@ -225,6 +225,7 @@ void GraphNodeItem::paintGroup(QPainter *p, qreal lod) const
         // Counts summary: the states that are present, most urgent first.
         static const NodeStatus order[] = {NodeStatus::ErrorRoot,
                                            NodeStatus::ErrorPropagated,
+                                           NodeStatus::Held,
                                            NodeStatus::Processing,
                                            NodeStatus::Pending,
                                            NodeStatus::Finished,

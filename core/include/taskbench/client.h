@@ -9,6 +9,7 @@
 #include "taskbench/events.h"
 #include "taskbench/functionregistry.h"
 #include "taskbench/resultcache.h"
+#include "taskbench/steering.h"
 #include "taskbench/taskstate.h"
 #include "taskbench/value.h"
 
@@ -299,7 +300,8 @@ public:
     std::vector<std::string> logs(const Future &future);
     /// What the task wrote to stdout/stderr (process workers capture it per task).
     std::string output(const Future &future);
-    /// The task's arguments as submitted (futures appear as references).
+    /// The task's arguments as submitted, or as edited while it was held (futures appear as
+    /// references).
     std::vector<Value> arguments(const Future &future);
 
     std::vector<WorkerInfo> workers();
@@ -335,6 +337,42 @@ public:
     /// remote worker, or when eu-stack is missing or cannot attach. Blocks while eu-stack
     /// runs (a fraction of a second): not on a GUI thread.
     std::optional<std::string> stackOf(std::string_view key, std::string *error = nullptr);
+
+    // Steering a running cluster (taskbench/steering.h). Each call returns once the scheduler
+    // applied it (a short round trip).
+    /// Nothing new starts until resume(); PauseMode says what happens to running tasks.
+    void pause(PauseMode mode = PauseMode::Drain);
+    void resume();
+    bool isPaused() const;
+    /// Returns the breakpoint's id. Queued tasks that match are held at once.
+    int addBreakpoint(Breakpoint breakpoint);
+    /// False for an unknown id. Tasks it holds stay held until released.
+    bool removeBreakpoint(int id);
+    std::vector<Breakpoint> breakpoints();
+    /// The held tasks, in the order they were held.
+    std::vector<Future> heldTasks();
+    /// Lets held tasks go on (queued by priority); others are ignored. Returns how many.
+    std::size_t release(const std::vector<Future> &futures);
+    std::size_t releaseAll();
+    /// Releases the task held first (one step); an invalid Future when none is held.
+    Future step();
+    /// The task's arguments with the values of its finished inputs in place of their
+    /// references (values held by process workers are fetched); a held task's are all
+    /// resolved. Blocks while fetching: not on a GUI thread.
+    std::vector<Value> resolvedArguments(const Future &future);
+    /// Replaces a held task's arguments before it runs (checked like a submit's; references
+    /// only to the task's own inputs). Its result is then not stored in the result cache
+    /// (the key no longer describes the call). Throws std::invalid_argument otherwise.
+    void setArguments(const Future &held, std::vector<Value> args);
+    /// A new priority for tasks that have not started (higher first; among equals, in the
+    /// order of the change). Tasks already handed to a worker keep their place there.
+    void setPriority(const std::vector<Future> &futures, int priority);
+    /// Puts a task that has not started before every queued one; returns its new priority.
+    int runNext(const Future &future);
+    /// Kills the task's local process worker now (no grace period): the task is cancelled,
+    /// the worker restarted, its other running tasks run again unblamed. False and *why for
+    /// a task that is not running on a local process worker.
+    bool killNow(const Future &future, std::string *why = nullptr);
 
     /// The future of the task the scheduler holds under this key; invalid if there is none.
     /// Never makes a task.

@@ -31,6 +31,12 @@ enum class EventKind : std::uint8_t {
     /// a recorder of a big map asks for this instead of TaskAdded, one event and a few
     /// allocations per submit instead of a detail per task.
     TasksAdded,
+    /// The user steered the cluster (see steering.h): paused or resumed it (ok = paused
+    /// after the change), added or removed a breakpoint; text says what ("paused",
+    /// "resumed", "breakpoint 2 added: function tutorial.add").
+    Steering,
+    /// A task's priority changed after submit: task, value = the new priority.
+    PriorityChanged,
 };
 
 /// The tasks of a TasksAdded event, in submit order. Keys are stored back to back in one
@@ -67,7 +73,7 @@ struct EventDetail
     /// TaskAdded: the task group (one map call, or the function), shared by its tasks
     std::shared_ptr<const std::string> group;
     std::vector<std::uint64_t> deps; ///< TaskAdded
-    std::string text;                ///< Log, Progress, WorkerAdded/Removed, a transition's note
+    std::string text; ///< Log, Progress, WorkerAdded/Removed, Steering, a transition's note
     std::shared_ptr<const TaskList> tasks; ///< TasksAdded
 };
 
@@ -84,7 +90,7 @@ struct Event
     int thread = -1;
     int attempt = 0;
     std::uint64_t task = 0;   ///< the task's id (Future::id()), 0 if none
-    double value = 0;         ///< progress fraction, thread count
+    double value = 0;         ///< progress fraction, thread count, priority
     std::int64_t timeUs = 0;  ///< wall-clock microseconds since the Unix epoch
     std::int64_t startUs = 0; ///< ExecutionFinished: when the execution started
     /// ExecutionFinished: what the attempt used (peak memory, CPU time, result size).

@@ -17,11 +17,24 @@ enum class TaskState : std::uint8_t {
     Cancelled,  ///< cancelled by the user (or a dependency was)
     Lost,       ///< result lost (its worker died) and not recomputable
     Forgotten,  ///< released by everyone; gone
+    /// Ready, but held by a breakpoint until the user releases it (see steering.h). Last, so
+    /// that the numbers of the others (in history databases) stay as they were.
+    Held,
 };
-inline constexpr int kTaskStateCount = 9;
+inline constexpr int kTaskStateCount = 10;
 
-/// What a Future reports (Dask's future.status, plus "processing").
-enum class FutureStatus : std::uint8_t { Pending, Processing, Finished, Error, Cancelled, Lost };
+/// What a Future reports (Dask's future.status, plus "processing" and "held": waiting at a
+/// breakpoint). Held is last so that the others keep their numbers.
+enum class FutureStatus : std::uint8_t {
+    Pending,
+    Processing,
+    Finished,
+    Error,
+    Cancelled,
+    Lost,
+    Held
+};
+inline constexpr int kFutureStatusCount = 7;
 
 const char *toString(TaskState state);
 const char *toString(FutureStatus status);

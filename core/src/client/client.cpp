@@ -357,7 +357,10 @@ std::string Client::output(const Future &future)
 std::vector<Value> Client::arguments(const Future &future)
 {
     requireValid(future);
-    return future.m_task->args; // immutable after creation
+    std::vector<Value> out;
+    // The submitted ones are immutable, but a held task's may have been edited since.
+    m_engine->query([&] { out = detail::currentArgs(future.m_task); });
+    return out;
 }
 
 std::vector<WorkerInfo> Client::workers()

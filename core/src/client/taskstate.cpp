@@ -25,6 +25,8 @@ const char *toString(TaskState state)
         return "lost";
     case TaskState::Forgotten:
         return "forgotten";
+    case TaskState::Held:
+        return "held";
     }
     return "unknown";
 }
@@ -44,6 +46,8 @@ const char *toString(FutureStatus status)
         return "cancelled";
     case FutureStatus::Lost:
         return "lost";
+    case FutureStatus::Held:
+        return "held";
     }
     return "unknown";
 }
@@ -68,6 +72,8 @@ FutureStatus futureStatusOf(TaskState state)
     case TaskState::Forgotten:
         // Dask reports a future whose key the scheduler forgot as cancelled.
         return FutureStatus::Cancelled;
+    case TaskState::Held:
+        return FutureStatus::Held;
     }
     return FutureStatus::Pending;
 }
@@ -82,6 +88,7 @@ bool isTerminal(FutureStatus status)
         return true;
     case FutureStatus::Pending:
     case FutureStatus::Processing:
+    case FutureStatus::Held:
         return false;
     }
     return false;

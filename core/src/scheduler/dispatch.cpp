@@ -74,7 +74,7 @@ Value resolveValue(const Value &v, const DependencyKeys &deps)
 
 void Engine::schedule()
 {
-    if (m_readyCount == 0 || m_stopping)
+    if (m_readyCount == 0 || m_stopping || m_paused)
         return;
     std::vector<WorkerBackend *> workers;
     for (auto &w : m_workers)
@@ -100,8 +100,9 @@ void Engine::assignReady(const std::vector<WorkerBackend *> &workers,
     while (it != m_ready.end()) {
         auto &queue = it->second;
         while (!queue.empty()) {
-            TaskRecord *r = lookup(queue.front());
-            if (!r || r->state != TaskState::Queued) { // cancelled or forgotten meanwhile
+            TaskRecord *r = lookup(queue.front().id);
+            // Cancelled, forgotten or queued again under another priority meanwhile.
+            if (!r || r->state != TaskState::Queued || r->readySeq != queue.front().seq) {
                 queue.pop_front();
                 --m_readyCount;
                 continue;
@@ -172,12 +173,13 @@ void Engine::assignReady(const std::vector<WorkerBackend *> &workers,
 
 std::vector<Value> Engine::resolveArgs(const TaskRecord *r) const
 {
+    const std::vector<Value> &args = currentArgs(r);
     if (r->deps.empty())
-        return r->args;
+        return args;
     const DependencyKeys deps(r->deps);
     std::vector<Value> out;
-    out.reserve(r->args.size());
-    for (const Value &a : r->args)
+    out.reserve(args.size());
+    for (const Value &a : args)
         out.push_back(a.containsRef() ? resolveValue(a, deps) : a);
     return out;
 }

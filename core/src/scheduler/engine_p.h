@@ -9,6 +9,7 @@
 
 #include "scheduler/timers_p.h"
 #include "taskbench/client.h"
+#include "taskbench/steering.h"
 #include "util/clock_p.h"
 #include "util/spin_p.h"
 #include "workers/workerbackend_p.h"
@@ -22,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -43,6 +45,9 @@ struct TaskExtras
     /// result() calls waiting for a value held on a worker.
     std::vector<std::shared_ptr<std::promise<Value>>> fetchWaiters;
     std::vector<std::function<void(const Future &)>> callbacks;
+    /// Arguments the user edited while the task was held (Client::setArguments); they
+    /// replace `args` for every later attempt.
+    std::optional<std::vector<Value>> editedArgs;
 };
 
 struct TaskRecord
@@ -103,6 +108,12 @@ struct TaskRecord
     int worker = -1;
     std::int64_t startUs = 0;
     std::int64_t endUs = 0;
+    /// Steering (steering.cpp): the attempt a release let past the breakpoints, the running
+    /// attempt a "pause now" stopped, and the ready-queue entry that is current (older
+    /// entries, left behind by a priority change, are skipped).
+    int releasedAttempt = 0;
+    bool pauseRecalled = false;
+    std::uint32_t readySeq = 0;
     std::vector<Transition> history;
     std::unique_ptr<TaskExtras> extras;
 
@@ -113,6 +124,13 @@ struct TaskRecord
         return *extras;
     }
 };
+
+/// The arguments a task's next attempt runs with: edited ones (a held task's, see
+/// Client::setArguments), or those submitted. Scheduler thread.
+inline const std::vector<Value> &currentArgs(const TaskRecord *r)
+{
+    return r->extras && r->extras->editedArgs ? *r->extras->editedArgs : r->args;
+}
 
 // Messages to the scheduler thread.
 struct SubmitMsg
@@ -356,8 +374,10 @@ private:
     void runCallbacks(TaskRecord *r);
     /// Counts r's deps not yet in memory; with none, r is ready now.
     void waitForDeps(TaskRecord *r);
-    void makeReady(TaskRecord *r);    ///< to the ready queue, or first to the cache lookup
-    void enqueueReady(TaskRecord *r); ///< to the ready queue
+    void makeReady(TaskRecord *r); ///< to the ready queue, or first to the cache lookup
+    /// To the ready queue (or held, by a breakpoint); worker and note for the story.
+    void enqueueReady(TaskRecord *r, int worker = -1, const char *note = "");
+
     /// cacheNote: the value came from the result cache (the story's note); null: computed.
     void finish(TaskRecord *r, Value result, const char *cacheNote = nullptr);
     void fail(TaskRecord *r, TaskError error);
@@ -411,6 +431,32 @@ private:
 public:
     /// Client::stackOf's first half (scheduler thread): where the task runs now.
     std::optional<RunningThread> runningThread(std::string_view key, std::string *why);
+
+    // steering.cpp: Client's steering calls (taskbench/steering.h), on the scheduler thread.
+    void setPaused(bool paused, PauseMode mode);
+    bool paused() const { return m_pausedFlag.load(std::memory_order_acquire); }
+    int addBreakpoint(Breakpoint breakpoint);
+    bool removeBreakpoint(int id);
+    const std::vector<Breakpoint> &breakpoints() const { return m_breakpoints; }
+    std::vector<TaskRecord *> heldRecords();
+    bool releaseHeld(TaskRecord *r);
+    void setArguments(TaskRecord *r, std::vector<Value> args);
+    void setPriority(TaskRecord *r, int priority);
+    int runNext(TaskRecord *r);
+    bool killNow(TaskRecord *r, std::string *why);
+
+private:
+    /// enqueueReady's check: true when a breakpoint holds r now (it is then Held).
+    bool holdAtBreakpoint(TaskRecord *r);
+    bool matches(const Breakpoint &b, const TaskRecord *r) const;
+    void steeringEvent(std::string text);
+    /// The attempt a "pause now" stopped is over: queued again, no failure counted.
+    void requeueRecalled(TaskRecord *r, int worker);
+    std::vector<Breakpoint> m_breakpoints;
+    int m_nextBreakpoint = 1;
+    std::deque<std::uint64_t> m_held; ///< ids in the order held (stale ones skipped)
+    bool m_paused = false;            ///< scheduler thread
+    std::atomic<bool> m_pausedFlag{false};
 
 private:
     ClusterOptions m_options;
@@ -466,7 +512,14 @@ private:
     std::atomic<bool> m_closed{false};
     bool m_stopping = false;
     std::unordered_map<std::uint64_t, TaskRecord *> m_tasks;
-    std::map<int, std::deque<std::uint64_t>, std::greater<int>> m_ready;
+    /// Ready tasks by priority, FIFO among equals; an entry is current while its seq is
+    /// the record's readySeq (a priority change queues the task again under the new one).
+    struct ReadyEntry
+    {
+        std::uint64_t id;
+        std::uint32_t seq;
+    };
+    std::map<int, std::deque<ReadyEntry>, std::greater<int>> m_ready;
     std::size_t m_readyCount = 0;
     std::vector<std::unique_ptr<WorkerBackend>> m_workers;
     std::vector<std::unique_ptr<WorkerBackend>> m_retiring;

@@ -96,10 +96,12 @@ void Engine::makeReady(TaskRecord *r)
         enqueueReady(r);
 }
 
-void Engine::enqueueReady(TaskRecord *r)
+void Engine::enqueueReady(TaskRecord *r, int worker, const char *note)
 {
-    transition(r, TaskState::Queued);
-    m_ready[r->priority].push_back(r->id);
+    if (holdAtBreakpoint(r))
+        return;
+    transition(r, TaskState::Queued, worker, note);
+    m_ready[r->priority].push_back({r->id, ++r->readySeq});
     ++m_readyCount;
 }
 
@@ -139,6 +141,13 @@ void Engine::handle(CompletionMsg &m)
                 m_releases[m.worker].push_back(c.task);
             continue;
         }
+        if (r->pauseRecalled && c.started) { // "pause now" stopped it: its outcome is dropped
+            if (w && w->holdsResults() && c.ok)
+                m_releases[m.worker].push_back(c.task);
+            requeueRecalled(r, m.worker);
+            continue;
+        }
+        r->pauseRecalled = false;
         if (!c.started) { // handed back by a retiring or dead worker: never ran
             // Not a finished attempt: were it counted as one, the next assignment (same
             // attempt number) would look finished and a worker death would not re-queue it.
@@ -200,15 +209,13 @@ void Engine::handle(CompletionMsg &m)
                               "Exception: {}('{}')\nAttempt:   {}",
                               r->key(),
                               r->function ? r->function->qualifiedName : "",
-                              describeArgs(r->args),
+                              describeArgs(currentArgs(r)),
                               c.errorType,
                               c.errorMessage,
                               r->attempt);
         if (r->retriesUsed < r->retries) {
             ++r->retriesUsed;
-            transition(r, TaskState::Queued, m.worker, "retry");
-            m_ready[r->priority].push_back(r->id);
-            ++m_readyCount;
+            enqueueReady(r, m.worker, "retry");
             continue;
         }
         TaskError e;
@@ -219,7 +226,7 @@ void Engine::handle(CompletionMsg &m)
         e.worker = m.worker;
         e.attempts = r->attempt;
         e.traceback = "  in task " + r->key() + "\n  calling " + e.rootFunction
-                      + describeArgs(r->args) + "\n  on worker " + std::to_string(m.worker)
+                      + describeArgs(currentArgs(r)) + "\n  on worker " + std::to_string(m.worker)
                       + ", attempt " + std::to_string(r->attempt) + "\n";
         fail(r, std::move(e));
     }
@@ -510,7 +517,8 @@ void Engine::deleteRecord(TaskRecord *r)
 
 void Engine::recountWaiting(TaskRecord *t)
 {
-    if (t->state != TaskState::Waiting && t->state != TaskState::Queued)
+    if (t->state != TaskState::Waiting && t->state != TaskState::Queued
+        && t->state != TaskState::Held)
         return;
     std::uint32_t waiting = 0;
     for (const TaskRecord *d : t->deps)
@@ -519,7 +527,7 @@ void Engine::recountWaiting(TaskRecord *t)
     t->waitingOn = waiting;
     if (waiting == 0 && t->state == TaskState::Waiting)
         makeReady(t);
-    else if (waiting > 0 && t->state == TaskState::Queued)
+    else if (waiting > 0 && (t->state == TaskState::Queued || t->state == TaskState::Held))
         transition(t, TaskState::Waiting, -1, "an input was lost");
 }
 

@@ -237,9 +237,7 @@ void Engine::handle(DiedMsg &m)
                         + (r->suspicious == 1 ? " time" : " times") + " (last: " + m.cause + ")";
             fail(r, std::move(e));
         } else {
-            transition(r, TaskState::Queued, m.worker, "worker died");
-            m_ready[r->priority].push_back(r->id);
-            ++m_readyCount;
+            enqueueReady(r, m.worker, "worker died");
             // Its inputs may have been held by the same worker (lost above): wait for their
             // recomputation instead of running with nothing.
             recountWaiting(r);
@@ -282,9 +280,9 @@ void Engine::failUnrunnable()
     m_ready.clear();
     m_readyCount = 0;
     for (auto &[priority, queue] : ready)
-        for (std::uint64_t id : queue) {
-            TaskRecord *r = lookup(id);
-            if (!r || r->state != TaskState::Queued)
+        for (const ReadyEntry &entry : queue) {
+            TaskRecord *r = lookup(entry.id);
+            if (!r || r->state != TaskState::Queued || r->readySeq != entry.seq)
                 continue;
             TaskError e;
             e.type = "WorkerStartError";
