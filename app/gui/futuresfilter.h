@@ -29,7 +29,7 @@ protected:
     bool lessThan(const QModelIndex &left, const QModelIndex &right) const override;
 
 private:
-    static constexpr int kStatusBits = 6;
+    static constexpr int kStatusBits = kFutureStatusCount;
     FuturesModel *m_futures = nullptr;
     unsigned m_statusMask = allStatuses();
     QString m_text;

@@ -103,7 +103,8 @@ FuturesTable::FuturesTable(FuturesModel *model, QWidget *parent)
             m_filter->setStatusMask(FuturesFilter::allStatuses());
         else if (s == -2)
             m_filter->setStatusMask((1u << unsigned(FutureStatus::Pending))
-                                    | (1u << unsigned(FutureStatus::Processing)));
+                                    | (1u << unsigned(FutureStatus::Processing))
+                                    | (1u << unsigned(FutureStatus::Held)));
         else
             m_filter->setStatusMask(1u << unsigned(s));
     });

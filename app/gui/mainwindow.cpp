@@ -17,6 +17,7 @@
 #include "settingsdialog.h"
 #include "stackwindow.h"
 #include "statusstyle.h"
+#include "steeringactions.h"
 #include "submissionfollower.h"
 #include "submitform.h"
 
@@ -26,8 +27,8 @@
 
 #include "history/guirecorder.h"
 #include "history/guiresultcache.h"
-#include "history/resultcachebox.h"
 #include "history/historypanel.h"
+#include "history/resultcachebox.h"
 
 #include <QAction>
 #include <QApplication>
@@ -573,6 +574,19 @@ void MainWindow::createActions()
     tasks->addActions({retry, retryAll, cancel, release});
     tasks->addSeparator();
     tasks->addActions({copy, details, stack});
+    // Steering the running cluster: its own menu, Pause on the toolbar, the selection's
+    // actions in the table's context menu.
+    m_steering = new SteeringActions(m_bridge, m_table, this);
+    connect(m_steering, &SteeringActions::message, this, [this](const QString &text) {
+        statusBar()->showMessage(text, 5000);
+    });
+    QMenu *cluster = menuBar()->addMenu(tr("&Cluster"));
+    for (QAction *a : m_steering->actions()) {
+        if (a)
+            cluster->addAction(a);
+        else
+            cluster->addSeparator();
+    }
     QMenu *view = menuBar()->addMenu(tr("&View"));
     view->addActions({filter, errorsOnly, showAll});
     view->addSeparator();
@@ -607,6 +621,8 @@ void MainWindow::createActions()
     tb->addActions({retry, retryAll, cancel, release});
     tb->addSeparator();
     tb->addActions({copy, details});
+    tb->addSeparator();
+    tb->addAction(m_steering->pauseAction());
     auto *spacer = new QWidget(tb);
     spacer->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
     tb->addWidget(spacer);
@@ -619,6 +635,10 @@ void MainWindow::createActions()
     QTableView *tv = m_table->view();
     tv->setContextMenuPolicy(Qt::ActionsContextMenu);
     tv->addActions({details, stack, retry, cancel, release, copy});
+    auto *separator = new QAction(tv);
+    separator->setSeparator(true);
+    tv->addAction(separator);
+    tv->addActions(m_steering->selectionActions());
 }
 
 void MainWindow::createStatusBar()
@@ -650,8 +670,11 @@ void MainWindow::createStatusBar()
     m_statusWorkers = make(tr("Workers"), FutureStatus::Pending, false);
     m_statusRunning = make(tr("Running"), FutureStatus::Processing, true);
     m_statusQueued = make(tr("Queued"), FutureStatus::Pending, true);
+    m_statusHeld = make(tr("Held"), FutureStatus::Held, true);
     m_statusFinished = make(tr("Finished"), FutureStatus::Finished, true);
     m_statusErrors = make(tr("Errors"), FutureStatus::Error, true);
+    statusBar()->addPermanentWidget(m_steering->statusLabel());
+    m_steering->statusLabel()->hide();
 }
 
 void MainWindow::updateStatus()
@@ -672,6 +695,8 @@ void MainWindow::updateStatus()
         a->setEnabled(m_bridge->isRunning() && !m_bridge->listenAddress().isEmpty());
     setLabelText(m_statusRunning, tr("%1 running").arg(m_futures->count(FutureStatus::Processing)));
     setLabelText(m_statusQueued, tr("%1 queued").arg(m_futures->count(FutureStatus::Pending)));
+    setLabelText(m_statusHeld, tr("%1 held").arg(m_futures->count(FutureStatus::Held)));
+    m_statusHeld->parentWidget()->setVisible(m_futures->count(FutureStatus::Held) > 0);
     setLabelText(m_statusFinished, tr("%1 finished").arg(m_futures->count(FutureStatus::Finished)));
     setLabelText(m_statusErrors, tr("%1 errors").arg(m_futures->count(FutureStatus::Error)));
     if (QAction *a = action(QStringLiteral("retryAll")))

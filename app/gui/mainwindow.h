@@ -40,6 +40,7 @@ class MapForm;
 class PluginsPanel;
 class ProgressPanel;
 class SubmissionFollower;
+class SteeringActions;
 class SubmitForm;
 
 class MainWindow : public QMainWindow
@@ -123,11 +124,13 @@ private:
     inspect::WorkersPanel *m_workersPanel = nullptr;
     HistoryPanel *m_history = nullptr;
     ResultCacheBox *m_cacheBox = nullptr;
+    SteeringActions *m_steering = nullptr;
     bool m_linkingSelection = false;
     QMenu *m_viewMenu = nullptr;
     QLabel *m_statusWorkers = nullptr;
     QLabel *m_statusRunning = nullptr;
     QLabel *m_statusQueued = nullptr;
+    QLabel *m_statusHeld = nullptr;
     QLabel *m_statusFinished = nullptr;
     QLabel *m_statusErrors = nullptr;
     QLabel *m_lastAction = nullptr; ///< what the last Submit, Map or Reduce made

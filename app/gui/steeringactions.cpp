@@ -1,0 +1,231 @@
+// Steering actions (see steeringactions.h).
+#include "steeringactions.h"
+
+#include "enginebridge.h"
+#include "futurestable.h"
+
+#include "taskbench/client.h"
+
+#include <QAction>
+#include <QLabel>
+#include <QPointer>
+#include <QWidget>
+
+namespace taskbench::gui {
+
+namespace {
+
+QString keysOf(const std::vector<Future> &futures)
+{
+    return futures.size() == 1 ? QString::fromStdString(futures.front().key())
+                               : QObject::tr("%n task(s)", nullptr, int(futures.size()));
+}
+
+} // namespace
+
+SteeringActions::SteeringActions(EngineBridge *bridge, FuturesTable *table, QWidget *window)
+    : QObject(window)
+    , m_bridge(bridge)
+    , m_table(table)
+{
+    m_pool.setMaxThreadCount(1); // in the order the user acted
+    auto make = [&](const QString &name,
+                    const QString &text,
+                    const QKeySequence &key,
+                    const QString &tip,
+                    bool selection) {
+        auto *a = new QAction(text, window);
+        a->setObjectName(name);
+        a->setShortcut(key);
+        a->setToolTip(QStringLiteral("%1 (%2)").arg(tip, key.toString(QKeySequence::NativeText)));
+        a->setStatusTip(tip);
+        window->addAction(a);
+        m_actions << a;
+        if (selection)
+            m_selection << a;
+        return a;
+    };
+    m_pause = make(QStringLiteral("pauseCluster"),
+                   tr("Pause cluster"),
+                   QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P),
+                   tr("Pause: running tasks finish, nothing new starts until resumed"),
+                   false);
+    m_pause->setCheckable(true);
+    m_actions << nullptr;
+    QAction *breakOn
+        = make(QStringLiteral("breakOnFunction"),
+               tr("Break on function"),
+               QKeySequence(Qt::CTRL | Qt::Key_B),
+               tr("Hold every task of the selected futures' functions before it starts"),
+               true);
+    QAction *clearBreaks = make(QStringLiteral("removeBreakpoints"),
+                                tr("Remove breakpoints"),
+                                QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_B),
+                                tr("Remove every breakpoint (held tasks stay held)"),
+                                false);
+    QAction *release = make(QStringLiteral("releaseHeld"),
+                            tr("Release held"),
+                            QKeySequence(Qt::CTRL | Qt::Key_J),
+                            tr("Let the selected held tasks run"),
+                            true);
+    QAction *releaseAll = make(QStringLiteral("releaseAllHeld"),
+                               tr("Release all held"),
+                               QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_J),
+                               tr("Let every held task run"),
+                               false);
+    QAction *step = make(QStringLiteral("stepHeld"),
+                         tr("Step"),
+                         QKeySequence(Qt::Key_F10),
+                         tr("Let the task held first run"),
+                         false);
+    m_actions << nullptr;
+    QAction *raise = make(QStringLiteral("raisePriority"),
+                          tr("Raise priority"),
+                          QKeySequence(Qt::CTRL | Qt::Key_Plus),
+                          tr("Raise the priority of the selected tasks that have not started"),
+                          true);
+    QAction *next = make(QStringLiteral("runNext"),
+                         tr("Run next"),
+                         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N),
+                         tr("Run the selected task before every queued one"),
+                         true);
+    QAction *kill = make(QStringLiteral("killNow"),
+                         tr("Kill now"),
+                         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_K),
+                         tr("Kill the selected task's process worker now (it is restarted)"),
+                         true);
+
+    m_status = new QLabel(window);
+    m_status->setAccessibleName(tr("Cluster paused"));
+
+    connect(m_pause, &QAction::toggled, this, [this](bool on) {
+        setPausedShown(on);
+        run(
+            [on](Client &c, const std::vector<Future> &) {
+                on ? c.pause() : c.resume();
+                return on ? tr("Cluster paused: running tasks finish, nothing new starts")
+                          : tr("Cluster resumed");
+            },
+            false);
+    });
+    connect(breakOn, &QAction::triggered, this, [this] {
+        run([](Client &c, const std::vector<Future> &fs) {
+            QStringList added;
+            for (const Future &f : fs) {
+                const QString fn = QString::fromStdString(f.function());
+                if (added.contains(fn) || fn == QLatin1String("scatter"))
+                    continue;
+                Breakpoint b;
+                b.pattern = f.function();
+                c.addBreakpoint(b);
+                added << fn;
+            }
+            return tr("Breakpoint on %1").arg(added.join(QStringLiteral(", ")));
+        });
+    });
+    connect(clearBreaks, &QAction::triggered, this, [this] {
+        run(
+            [](Client &c, const std::vector<Future> &) {
+                int n = 0;
+                for (const Breakpoint &b : c.breakpoints())
+                    n += c.removeBreakpoint(b.id) ? 1 : 0;
+                return tr("Removed %n breakpoint(s)", nullptr, n);
+            },
+            false);
+    });
+    connect(release, &QAction::triggered, this, [this] {
+        run([](Client &c, const std::vector<Future> &fs) {
+            return tr("Released %n held task(s)", nullptr, int(c.release(fs)));
+        });
+    });
+    connect(releaseAll, &QAction::triggered, this, [this] {
+        run(
+            [](Client &c, const std::vector<Future> &) {
+                return tr("Released %n held task(s)", nullptr, int(c.releaseAll()));
+            },
+            false);
+    });
+    connect(step, &QAction::triggered, this, [this] {
+        run(
+            [](Client &c, const std::vector<Future> &) {
+                const Future f = c.step();
+                return f.valid() ? tr("Released %1").arg(QString::fromStdString(f.key()))
+                                 : tr("No task is held");
+            },
+            false);
+    });
+    connect(raise, &QAction::triggered, this, [this] {
+        run([](Client &c, const std::vector<Future> &fs) {
+            // Above everything queued now; among themselves in the table's order.
+            const int top = c.runNext(fs.front());
+            c.setPriority(fs, top);
+            return tr("Priority %1 for %2").arg(top).arg(keysOf(fs));
+        });
+    });
+    connect(next, &QAction::triggered, this, [this] {
+        run([](Client &c, const std::vector<Future> &fs) {
+            return tr("%1 runs next (priority %2)")
+                .arg(keysOf({fs.front()}))
+                .arg(c.runNext(fs.front()));
+        });
+    });
+    connect(kill, &QAction::triggered, this, [this] {
+        run([](Client &c, const std::vector<Future> &fs) {
+            std::string why;
+            return c.killNow(fs.front(), &why)
+                       ? tr("Killed %1 (its worker restarts)").arg(keysOf({fs.front()}))
+                       : tr("Not killed: %1").arg(QString::fromStdString(why));
+        });
+    });
+    // A new cluster starts running.
+    connect(bridge, &EngineBridge::clusterStarted, this, [this] {
+        const QSignalBlocker block(m_pause);
+        m_pause->setChecked(false);
+        setPausedShown(false);
+    });
+}
+
+SteeringActions::~SteeringActions()
+{
+    m_pool.waitForDone();
+}
+
+void SteeringActions::setPausedShown(bool paused)
+{
+    m_pause->setText(paused ? tr("Resume cluster") : tr("Pause cluster"));
+    m_status->setText(paused ? tr("paused") : QString());
+    m_status->setVisible(paused);
+}
+
+void SteeringActions::run(Work work, bool needsSelection)
+{
+    const std::shared_ptr<Client> client = m_bridge->client();
+    if (!client) {
+        emit message(tr("No cluster is running"));
+        return;
+    }
+    std::vector<Future> futures = m_bridge->futures(m_table->selectedIds());
+    if (needsSelection && futures.empty()) {
+        emit message(tr("Select one or more futures first"));
+        return;
+    }
+    QPointer<SteeringActions> self(this);
+    m_pool.start([self, client, futures = std::move(futures), work = std::move(work)] {
+        QString text;
+        try {
+            text = work(*client, futures);
+        } catch (const std::exception &e) {
+            text = QString::fromStdString(e.what());
+        }
+        if (self)
+            QMetaObject::invokeMethod(
+                self,
+                [self, text] {
+                    if (self)
+                        emit self->message(text);
+                },
+                Qt::QueuedConnection);
+    });
+}
+
+} // namespace taskbench::gui

@@ -1,0 +1,64 @@
+// Steering the running cluster from the workbench (taskbench/steering.h): the actions
+// "Pause cluster" (a toggle), "Break on function", "Remove breakpoints", "Release held",
+// "Release all held", "Step", "Raise priority", "Run next" and "Kill now", each with a
+// shortcut and an accessible name. They act on the futures table's selection; the engine
+// calls run on a pool thread, never on the GUI thread, and report in the status bar.
+#pragma once
+
+#include <QList>
+#include <QObject>
+#include <QThreadPool>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+class QAction;
+class QLabel;
+class QWidget;
+
+namespace taskbench {
+class Client;
+class Future;
+} // namespace taskbench
+
+namespace taskbench::gui {
+
+class EngineBridge;
+class FuturesTable;
+
+class SteeringActions : public QObject
+{
+    Q_OBJECT
+public:
+    SteeringActions(EngineBridge *bridge, FuturesTable *table, QWidget *window);
+    ~SteeringActions() override;
+
+    QAction *pauseAction() const { return m_pause; }
+    /// Every action, in menu order (a null entry is a separator).
+    QList<QAction *> actions() const { return m_actions; }
+    /// The actions that apply to selected futures (for the table's context menu).
+    QList<QAction *> selectionActions() const { return m_selection; }
+    /// "paused" while the cluster is paused, empty otherwise (for the status bar).
+    QLabel *statusLabel() const { return m_status; }
+
+signals:
+    void message(const QString &text);
+
+private:
+    using Work = std::function<QString(Client &, const std::vector<Future> &)>;
+    /// Runs work off the GUI thread with the selected futures; its text goes to message().
+    void run(Work work, bool needsSelection = true);
+    void setPausedShown(bool paused);
+
+    EngineBridge *m_bridge;
+    FuturesTable *m_table;
+    QAction *m_pause = nullptr;
+    QList<QAction *> m_actions;
+    QList<QAction *> m_selection;
+    QLabel *m_status = nullptr;
+    QThreadPool m_pool;
+};
+
+} // namespace taskbench::gui
