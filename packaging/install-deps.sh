@@ -16,6 +16,7 @@ PKGS=(
   qt6-qpa-plugins libgl1-mesa-dri fonts-dejavu-core
   slurm-wlm munge
   gdb elfutils
+  bsdutils
 )
 missing=()
 for p in "${PKGS[@]}"; do
