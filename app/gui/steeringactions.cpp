@@ -51,6 +51,12 @@ SteeringActions::SteeringActions(EngineBridge *bridge, FuturesTable *table, QWid
                    tr("Pause: running tasks finish, nothing new starts until resumed"),
                    false);
     m_pause->setCheckable(true);
+    QAction *pauseNow = make(QStringLiteral("pauseNow"),
+                             tr("Pause now"),
+                             QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_P),
+                             tr("Pause, and stop the running tasks: they are queued again "
+                                "without counting a failure"),
+                             false);
     m_actions << nullptr;
     QAction *breakOn
         = make(QStringLiteral("breakOnFunction"),
@@ -105,6 +111,19 @@ SteeringActions::SteeringActions(EngineBridge *bridge, FuturesTable *table, QWid
                 on ? c.pause() : c.resume();
                 return on ? tr("Cluster paused: running tasks finish, nothing new starts")
                           : tr("Cluster resumed");
+            },
+            false);
+    });
+    connect(pauseNow, &QAction::triggered, this, [this] {
+        {
+            const QSignalBlocker block(m_pause);
+            m_pause->setChecked(true);
+        }
+        setPausedShown(true);
+        run(
+            [](Client &c, const std::vector<Future> &) {
+                c.pause(PauseMode::Now);
+                return tr("Cluster paused: running tasks stopped and queued again");
             },
             false);
     });

@@ -1,5 +1,5 @@
 // Steering the running cluster from the workbench (taskbench/steering.h): the actions
-// "Pause cluster" (a toggle), "Break on function", "Remove breakpoints", "Release held",
+// "Pause cluster" (a toggle), "Pause now", "Break on function", "Remove breakpoints", "Release held",
 // "Release all held", "Step", "Raise priority", "Run next" and "Kill now", each with a
 // shortcut and an accessible name. They act on the futures table's selection; the engine
 // calls run on a pool thread, never on the GUI thread, and report in the status bar.
