@@ -83,14 +83,17 @@ private slots:
         auto client = window()->bridge()->client();
         std::mutex mutex;
         std::vector<std::uint64_t> started;
+        std::set<std::uint64_t> raised;
         Subscription sub = client->subscribe(
             [&](const EventBatch &batch) {
                 std::lock_guard lock(mutex);
                 for (const Event &e : batch)
                     if (e.kind == EventKind::ExecutionStarted)
                         started.push_back(e.task);
+                    else if (e.kind == EventKind::PriorityChanged)
+                        raised.insert(e.task);
             },
-            eventBit(EventKind::ExecutionStarted));
+            eventBit(EventKind::ExecutionStarted) | eventBit(EventKind::PriorityChanged));
         QAction *pause = window()->action(QStringLiteral("pauseCluster"));
         QVERIFY(pause && pause->isCheckable() && !pause->isChecked());
         pause->trigger();
@@ -110,9 +113,12 @@ private slots:
         window()->futuresTable()->selectIds(lastFive);
         QCOMPARE(window()->futuresTable()->selectedIds().size(), std::size_t(5));
         trigger("raisePriority");
-        QTRY_VERIFY_WITH_TIMEOUT(
-            window()->statusBar()->currentMessage().startsWith(QLatin1String("Priority")),
-            kTimeoutMs);
+        auto raisedCount = [&] {
+            client->deliverEvents();
+            std::lock_guard lock(mutex);
+            return raised.size();
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(raisedCount(), std::size_t(5), kTimeoutMs);
         {
             std::lock_guard lock(mutex);
             QVERIFY(started.empty()); // paused: nothing started yet
