@@ -87,7 +87,7 @@ SteeringActions::SteeringActions(EngineBridge *bridge, FuturesTable *table, QWid
     m_actions << nullptr;
     QAction *raise = make(QStringLiteral("raisePriority"),
                           tr("Raise priority"),
-                          QKeySequence(Qt::CTRL | Qt::Key_Plus),
+                          QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_Up),
                           tr("Raise the priority of the selected tasks that have not started"),
                           true);
     QAction *next = make(QStringLiteral("runNext"),
@@ -97,7 +97,7 @@ SteeringActions::SteeringActions(EngineBridge *bridge, FuturesTable *table, QWid
                          true);
     QAction *kill = make(QStringLiteral("killNow"),
                          tr("Kill now"),
-                         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_K),
+                         QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_K),
                          tr("Kill the selected task's process worker now (it is restarted)"),
                          true);
 
