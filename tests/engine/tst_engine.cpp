@@ -98,14 +98,7 @@ struct Fixture
                           return x * 10;
                       },
                       {"x"});
-        f.addFunction("t.gated",
-                      [this](std::int64_t x, sdk::TaskContext &ctx) {
-                          started.arrive();
-                          if (!gate.wait(ctx))
-                              throw sdk::TaskException("Cancelled", "gate not opened");
-                          return x;
-                      },
-                      {"x"});
+        f.addFunction("t.gated", taskbench::testsupport::gatedIdentity(gate, started), {"x"});
         f.addFunction("t.rendezvous",
                       [this](std::int64_t x, std::int64_t n) {
                           started.arrive();

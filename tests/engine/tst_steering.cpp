@@ -39,14 +39,7 @@ struct Fixture
                       {"x"});
         f.addFunction("t.inc", [](std::int64_t x) { return x + 1; }, {"x"});
         f.addFunction("t.add", [](std::int64_t a, std::int64_t b) { return a + b; }, {"a", "b"});
-        f.addFunction("t.gated",
-                      [this](std::int64_t x, sdk::TaskContext &ctx) {
-                          started.arrive();
-                          if (!gate.wait(ctx))
-                              throw sdk::TaskException("Cancelled", "gate not opened");
-                          return x;
-                      },
-                      {"x"});
+        f.addFunction("t.gated", testsupport::gatedIdentity(gate, started), {"x"});
         f.addFunction("t.fail_first",
                       [](std::int64_t x, sdk::TaskContext &ctx) {
                           if (ctx.attempt() < 2)

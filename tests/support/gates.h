@@ -67,4 +67,16 @@ private:
     int m_count = 0;
 };
 
+/// A task body ("t.gated" in the engine suites): announces its start on `started`, then
+/// returns x once `gate` opens (throws "Cancelled" if cancelled or never opened).
+inline auto gatedIdentity(Gate &gate, Barrier &started)
+{
+    return [&gate, &started](std::int64_t x, sdk::TaskContext &ctx) {
+        started.arrive();
+        if (!gate.wait(ctx))
+            throw sdk::TaskException("Cancelled", "gate not opened");
+        return x;
+    };
+}
+
 } // namespace taskbench::testsupport

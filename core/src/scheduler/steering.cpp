@@ -8,6 +8,7 @@
 #include "value/replacerefs_p.h"
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace taskbench::detail {
 
@@ -120,9 +121,10 @@ std::vector<TaskRecord *> Engine::heldRecords()
 {
     std::vector<TaskRecord *> out;
     std::deque<std::uint64_t> still;
+    std::unordered_set<std::uint64_t> seen; // held, released and held again: listed once
     for (std::uint64_t id : m_held) {
         TaskRecord *r = lookup(id);
-        if (!r || r->state != TaskState::Held || std::find(out.begin(), out.end(), r) != out.end())
+        if (!r || r->state != TaskState::Held || !seen.insert(id).second)
             continue;
         out.push_back(r);
         still.push_back(id);
