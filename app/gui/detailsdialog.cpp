@@ -276,6 +276,8 @@ void DetailsDialog::applyStory(const TaskStory &s)
                              ? QString::fromStdString(s.resultJson)
                              : tr("(%1)").arg(statusLabel(s.status)));
     QStringList args;
+    if (s.argumentsResolved)
+        args << tr("Held before it runs; inputs shown as their values:");
     for (std::size_t i = 0; i < s.arguments.size(); ++i)
         args << QStringLiteral("[%1] %2").arg(i).arg(QString::fromStdString(s.arguments[i]));
     setTextKeepingScroll(m_arguments, args.join(QLatin1Char('\n')));

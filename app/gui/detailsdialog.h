@@ -35,6 +35,7 @@ public:
     QTableWidget *historyTable() const { return m_history; }
     QTreeWidget *attemptsTree() const { return m_attempts; }
     QPlainTextEdit *resultText() const { return m_result; }
+    QPlainTextEdit *argumentsText() const { return m_arguments; }
     /// Number of stories applied so far (tests wait for the first).
     int storiesApplied() const { return m_applied; }
 

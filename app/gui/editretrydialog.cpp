@@ -17,23 +17,29 @@ EditRetryDialog::EditRetryDialog(const QString &key,
                                  FunctionPtr function,
                                  const std::vector<Value> &arguments,
                                  int downstream,
-                                 QWidget *parent)
+                                 QWidget *parent,
+                                 Purpose purpose)
     : QDialog(parent)
     , m_function(std::move(function))
 {
-    setWindowTitle(tr("Edit & retry %1").arg(key));
-    setAccessibleName(tr("Edit and retry"));
+    const bool held = purpose == ReleaseHeld;
+    setWindowTitle(held ? tr("Edit held %1").arg(key) : tr("Edit & retry %1").arg(key));
+    setAccessibleName(held ? tr("Edit held arguments") : tr("Edit and retry"));
     auto *layout = new QVBoxLayout(this);
     auto *head = new QLabel(
-        tr("<b>%1</b> failed:<br>%2").arg(key.toHtmlEscaped(), errorText.toHtmlEscaped()), this);
+        held ? tr("<b>%1</b> is held at a breakpoint before it runs.").arg(key.toHtmlEscaped())
+             : tr("<b>%1</b> failed:<br>%2").arg(key.toHtmlEscaped(), errorText.toHtmlEscaped()),
+        this);
     head->setWordWrap(true);
     layout->addWidget(head);
-    auto *note
-        = new QLabel(tr("Change the arguments and re-run. %n waiting downstream task(s) will "
-                        "run on the new result; finished upstream results are reused.",
-                        nullptr,
-                        downstream),
-                     this);
+    auto *note = new QLabel(
+        held ? tr("Its inputs are shown as the values they resolved to. Change any of them, "
+                  "then release the task: it runs once on these arguments.")
+             : tr("Change the arguments and re-run. %n waiting downstream task(s) will "
+                  "run on the new result; finished upstream results are reused.",
+                  nullptr,
+                  downstream),
+        this);
     note->setWordWrap(true);
     layout->addWidget(note);
     auto *form = new QFormLayout;
@@ -57,8 +63,10 @@ EditRetryDialog::EditRetryDialog(const QString &key,
     m_error->hide();
     layout->addWidget(m_error);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
-    buttons->button(QDialogButtonBox::Ok)->setText(tr("&Retry with these arguments"));
-    buttons->button(QDialogButtonBox::Ok)->setAccessibleName(tr("Retry with these arguments"));
+    const QString ok
+        = held ? tr("&Release with these arguments") : tr("&Retry with these arguments");
+    buttons->button(QDialogButtonBox::Ok)->setText(ok);
+    buttons->button(QDialogButtonBox::Ok)->setAccessibleName(QString(ok).remove(QLatin1Char('&')));
     buttons->button(QDialogButtonBox::Cancel)->setAccessibleName(tr("Cancel"));
     connect(buttons, &QDialogButtonBox::accepted, this, &EditRetryDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &EditRetryDialog::reject);

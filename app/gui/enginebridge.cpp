@@ -741,7 +741,10 @@ void EngineBridge::fetchStory(std::uint64_t id,
         try {
             s.transitions = client->story(f);
             s.logs = client->logs(f);
-            for (const Value &a : client->arguments(f))
+            // A held task's inputs are shown as the values it will run on (fetched if need be).
+            s.argumentsResolved = s.status == FutureStatus::Held;
+            for (const Value &a :
+                 s.argumentsResolved ? client->resolvedArguments(f) : client->arguments(f))
                 s.arguments.push_back(toJson(a, true));
             if (s.status == FutureStatus::Finished) {
                 s.resultJson = toJson(f.result(0ms), true);

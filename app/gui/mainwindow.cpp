@@ -576,9 +576,10 @@ void MainWindow::createActions()
     tasks->addActions({copy, details, stack});
     // Steering the running cluster: its own menu, Pause on the toolbar, the selection's
     // actions in the table's context menu.
-    m_steering = new SteeringActions(m_bridge, m_table, this);
+    m_steering = new SteeringActions(m_bridge, m_futures, m_table, this);
+    // What steering did stays readable (and is announced) in "Last action".
     connect(m_steering, &SteeringActions::message, this, [this](const QString &text) {
-        statusBar()->showMessage(text, 5000);
+        setLabelText(m_lastAction, text);
     });
     QMenu *cluster = menuBar()->addMenu(tr("&Cluster"));
     for (QAction *a : m_steering->actions()) {

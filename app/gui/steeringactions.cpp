@@ -1,7 +1,11 @@
 // Steering actions (see steeringactions.h).
 #include "steeringactions.h"
 
+#include "accessibletext.h"
+#include "breakpointdialog.h"
+#include "editretrydialog.h"
 #include "enginebridge.h"
+#include "futuresmodel.h"
 #include "futurestable.h"
 
 #include "taskbench/client.h"
@@ -23,10 +27,15 @@ QString keysOf(const std::vector<Future> &futures)
 
 } // namespace
 
-SteeringActions::SteeringActions(EngineBridge *bridge, FuturesTable *table, QWidget *window)
+SteeringActions::SteeringActions(EngineBridge *bridge,
+                                 FuturesModel *futures,
+                                 FuturesTable *table,
+                                 QWidget *window)
     : QObject(window)
     , m_bridge(bridge)
+    , m_futures(futures)
     , m_table(table)
+    , m_window(window)
 {
     m_pool.setMaxThreadCount(1); // in the order the user acted
     auto make = [&](const QString &name,
@@ -64,6 +73,11 @@ SteeringActions::SteeringActions(EngineBridge *bridge, FuturesTable *table, QWid
                QKeySequence(Qt::CTRL | Qt::Key_B),
                tr("Hold every task of the selected futures' functions before it starts"),
                true);
+    QAction *addBreak = make(QStringLiteral("addBreakpoint"),
+                             tr("Add breakpoint…"),
+                             QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_B),
+                             tr("Hold tasks by function, key or group, optionally only retries"),
+                             false);
     QAction *clearBreaks = make(QStringLiteral("removeBreakpoints"),
                                 tr("Remove breakpoints"),
                                 QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_B),
@@ -79,6 +93,12 @@ SteeringActions::SteeringActions(EngineBridge *bridge, FuturesTable *table, QWid
                                QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_J),
                                tr("Let every held task run"),
                                false);
+    QAction *editHeld = make(QStringLiteral("editHeldArguments"),
+                             tr("Edit held arguments…"),
+                             QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_E),
+                             tr("Show the selected held task's arguments with its inputs' "
+                                "values, change them and release it"),
+                             true);
     QAction *step = make(QStringLiteral("stepHeld"),
                          tr("Step"),
                          QKeySequence(Qt::Key_F10),
@@ -142,6 +162,8 @@ SteeringActions::SteeringActions(EngineBridge *bridge, FuturesTable *table, QWid
             return tr("Breakpoint on %1").arg(added.join(QStringLiteral(", ")));
         });
     });
+    connect(addBreak, &QAction::triggered, this, &SteeringActions::addBreakpoint);
+    connect(editHeld, &QAction::triggered, this, &SteeringActions::editHeldArguments);
     connect(clearBreaks, &QAction::triggered, this, [this] {
         run(
             [](Client &c, const std::vector<Future> &) {
@@ -209,10 +231,92 @@ SteeringActions::~SteeringActions()
     m_pool.waitForDone();
 }
 
+void SteeringActions::addBreakpoint()
+{
+    BreakpointDialog::Suggestions suggestions;
+    const std::vector<std::uint64_t> ids = m_table->selectedIds();
+    if (const FutureRow *row = ids.empty() ? nullptr : m_futures->row(ids.front())) {
+        suggestions.key = row->key;
+        suggestions.function = row->function;
+        suggestions.group = row->group;
+    }
+    auto *dialog = new BreakpointDialog(suggestions, m_window);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] {
+        run(
+            [b = dialog->breakpoint()](Client &c, const std::vector<Future> &) {
+                Breakpoint added = b;
+                added.id = c.addBreakpoint(b);
+                return tr("Breakpoint: %1").arg(QString::fromStdString(added.describe()));
+            },
+            false);
+    });
+    dialog->open();
+}
+
+void SteeringActions::editHeldArguments()
+{
+    const std::vector<std::uint64_t> ids = m_table->selectedIds();
+    const FutureRow *row = ids.size() == 1 ? m_futures->row(ids.front()) : nullptr;
+    if (!row || row->status != FutureStatus::Held) {
+        emit message(tr("Select one held future first"));
+        return;
+    }
+    const std::shared_ptr<Client> client = m_bridge->client();
+    const std::vector<Future> futures = m_bridge->futures(ids);
+    if (!client || futures.empty())
+        return;
+    const QString key = row->key;
+    const FunctionPtr function = m_bridge->function(row->function);
+    QPointer<SteeringActions> self(this);
+    // Inputs held by process workers are fetched: off the GUI thread; the dialog opens after.
+    m_pool.start([self, client, f = futures.front(), key, function] {
+        std::vector<Value> args;
+        QString error;
+        try {
+            args = client->resolvedArguments(f);
+        } catch (const std::exception &e) {
+            error = QString::fromStdString(e.what());
+        }
+        QMetaObject::invokeMethod(
+            self,
+            [self, f, key, function, args = std::move(args), error] {
+                if (!self)
+                    return;
+                if (!error.isEmpty()) {
+                    emit self->message(error);
+                    return;
+                }
+                self->openHeldEditor(f, key, function, args);
+            },
+            Qt::QueuedConnection);
+    });
+}
+
+void SteeringActions::openHeldEditor(const Future &held,
+                                     const QString &key,
+                                     const FunctionPtr &function,
+                                     const std::vector<Value> &args)
+{
+    auto *dialog = new EditRetryDialog(
+        key, QString(), function, args, 0, m_window, EditRetryDialog::ReleaseHeld);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog, held, key] {
+        run(
+            [held, key, args = dialog->arguments()](Client &c, const std::vector<Future> &) {
+                c.setArguments(held, args);
+                c.release({held});
+                return tr("Released %1 with the edited arguments").arg(key);
+            },
+            false);
+    });
+    dialog->open();
+}
+
 void SteeringActions::setPausedShown(bool paused)
 {
     m_pause->setText(paused ? tr("Resume cluster") : tr("Pause cluster"));
-    m_status->setText(paused ? tr("paused") : QString());
+    setLabelText(m_status, paused ? tr("paused") : QString());
     m_status->setVisible(paused);
 }
 

@@ -1,9 +1,13 @@
 // Steering the running cluster from the workbench (taskbench/steering.h): the actions
-// "Pause cluster" (a toggle), "Pause now", "Break on function", "Remove breakpoints", "Release held",
-// "Release all held", "Step", "Raise priority", "Run next" and "Kill now", each with a
-// shortcut and an accessible name. They act on the futures table's selection; the engine
-// calls run on a pool thread, never on the GUI thread, and report in the status bar.
+// "Pause cluster" (a toggle), "Pause now", "Break on function", "Add breakpoint…" (by
+// function, key or group, from an attempt on), "Remove breakpoints", "Release held", "Edit
+// held arguments…" (its inputs' values, edited, then released), "Release all held", "Step",
+// "Raise priority", "Run next" and "Kill now", each with a shortcut and an accessible name. They
+// act on the futures table's selection; the engine calls run on a pool thread, never on the GUI
+// thread, and report in the status bar.
 #pragma once
+
+#include "taskbench/functionregistry.h"
 
 #include <QList>
 #include <QObject>
@@ -26,13 +30,17 @@ class Future;
 namespace taskbench::gui {
 
 class EngineBridge;
+class FuturesModel;
 class FuturesTable;
 
 class SteeringActions : public QObject
 {
     Q_OBJECT
 public:
-    SteeringActions(EngineBridge *bridge, FuturesTable *table, QWidget *window);
+    SteeringActions(EngineBridge *bridge,
+                    FuturesModel *futures,
+                    FuturesTable *table,
+                    QWidget *window);
     ~SteeringActions() override;
 
     QAction *pauseAction() const { return m_pause; }
@@ -51,9 +59,17 @@ private:
     /// Runs work off the GUI thread with the selected futures; its text goes to message().
     void run(Work work, bool needsSelection = true);
     void setPausedShown(bool paused);
+    void addBreakpoint();
+    void editHeldArguments();
+    void openHeldEditor(const Future &held,
+                        const QString &key,
+                        const FunctionPtr &function,
+                        const std::vector<Value> &args);
 
     EngineBridge *m_bridge;
+    FuturesModel *m_futures;
     FuturesTable *m_table;
+    QWidget *m_window;
     QAction *m_pause = nullptr;
     QList<QAction *> m_actions;
     QList<QAction *> m_selection;

@@ -47,6 +47,7 @@ struct TaskStory
     std::string type;
     std::string resultJson;             ///< pretty JSON of the result (finished only)
     std::vector<std::string> arguments; ///< JSON of each argument
+    bool argumentsResolved = false;     ///< inputs given as their values (a held task's)
     std::vector<Transition> transitions;
     std::vector<std::string> logs;
     std::optional<TaskError> error;

@@ -231,6 +231,21 @@ def selected_rows(table):
     return list(table.queryTable().getSelectedRows())
 
 
+def select_rows(table, rows):
+    """Makes exactly these rows the table's selection (Qt's tables have no Selection
+    interface over AT-SPI; their Table interface adds and removes rows)."""
+    t = table.queryTable()
+    for r in selected_rows(table):
+        if r not in rows and not t.removeRowSelection(r):
+            raise Failure(f"the {name(table)!r} table refused to unselect row {r}")
+    for r in rows:
+        if not t.addRowSelection(r):
+            raise Failure(f"the {name(table)!r} table refused to select row {r}")
+    wait_for(f"rows {rows} of {name(table)!r} to be selected",
+             lambda: selected_rows(table) == sorted(rows),
+             describe=lambda: selected_rows(table))
+
+
 def describe_rows(rows, columns=("Key", "Function", "Status", "Result", "Attempts")):
     if not rows:
         return "no rows"

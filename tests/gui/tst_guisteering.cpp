@@ -2,20 +2,31 @@
 // bench plugin: Pause cluster (the toolbar toggle) holds a map, Raise priority on the last
 // five selected rows, resume, and those five start first; Break on function (from a selected
 // row) holds the next task of that function as "held" with its argument resolved, Release
-// held lets it finish; Pause now checks the toggle. Waits with QTRY_* (no sleeps).
+// held lets it finish; Add breakpoint on tutorial.add holds the tutorial's z = add(x, y),
+// whose details show its inputs as 2 and 3, and Edit held arguments runs it on new ones;
+// the dialog's group and attempt; Pause now checks the toggle. Waits with QTRY_* (no sleeps).
+#include "argumentfield.h"
+#include "breakpointdialog.h"
+#include "choicepicker.h"
+#include "detailsdialog.h"
+#include "editretrydialog.h"
 #include "enginebridge.h"
 #include "futuresmodel.h"
 #include "futurestable.h"
 #include "mainwindow.h"
 #include "mapform.h"
+#include "submitform.h"
 
 #include "taskbench/client.h"
 
 #include <QAction>
+#include <QDialogButtonBox>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSettings>
+#include <QSpinBox>
 #include <QStatusBar>
 #include <QTest>
 
@@ -56,6 +67,46 @@ private:
         QTest::mouseClick(map->mapButton(), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(!ids.empty(), kTimeoutMs);
         disconnect(conn);
+    }
+
+    template <typename Dialog>
+    Dialog *openDialog(const char *action)
+    {
+        trigger(action);
+        Dialog *d = nullptr;
+        auto visible = [&] {
+            d = window()->findChild<Dialog *>();
+            return d && d->isVisible();
+        };
+        if (!QTest::qWaitFor(visible, kTimeoutMs))
+            return nullptr;
+        return d;
+    }
+    std::uint64_t submitThroughForm(const QString &function, const QList<QVariant> &args)
+    {
+        SubmitForm *form = window()->submitForm();
+        form->setCurrentFunction(function);
+        for (int i = 0; i < args.size(); ++i) {
+            ArgumentField *f = form->fields()[std::size_t(i)];
+            if (args[i].typeId() == QMetaType::QString) {
+                f->setMode(ArgumentField::OneFuture);
+                f->setFutureKeys(QStringList{args[i].toString()});
+            } else {
+                f->setMode(ArgumentField::Literal);
+                f->setText(args[i].toString());
+            }
+        }
+        std::vector<std::uint64_t> ids;
+        auto conn = connect(window()->bridge(),
+                            &EngineBridge::submitted,
+                            this,
+                            [&](quint64, const std::vector<std::uint64_t> &got) { ids = got; });
+        const bool ok = form->trySubmit();
+        const bool answered = QTest::qWaitFor([&] { return !ids.empty(); }, kTimeoutMs);
+        disconnect(conn);
+        for (ArgumentField *f : form->fields())
+            f->setMode(ArgumentField::Literal);
+        return ok && answered && ids.size() == 1 ? ids.front() : 0;
     }
 
 private slots:
@@ -171,6 +222,89 @@ private slots:
                                  kTimeoutMs);
         QTRY_COMPARE_WITH_TIMEOUT(
             model->row(held.front())->preview, QStringLiteral("42"), kTimeoutMs);
+        trigger("removeBreakpoints");
+        QTRY_COMPARE_WITH_TIMEOUT(int(client->breakpoints().size()), 0, kTimeoutMs);
+    }
+
+    void test_breakpointOnTutorialAddShowsZsInputsAndEditsThem()
+    {
+        auto client = window()->bridge()->client();
+        FuturesModel *model = window()->futuresModel();
+        QVERIFY(window()->bridge()->function(QStringLiteral("tutorial.add")));
+        window()->futuresTable()->selectIds({});
+        auto *dialog = openDialog<BreakpointDialog>("addBreakpoint");
+        QVERIFY(dialog);
+        QCOMPARE(dialog->matchPicker()->currentText(), QStringLiteral("Function"));
+        QVERIFY(dialog->patternEdit()->text().isEmpty()); // nothing selected to suggest
+        QTest::keyClicks(dialog->patternEdit(), QStringLiteral("tutorial.add"));
+        dialog->accept();
+        QTRY_COMPARE_WITH_TIMEOUT(int(client->breakpoints().size()), 1, kTimeoutMs);
+        QCOMPARE(client->breakpoints().front().describe(), std::string("function tutorial.add"));
+
+        // The tutorial: x = inc(1), y = inc(2), z = add(x, y).
+        const std::uint64_t x = submitThroughForm(QStringLiteral("tutorial.inc"), {1});
+        const std::uint64_t y = submitThroughForm(QStringLiteral("tutorial.inc"), {2});
+        QVERIFY(x && y);
+        QTRY_VERIFY_WITH_TIMEOUT(model->row(x) && model->row(y), kTimeoutMs);
+        const std::uint64_t z = submitThroughForm(QStringLiteral("tutorial.add"),
+                                                  {model->row(x)->key, model->row(y)->key});
+        QVERIFY(z);
+        QTRY_VERIFY_WITH_TIMEOUT(model->row(z) && model->row(z)->status == FutureStatus::Held,
+                                 kTimeoutMs);
+        QCOMPARE(model->row(x)->status, FutureStatus::Finished);
+
+        DetailsDialog *details = window()->openDetails(z);
+        QVERIFY(details);
+        QTRY_VERIFY_WITH_TIMEOUT(details->storiesApplied() > 0, kTimeoutMs);
+        const QString shown = details->argumentsText()->toPlainText();
+        QVERIFY2(shown.contains(QLatin1String("[0] 2")) && shown.contains(QLatin1String("[1] 3")),
+                 qPrintable(shown));
+        details->close();
+
+        window()->futuresTable()->selectIds({z});
+        auto *edit = openDialog<EditRetryDialog>("editHeldArguments");
+        QVERIFY(edit);
+        QCOMPARE(edit->accessibleName(), QStringLiteral("Edit held arguments"));
+        QCOMPARE(int(edit->fields().size()), 2);
+        edit->fields()[0]->setText(QStringLiteral("10"));
+        edit->fields()[1]->setText(QStringLiteral("20"));
+        edit->accept();
+        QTRY_VERIFY_WITH_TIMEOUT(model->row(z)->status == FutureStatus::Finished, kTimeoutMs);
+        QTRY_COMPARE_WITH_TIMEOUT(model->row(z)->preview, QStringLiteral("30"), kTimeoutMs);
+        trigger("removeBreakpoints");
+        QTRY_COMPARE_WITH_TIMEOUT(int(client->breakpoints().size()), 0, kTimeoutMs);
+    }
+
+    void test_breakpointDialogTakesTheSelectedGroupAndAnAttempt()
+    {
+        auto client = window()->bridge()->client();
+        FuturesModel *model = window()->futuresModel();
+        std::vector<std::uint64_t> ids;
+        mapThroughForm(QStringLiteral("bench.inc"), QStringLiteral("100..102"), ids);
+        QTRY_VERIFY_WITH_TIMEOUT(model->row(ids.back()), kTimeoutMs);
+        window()->futuresTable()->selectIds({ids.back()});
+        auto *dialog = openDialog<BreakpointDialog>("addBreakpoint");
+        QVERIFY(dialog);
+        QCOMPARE(dialog->patternEdit()->text(), model->row(ids.back())->function);
+        dialog->matchPicker()->setCurrentIndex(
+            dialog->matchPicker()->findData(int(Breakpoint::Match::Group)));
+        QCOMPARE(dialog->patternEdit()->text(), model->row(ids.back())->group);
+        QVERIFY(!dialog->patternEdit()->text().isEmpty());
+        dialog->minAttemptSpin()->setValue(2);
+        dialog->accept();
+        QTRY_COMPARE_WITH_TIMEOUT(int(client->breakpoints().size()), 1, kTimeoutMs);
+        const Breakpoint b = client->breakpoints().front();
+        QCOMPARE(b.match, Breakpoint::Match::Group);
+        QCOMPARE(b.pattern, model->row(ids.back())->group.toStdString());
+        QCOMPARE(b.minAttempt, 2);
+        // First attempts are not held: the map finishes.
+        QTRY_VERIFY_WITH_TIMEOUT(std::all_of(ids.begin(),
+                                             ids.end(),
+                                             [&](std::uint64_t id) {
+                                                 return model->row(id)->status
+                                                        == FutureStatus::Finished;
+                                             }),
+                                 kTimeoutMs);
         trigger("removeBreakpoints");
         QTRY_COMPARE_WITH_TIMEOUT(int(client->breakpoints().size()), 0, kTimeoutMs);
     }
