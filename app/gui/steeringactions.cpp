@@ -13,6 +13,7 @@
 #include <QAction>
 #include <QLabel>
 #include <QPointer>
+#include <QSet>
 #include <QWidget>
 
 namespace taskbench::gui {
@@ -110,6 +111,12 @@ SteeringActions::SteeringActions(EngineBridge *bridge,
                           QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_Up),
                           tr("Raise the priority of the selected tasks that have not started"),
                           true);
+    QAction *raiseGroup = make(QStringLiteral("raiseGroupPriority"),
+                               tr("Raise group priority"),
+                               QKeySequence(Qt::CTRL | Qt::ALT | Qt::SHIFT | Qt::Key_Up),
+                               tr("Raise the priority of every task not started in the "
+                                  "selected futures' groups (a whole map)"),
+                               true);
     QAction *next = make(QStringLiteral("runNext"),
                          tr("Run next"),
                          QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N),
@@ -195,13 +202,28 @@ SteeringActions::SteeringActions(EngineBridge *bridge,
             },
             false);
     });
-    connect(raise, &QAction::triggered, this, [this] {
-        run([](Client &c, const std::vector<Future> &fs) {
-            // Above everything queued now; among themselves in the table's order.
-            const int top = c.runNext(fs.front());
-            c.setPriority(fs, top);
-            return tr("Priority %1 for %2").arg(top).arg(keysOf(fs));
-        });
+    // Above everything queued now; among themselves in the table's order.
+    const Work raiseAll = [](Client &c, const std::vector<Future> &fs) {
+        const int top = c.runNext(fs.front());
+        c.setPriority(fs, top);
+        return tr("Priority %1 for %2").arg(top).arg(keysOf(fs));
+    };
+    connect(raise, &QAction::triggered, this, [this, raiseAll] { run(raiseAll); });
+    connect(raiseGroup, &QAction::triggered, this, [this, raiseAll] {
+        QSet<QString> groups;
+        for (std::uint64_t id : m_table->selectedIds())
+            if (const FutureRow *row = m_futures->row(id))
+                groups.insert(row->group);
+        std::vector<std::uint64_t> ids;
+        for (const FutureRow &r : m_futures->rows())
+            if ((r.status == FutureStatus::Pending || r.status == FutureStatus::Held)
+                && groups.contains(r.group))
+                ids.push_back(r.id);
+        if (!groups.isEmpty() && ids.empty()) {
+            emit message(tr("Every task of that group has started"));
+            return;
+        }
+        run(raiseAll, true, ids);
     });
     connect(next, &QAction::triggered, this, [this] {
         run([](Client &c, const std::vector<Future> &fs) {
@@ -320,14 +342,16 @@ void SteeringActions::setPausedShown(bool paused)
     m_status->setVisible(paused);
 }
 
-void SteeringActions::run(Work work, bool needsSelection)
+void SteeringActions::run(Work work,
+                          bool needsSelection,
+                          std::optional<std::vector<std::uint64_t>> ids)
 {
     const std::shared_ptr<Client> client = m_bridge->client();
     if (!client) {
         emit message(tr("No cluster is running"));
         return;
     }
-    std::vector<Future> futures = m_bridge->futures(m_table->selectedIds());
+    std::vector<Future> futures = m_bridge->futures(ids ? *ids : m_table->selectedIds());
     if (needsSelection && futures.empty()) {
         emit message(tr("Select one or more futures first"));
         return;

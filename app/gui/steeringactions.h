@@ -2,9 +2,9 @@
 // "Pause cluster" (a toggle), "Pause now", "Break on function", "Add breakpoint…" (by
 // function, key or group, from an attempt on), "Remove breakpoints", "Release held", "Edit
 // held arguments…" (its inputs' values, edited, then released), "Release all held", "Step",
-// "Raise priority", "Run next" and "Kill now", each with a shortcut and an accessible name. They
-// act on the futures table's selection; the engine calls run on a pool thread, never on the GUI
-// thread, and report in the status bar.
+// "Raise priority", "Raise group priority" (a whole map), "Run next" and "Kill now", each with a
+// shortcut and an accessible name. They act on the futures table's selection; the engine calls run
+// on a pool thread, never on the GUI thread, and report in the status bar.
 #pragma once
 
 #include "taskbench/functionregistry.h"
@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 class QAction;
@@ -56,8 +57,11 @@ signals:
 
 private:
     using Work = std::function<QString(Client &, const std::vector<Future> &)>;
-    /// Runs work off the GUI thread with the selected futures; its text goes to message().
-    void run(Work work, bool needsSelection = true);
+    /// Runs work off the GUI thread with the selected futures (or those of `ids`); its text
+    /// goes to message().
+    void run(Work work,
+             bool needsSelection = true,
+             std::optional<std::vector<std::uint64_t>> ids = std::nullopt);
     void setPausedShown(bool paused);
     void addBreakpoint();
     void editHeldArguments();

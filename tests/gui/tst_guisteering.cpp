@@ -69,6 +69,13 @@ private:
         disconnect(conn);
     }
 
+    bool lastActionSays(const QString &text)
+    {
+        for (QLabel *l : window()->statusBar()->findChildren<QLabel *>())
+            if (l->accessibleName() == QLatin1String("Last action") && l->text().contains(text))
+                return true;
+        return false;
+    }
     template <typename Dialog>
     Dialog *openDialog(const char *action)
     {
@@ -193,6 +200,50 @@ private slots:
         QCOMPARE(started.size(), ids.size());
         const std::set<std::uint64_t> firstFive(started.begin(), started.begin() + 5);
         QCOMPARE(firstFive, std::set<std::uint64_t>(lastFive.begin(), lastFive.end()));
+    }
+
+    void test_raiseGroupPriorityRaisesTheWholeMap()
+    {
+        auto client = window()->bridge()->client();
+        FuturesModel *model = window()->futuresModel();
+        std::mutex mutex;
+        std::vector<std::uint64_t> started;
+        Subscription sub = client->subscribe(
+            [&](const EventBatch &batch) {
+                std::lock_guard lock(mutex);
+                for (const Event &e : batch)
+                    if (e.kind == EventKind::ExecutionStarted)
+                        started.push_back(e.task);
+            },
+            eventBit(EventKind::ExecutionStarted));
+        QAction *pause = window()->action(QStringLiteral("pauseCluster"));
+        pause->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(client->isPaused(), kTimeoutMs);
+        std::vector<std::uint64_t> first, second;
+        mapThroughForm(QStringLiteral("bench.inc"), QStringLiteral("200..209"), first);
+        mapThroughForm(QStringLiteral("bench.double"), QStringLiteral("300..305"), second);
+        QTRY_VERIFY_WITH_TIMEOUT(model->row(second.back()), kTimeoutMs);
+        window()->futuresTable()->selectIds({second.front()}); // one row names the group
+        trigger("raiseGroupPriority");
+        QTRY_VERIFY_WITH_TIMEOUT(lastActionSays(QStringLiteral("Priority")), kTimeoutMs);
+        QVERIFY(lastActionSays(QStringLiteral("6 task")));
+        pause->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(
+            std::all_of(
+                second.begin(),
+                second.end(),
+                [&](std::uint64_t id) { return model->row(id)->status == FutureStatus::Finished; })
+                && std::all_of(first.begin(),
+                               first.end(),
+                               [&](std::uint64_t id) {
+                                   return model->row(id)->status == FutureStatus::Finished;
+                               }),
+            kTimeoutMs);
+        client->deliverEvents();
+        std::lock_guard lock(mutex);
+        QCOMPARE(started.size(), first.size() + second.size());
+        QCOMPARE(std::set<std::uint64_t>(started.begin(), started.begin() + 6),
+                 std::set<std::uint64_t>(second.begin(), second.end()));
     }
 
     void test_breakOnFunctionHoldsTaskWithItsInputs()
