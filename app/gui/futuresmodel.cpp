@@ -4,6 +4,8 @@
 
 #include "statusstyle.h"
 
+#include "taskbench/resultcache.h"
+
 #include <QBrush>
 #include <QFont>
 #include <QPalette>
@@ -67,6 +69,10 @@ QVariant FuturesModel::data(const QModelIndex &index, int role) const
             return r.peakRssBytes >= 0 ? formatBytes(std::uint64_t(r.peakRssBytes)) : QString();
         case Size:
             return r.resultBytes >= 0 ? formatBytes(std::uint64_t(r.resultBytes)) : QString();
+        case Cached:
+            return r.cachedSession > 0    ? tr("session %1").arg(r.cachedSession)
+                   : r.cachedSession == 0 ? tr("yes")
+                                          : QString();
         }
         break;
     case SortRole:
@@ -85,6 +91,8 @@ QVariant FuturesModel::data(const QModelIndex &index, int role) const
             return qint64(r.peakRssBytes);
         case Size:
             return qint64(r.resultBytes);
+        case Cached:
+            return qint64(r.cachedSession);
         default:
             return data(index, Qt::DisplayRole);
         }
@@ -116,6 +124,10 @@ QVariant FuturesModel::data(const QModelIndex &index, int role) const
             return r.key;
         if (index.column() == Result)
             return r.preview;
+        if (index.column() == Cached && r.cachedSession >= 0)
+            return r.cachedSession > 0 ? tr("Served from the result cache: computed in session %1")
+                                             .arg(r.cachedSession)
+                                       : tr("Served from the result cache");
         break;
     case Qt::TextAlignmentRole:
         if (index.column() == Attempts || index.column() == Duration || index.column() == Memory
@@ -149,7 +161,8 @@ QVariant FuturesModel::headerData(int section, Qt::Orientation orientation, int 
                                                    "Duration",
                                                    "Attempts",
                                                    "Memory",
-                                                   "Size"};
+                                                   "Size",
+                                                   "Cached"};
     if (section >= 0 && section < ColumnCount)
         return tr(names[section]);
     return {};
@@ -288,6 +301,8 @@ void FuturesModel::applyEvents(const Event *begin, const Event *end)
                 r.endUs = 0;
                 r.progress = -1;
             }
+            if (e.to == TaskState::Memory)
+                r.cachedSession = e.text().empty() ? -1 : cacheHitSession(e.text());
             setStatus(r, futureStatusOf(e.to));
             break;
         case EventKind::ExecutionStarted:

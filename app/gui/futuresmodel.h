@@ -41,6 +41,8 @@ struct FutureRow
     std::int64_t peakRssBytes = -1; ///< the last attempt's peak memory (-1: unknown)
     std::int64_t resultBytes = -1;  ///< its result's encoded size (-1: unknown)
     std::int64_t cpuUs = -1;        ///< its CPU time (-1: unknown)
+    /// Served from the result cache: the session that computed it (0: unknown); -1: not.
+    std::int64_t cachedSession = -1;
     std::vector<std::uint64_t> deps;
     std::vector<std::uint64_t> dependents;
     // Error details (fetched once the task errs).
@@ -80,6 +82,7 @@ public:
         Attempts,
         Memory, ///< the last attempt's peak resident memory (process workers)
         Size,   ///< the result's encoded size
+        Cached, ///< served from the result cache (and which session computed it)
         ColumnCount
     };
     enum Role {

@@ -90,6 +90,7 @@ private slots:
     void test_dependentsOfCachedTasksRun();
     void test_brokenCacheComputes();
     void test_sameKeyIsSameCachedFuture();
+    void test_hitNoteNamesTheSession();
 };
 
 void TestResultCache::test_hitFinishesWithoutRunning_data()
@@ -271,6 +272,23 @@ void TestResultCache::test_sameKeyIsSameCachedFuture()
     QVERIFY(a == b);
     QVERIFY(b.cached());
     QCOMPARE(fx.calls.load(), 0);
+}
+
+void TestResultCache::test_hitNoteNamesTheSession()
+{
+    QCOMPARE(cacheHitNote(7), std::string("from cache, session 7"));
+    QCOMPARE(cacheHitNote(0), std::string("from cache"));
+    QCOMPARE(cacheHitSession(cacheHitNote(7)), std::int64_t(7));
+    QCOMPARE(cacheHitSession(cacheHitNote(123456789012)), std::int64_t(123456789012));
+    QCOMPARE(cacheHitSession("from cache"), std::int64_t(0));
+    for (const char *other : {"",
+                              "scaled down",
+                              "from cache, session ",
+                              "from cache, session x",
+                              "from cache, session 7 ",
+                              "from cache, session -3",
+                              "from cachex"})
+        QCOMPARE(cacheHitSession(other), std::int64_t(-1));
 }
 
 QTEST_GUILESS_MAIN(TestResultCache)

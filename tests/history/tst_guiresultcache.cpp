@@ -95,6 +95,15 @@ void TestGuiResultCache::test_secondClusterServedFromCacheThenCleared()
     Stats first = statsOf(cache);
     QCOMPARE(first.hits, quint64(0));
     QCOMPARE(first.misses, quint64(5));
+    const qint64 firstSession = started.at(0).at(0).toLongLong();
+    QVERIFY(firstSession > 0);
+    // The futures table's Cached column: empty for computed results.
+    QCOMPARE(futures.headerData(FuturesModel::Cached, Qt::Horizontal, Qt::DisplayRole),
+             QVariant(QStringLiteral("Cached")));
+    for (int row = 0; row < futures.rowCount(); ++row) {
+        QCOMPARE(futures.rows()[std::size_t(row)].cachedSession, qint64(-1));
+        QCOMPARE(futures.index(row, FuturesModel::Cached).data().toString(), QString());
+    }
 
     // A new cluster: the same calls are hits, none is a miss (three of the five now; the
     // other two, still cached, wait for the clear below).
@@ -109,6 +118,14 @@ void TestGuiResultCache::test_secondClusterServedFromCacheThenCleared()
     const Stats second = statsOf(cache);
     QCOMPARE(second.hits, quint64(3));
     QCOMPARE(second.misses, quint64(0));
+    // Each hit says so, and which session computed it.
+    QCOMPARE(futures.rowCount(), 3);
+    for (int row = 0; row < futures.rowCount(); ++row) {
+        QCOMPARE(futures.rows()[std::size_t(row)].cachedSession, firstSession);
+        const QModelIndex cell = futures.index(row, FuturesModel::Cached);
+        QCOMPARE(cell.data().toString(), QStringLiteral("session %1").arg(firstSession));
+        QVERIFY(cell.data(Qt::ToolTipRole).toString().contains(QLatin1String("result cache")));
+    }
 
     // The panel's controls: named, and "Clear result cache" empties it (the cache's own call
     // here; the button and the menu action ask first).
@@ -132,6 +149,10 @@ void TestGuiResultCache::test_secondClusterServedFromCacheThenCleared()
     const Stats third = statsOf(cache);
     QCOMPARE(third.hits, quint64(3));
     QCOMPARE(third.misses, quint64(2));
+    int computed = 0;
+    for (const FutureRow &r : futures.rows())
+        computed += r.cachedSession < 0 ? 1 : 0;
+    QCOMPARE(computed, 2);
 
     // Off: the next cluster has no cache.
     box->findChild<QCheckBox *>()->setChecked(false);

@@ -8,8 +8,9 @@
 // a hit finishes it at once without running it (Future::cached(), story note "from cache,
 // session N"); a miss queues it as usual. When a pure task finishes by running, the engine
 // offers its value with store(); a value a process worker holds (over 1 KiB) is offered
-// once it is fetched (by result(), a dependent elsewhere or the history recorder). Tasks that erred, non-pure tasks, tasks with an explicit key
-// and tasks submitted with SubmitOptions::cache = false are never looked up nor stored.
+// once it is fetched (by result(), a dependent elsewhere or the history recorder). Tasks that
+// erred, non-pure tasks, tasks with an explicit key and tasks submitted with SubmitOptions::cache =
+// false are never looked up nor stored.
 //
 // Thread safety: lookup() and store() are called on the scheduler thread, which owns every
 // task: both must be quick (an in-memory index for misses; store() queues, never writes).
@@ -20,6 +21,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -51,5 +53,12 @@ public:
     /// A pure task finished by running, with this value. Must not block: queue it.
     virtual void store(const FunctionInfo &function, std::string_view key, const Value &value) = 0;
 };
+
+/// The note of a task served from the cache, on its transition to Memory (its story and the
+/// Transition event's text): "from cache, session N", or "from cache" when N is unknown (0).
+std::string cacheHitNote(std::int64_t session);
+/// The session a transition note names as the one that computed a cached value: N for
+/// "from cache, session N", 0 for "from cache", -1 for a note that is not a cache hit's.
+std::int64_t cacheHitSession(std::string_view note);
 
 } // namespace taskbench

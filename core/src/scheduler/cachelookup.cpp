@@ -8,7 +8,9 @@
 // a process worker: when it is fetched, transfers.cpp).
 #include "scheduler/engine_p.h"
 #include "scheduler/enginelog_p.h"
+#include "taskbench/resultcache.h"
 
+#include <charconv>
 #include <exception>
 
 namespace taskbench::detail {
@@ -92,12 +94,40 @@ const char *Engine::cacheNote(std::int64_t session)
     // Transition notes are plain pointers: each session's note is made once and kept.
     auto it = m_cacheNotes.find(session);
     if (it == m_cacheNotes.end())
-        it = m_cacheNotes
-                 .emplace(session,
-                          session > 0 ? "from cache, session " + std::to_string(session)
-                                      : std::string("from cache"))
-                 .first;
+        it = m_cacheNotes.emplace(session, cacheHitNote(session)).first;
     return it->second.c_str();
 }
 
 } // namespace taskbench::detail
+
+namespace taskbench {
+
+namespace {
+constexpr std::string_view kHitNote = "from cache";
+constexpr std::string_view kSessionPart = ", session ";
+} // namespace
+
+std::string cacheHitNote(std::int64_t session)
+{
+    std::string note(kHitNote);
+    if (session > 0)
+        note.append(kSessionPart).append(std::to_string(session));
+    return note;
+}
+
+std::int64_t cacheHitSession(std::string_view note)
+{
+    if (note.substr(0, kHitNote.size()) != kHitNote)
+        return -1;
+    note.remove_prefix(kHitNote.size());
+    if (note.empty())
+        return 0;
+    if (note.substr(0, kSessionPart.size()) != kSessionPart)
+        return -1;
+    note.remove_prefix(kSessionPart.size());
+    std::int64_t session = 0;
+    const auto [end, ec] = std::from_chars(note.data(), note.data() + note.size(), session);
+    return ec == std::errc() && end == note.data() + note.size() && session > 0 ? session : -1;
+}
+
+} // namespace taskbench
