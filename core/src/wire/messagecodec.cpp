@@ -363,34 +363,46 @@ std::string objectName()
 }
 
 /// Reads the value of the field named `key`, if the layout has one.
+/// Reads the value of one key into the field of that name, looking at the fields from
+/// `from` on: writers put the keys in the layout's order, so the key after field i is field
+/// i + 1 (or a later one, when optional fields are left out); one name comparison per key
+/// instead of one per field of the layout.
 class FieldReader
 {
 public:
-    FieldReader(Reader &r, std::string_view key)
+    FieldReader(Reader &r, std::string_view key, unsigned from)
         : m_r(r)
         , m_key(key)
+        , m_from(from)
     {}
     template <class T>
     void field(const char *name, T &member, Presence)
     {
-        const unsigned bit = 1u << m_index++;
-        if (m_state != State::Unmatched || m_key != name)
+        const unsigned index = m_index++;
+        if (m_state != State::Unmatched || index < m_from || m_key != name)
             return;
         m_state = m_r.read(member) ? State::Read : State::Failed;
-        m_seen = bit;
+        m_matched = index;
     }
     void check(bool, const char *) {}
+    /// Another pass over the layout (after one that matched nothing), from field `from`.
+    void lookFrom(unsigned from)
+    {
+        m_from = from;
+        m_index = 0;
+    }
     bool matched() const { return m_state != State::Unmatched; }
     bool failed() const { return m_state == State::Failed; }
-    unsigned seen() const { return m_seen; }
+    unsigned matchedIndex() const { return m_matched; }
 
 private:
     enum class State { Unmatched, Read, Failed };
     Reader &m_r;
     std::string_view m_key;
+    unsigned m_from;
     State m_state = State::Unmatched;
     unsigned m_index = 0;
-    unsigned m_seen = 0;
+    unsigned m_matched = 0;
 };
 
 /// After all keys: the first required field not seen, else the first failed check.
@@ -427,17 +439,26 @@ template <class T>
 bool readFields(Reader &r, T &object, std::uint64_t n)
 {
     unsigned seen = 0;
+    unsigned next = 0; // the field the next key most likely names
     for (std::uint64_t i = 0; i < n; ++i) {
         std::string_view key;
         if (!r.readKey(key))
             return false;
-        FieldReader reader(r, key);
+        FieldReader reader(r, key, next);
         fields(reader, object);
+        if (!reader.matched() && !reader.failed() && next > 0) {
+            reader.lookFrom(0); // keys out of the usual order: all fields
+            fields(reader, object);
+        }
         if (reader.failed())
             return false;
-        if (!reader.matched() && !r.skipItem())
-            return false;
-        seen |= reader.seen();
+        if (!reader.matched()) {
+            if (!r.skipItem()) // a key of a newer peer
+                return false;
+            continue;
+        }
+        seen |= 1u << reader.matchedIndex();
+        next = reader.matchedIndex() + 1;
     }
     FieldChecker checker(seen);
     fields(checker, object);

@@ -88,9 +88,12 @@ void AttemptMeter::begin(Thread &t)
     m_active.fetch_add(1, std::memory_order_acq_rel);
     const std::int64_t now = monotonicUs();
     if (t.m_atUs < 0 || now - t.m_atUs > kCarryUs) {
-        t.m_cpuUs = sample().cpuUs;
+        const Reading r = sample();
+        t.m_cpuUs = r.cpuUs;
+        t.m_rssKiB = r.maxRssKiB;
         t.m_atUs = now;
     }
+    t.m_beganUs = now;
 }
 
 AttemptUsage AttemptMeter::end(Thread &t)
@@ -98,10 +101,23 @@ AttemptUsage AttemptMeter::end(Thread &t)
     AttemptUsage usage;
     if (!m_enabled)
         return usage;
+    const std::int64_t nowUs = monotonicUs();
+    if (nowUs - t.m_beganUs < kQuickUs && nowUs - t.m_atUs <= kCarryUs) {
+        // A quick attempt: no system call. Its CPU time is at most its wall time; the
+        // thread's baseline moves by as much, and the next reading (at most kCarryUs on)
+        // puts it right. The mark read then stands for its peak.
+        m_active.fetch_sub(1, std::memory_order_acq_rel);
+        usage.cpuUs = nowUs - t.m_beganUs;
+        t.m_cpuUs += usage.cpuUs;
+        if (m_clearRefs >= 0)
+            usage.peakRssBytes = t.m_rssKiB * 1024;
+        return usage;
+    }
     const Reading now = sample();
     usage.cpuUs = std::max<std::int64_t>(0, now.cpuUs - t.m_cpuUs);
     t.m_cpuUs = now.cpuUs;
-    t.m_atUs = monotonicUs();
+    t.m_rssKiB = now.maxRssKiB;
+    t.m_atUs = nowUs;
     const bool alone = m_active.fetch_sub(1, std::memory_order_acq_rel) == 1;
     if (m_clearRefs < 0)
         return usage;
