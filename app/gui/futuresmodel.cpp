@@ -529,6 +529,18 @@ const FutureRow *FuturesModel::rowByKey(const QString &key) const
 
 std::vector<std::uint64_t> FuturesModel::downstreamOf(const std::vector<std::uint64_t> &ids) const
 {
+    return reachable(ids, &FutureRow::dependents);
+}
+
+std::vector<std::uint64_t> FuturesModel::upstreamOf(const std::vector<std::uint64_t> &ids) const
+{
+    return reachable(ids, &FutureRow::deps);
+}
+
+std::vector<std::uint64_t>
+FuturesModel::reachable(const std::vector<std::uint64_t> &ids,
+                        std::vector<std::uint64_t> FutureRow::*edges) const
+{
     std::unordered_set<std::uint64_t> seen(ids.begin(), ids.end());
     std::vector<std::uint64_t> stack(ids.begin(), ids.end());
     std::vector<std::uint64_t> out;
@@ -538,7 +550,7 @@ std::vector<std::uint64_t> FuturesModel::downstreamOf(const std::vector<std::uin
         const FutureRow *r = row(id);
         if (!r)
             continue;
-        for (std::uint64_t d : r->dependents) {
+        for (std::uint64_t d : r->*edges) {
             if (seen.insert(d).second) {
                 out.push_back(d);
                 stack.push_back(d);

@@ -127,6 +127,8 @@ public:
 
     /// Every task downstream of `ids` (dependents, transitively), excluding `ids`.
     std::vector<std::uint64_t> downstreamOf(const std::vector<std::uint64_t> &ids) const;
+    /// Every task upstream of `ids` (dependencies, transitively), excluding `ids`.
+    std::vector<std::uint64_t> upstreamOf(const std::vector<std::uint64_t> &ids) const;
 
 signals:
     /// After each applied frame (counts, groups or errors may have changed).
@@ -146,6 +148,8 @@ private:
     void rebuildIndex();
     GroupStats &groupFor(const QString &name, const QString &function);
     QString intern(const std::string &s);
+    std::vector<std::uint64_t> reachable(const std::vector<std::uint64_t> &ids,
+                                         std::vector<std::uint64_t> FutureRow::*edges) const;
 
     ChunkedVector<FutureRow> m_rows; ///< in blocks: growing never moves a row
     std::unordered_map<std::uint64_t, int> m_index;

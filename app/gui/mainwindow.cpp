@@ -12,6 +12,7 @@
 #include "logmodel.h"
 #include "logpanel.h"
 #include "mapform.h"
+#include "pathhighlights.h"
 #include "pluginspanel.h"
 #include "progresspanel.h"
 #include "settingsdialog.h"
@@ -574,6 +575,12 @@ void MainWindow::createActions()
     tasks->addActions({retry, retryAll, cancel, release});
     tasks->addSeparator();
     tasks->addActions({copy, details, stack});
+    // Paths through the run: the critical path, and a stream task's upstream/downstream.
+    m_paths = new PathHighlights(m_futures, m_graph, m_stream, this);
+    connect(m_paths, &PathHighlights::taskSelected, this, [this](quint64 id) {
+        selectTasks({id}, m_paths);
+    });
+    tasks->addAction(m_paths->criticalPathAction());
     // Steering the running cluster: its own menu, Pause on the toolbar, the selection's
     // actions in the table's context menu.
     m_steering = new SteeringActions(m_bridge, m_futures, m_table, this);

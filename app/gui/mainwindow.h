@@ -40,6 +40,7 @@ class MapForm;
 class PluginsPanel;
 class ProgressPanel;
 class SubmissionFollower;
+class PathHighlights;
 class SteeringActions;
 class SubmitForm;
 
@@ -51,6 +52,7 @@ public:
     ~MainWindow() override;
 
     EngineBridge *bridge() const { return m_bridge; }
+    PathHighlights *pathHighlights() const { return m_paths; }
     FuturesModel *futuresModel() const { return m_futures; }
     LogModel *logModel() const { return m_log; }
     FuturesTable *futuresTable() const { return m_table; }
@@ -125,6 +127,7 @@ private:
     HistoryPanel *m_history = nullptr;
     ResultCacheBox *m_cacheBox = nullptr;
     SteeringActions *m_steering = nullptr;
+    PathHighlights *m_paths = nullptr;
     bool m_linkingSelection = false;
     QMenu *m_viewMenu = nullptr;
     QLabel *m_statusWorkers = nullptr;

@@ -749,6 +749,17 @@ void TaskGraphView::highlight(bool upstream)
     updateActions();
 }
 
+void TaskGraphView::highlightPath(const QList<quint64> &ids)
+{
+    m_highlightSeeds.clear();
+    for (quint64 id : ids)
+        if (const std::uint32_t slot = m_model.catalog().slotOf(id); slot != TaskCatalog::npos)
+            m_highlightSeeds.push_back(slot);
+    m_highlightMode = m_highlightSeeds.empty() ? Highlight::None : Highlight::Path;
+    applyHighlight();
+    updateActions();
+}
+
 void TaskGraphView::clearHighlight()
 {
     m_highlightMode = Highlight::None;
@@ -766,14 +777,17 @@ void TaskGraphView::applyHighlight()
             e->setEmphasis(Emphasis::Normal);
         return;
     }
-    const std::vector<std::uint32_t> related = m_highlightMode == Highlight::Upstream
+    // A path's tasks are all "related" (emphasised); otherwise the seeds stay as they are.
+    const bool path = m_highlightMode == Highlight::Path;
+    const std::vector<std::uint32_t> related = path ? m_highlightSeeds
+                                               : m_highlightMode == Highlight::Upstream
                                                    ? m_model.upstream(m_highlightSeeds)
                                                    : m_model.downstream(m_highlightSeeds);
     std::vector<std::uint8_t> mark(m_nodeItems.size(), 0); // 1 related, 2 seed
     for (std::uint32_t s : related)
         if (GraphNodeItem *item = itemForSlot(s))
             mark[std::size_t(item->displayIndex())] = 1;
-    for (std::uint32_t s : m_highlightSeeds)
+    for (std::uint32_t s : path ? std::vector<std::uint32_t>() : m_highlightSeeds)
         if (GraphNodeItem *item = itemForSlot(s))
             mark[std::size_t(item->displayIndex())] = 2;
     for (GraphNodeItem *n : m_nodeItems) {

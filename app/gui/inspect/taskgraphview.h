@@ -100,6 +100,8 @@ public slots:
     void fitToView();
     void highlightUpstream();
     void highlightDownstream();
+    /// Emphasises these tasks and the edges between them (a critical path), dims the rest.
+    void highlightPath(const QList<quint64> &ids);
     void clearHighlight();
     /// Asks for a file name and exports.
     void exportWithDialog();
@@ -181,7 +183,7 @@ private:
     bool m_leftToRight = false;
     bool m_forceLayout = false;
     bool m_syncingSelection = false;
-    enum class Highlight { None, Upstream, Downstream } m_highlightMode = Highlight::None;
+    enum class Highlight { None, Upstream, Downstream, Path } m_highlightMode = Highlight::None;
     std::vector<std::uint32_t> m_highlightSeeds; ///< slots
 
     QAction *m_retry;

@@ -23,6 +23,7 @@ namespace taskbench::inspect {
 namespace {
 
 const QColor kSelection(0x1f, 0x6f, 0xeb);
+const QColor kMark(0xe3, 0x6c, 0x09); ///< related tasks and critical paths: dashed, orange
 const QColor kGutter(0xf6, 0xf8, 0xfa);
 const QColor kGrid(0xe4, 0xe8, 0xec);
 const QColor kText(0x1f, 0x23, 0x28);
@@ -217,6 +218,8 @@ void TaskStreamView::clear()
     m_selected.clear();
     m_selectedOrder.clear();
     m_selectedExecutions.clear();
+    m_markedOrder.clear();
+    m_markedExecutions.clear();
     m_selectionCacheVersion = ~std::uint64_t(0);
     m_current = Hit();
     m_hover = Hit();
@@ -407,14 +410,27 @@ void TaskStreamView::refreshSelectionCache()
     if (m_selectionCacheVersion == m_model.version())
         return;
     m_selectionCacheVersion = m_model.version();
-    m_selectedExecutions.clear();
-    int n = 0;
-    for (quint64 id : m_selectedOrder) {
-        if (++n > 64) // outlines for a huge selection would only cost time
-            break;
-        const auto found = m_model.executionsOf(id);
-        m_selectedExecutions.insert(m_selectedExecutions.end(), found.begin(), found.end());
-    }
+    const auto collect = [this](const QList<quint64> &ids,
+                                int limit,
+                                std::vector<std::pair<int, std::size_t>> &out) {
+        out.clear();
+        int n = 0;
+        for (quint64 id : ids) {
+            if (++n > limit) // outlines for a huge set would only cost time
+                break;
+            const auto found = m_model.executionsOf(id);
+            out.insert(out.end(), found.begin(), found.end());
+        }
+    };
+    collect(m_selectedOrder, 64, m_selectedExecutions);
+    collect(m_markedOrder, 2000, m_markedExecutions);
+}
+
+void TaskStreamView::setMarkedTasks(const QList<quint64> &ids)
+{
+    m_markedOrder = ids;
+    m_selectionCacheVersion = ~std::uint64_t(0);
+    viewport()->update();
 }
 
 void TaskStreamView::paintEvent(QPaintEvent *)
@@ -523,9 +539,20 @@ void TaskStreamView::paintEvent(QPaintEvent *)
         }
     }
 
-    // Selection and hover outlines.
+    // Marks (related tasks, a critical path), then selection and hover outlines.
     refreshSelectionCache();
     p.setBrush(Qt::NoBrush);
+    p.setPen(QPen(kMark, 2, Qt::DashLine));
+    for (const auto &[l, i] : m_markedExecutions) {
+        if (l < firstLane || l > lastLane)
+            continue;
+        const Execution &x = lanes[std::size_t(l)].executions[i];
+        if (x.end < t0 || x.start > t1)
+            continue;
+        const double x0 = xOf(x.start);
+        const double w = std::max(3.0, xOf(x.end) - x0);
+        p.drawRect(QRectF(x0 - 1, yOfLane(l) + barTop - 1, w + 1, barHeight + 2));
+    }
     p.setPen(QPen(kSelection, 2));
     for (const auto &[l, i] : m_selectedExecutions) {
         if (l < firstLane || l > lastLane)

@@ -51,6 +51,7 @@ public:
     void setClock(std::function<std::int64_t()> nowUs);
 
     QList<quint64> selectedTasks() const;
+    const QList<quint64> &markedTasks() const { return m_markedOrder; }
     int laneHeight() const { return m_laneHeight; }
     /// The lane at a viewport position, -1 if none; the time at an x coordinate.
     int laneAt(int y) const;
@@ -63,6 +64,9 @@ public slots:
     /// Selects the tasks (without emitting taskSelected) and brings the latest execution of
     /// the first one into view.
     void selectTasks(const QList<quint64> &ids);
+    /// Outlines the executions of these tasks in the mark colour (a selected task's upstream
+    /// and downstream, or a critical path); an empty list clears the marks.
+    void setMarkedTasks(const QList<quint64> &ids);
     void zoomIn();
     void zoomOut();
     void showAll();
@@ -143,6 +147,8 @@ private:
     std::unordered_set<std::uint64_t> m_selected;
     QList<quint64> m_selectedOrder;
     std::vector<std::pair<int, std::size_t>> m_selectedExecutions;
+    QList<quint64> m_markedOrder;
+    std::vector<std::pair<int, std::size_t>> m_markedExecutions;
     std::uint64_t m_selectionCacheVersion = ~std::uint64_t(0);
     Hit m_current; ///< keyboard navigation anchor (the last selected execution)
     Hit m_hover;
