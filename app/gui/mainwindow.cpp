@@ -15,6 +15,7 @@
 #include "pathhighlights.h"
 #include "pluginspanel.h"
 #include "progresspanel.h"
+#include "replayactions.h"
 #include "settingsdialog.h"
 #include "stackwindow.h"
 #include "statusstyle.h"
@@ -47,6 +48,7 @@
 #include <QStatusBar>
 #include <QTableView>
 #include <QToolBar>
+#include <QTreeView>
 
 namespace taskbench::gui {
 
@@ -250,6 +252,7 @@ void MainWindow::createDocks()
 
     // History (app/gui/history): recorded sessions, with the log and the workers.
     auto *recorder = new GuiRecorder(m_bridge, this);
+    m_recorder = recorder;
     m_history = new HistoryPanel(m_bridge, recorder, this);
     // The result cache lives in the history database; its controls are in the History panel.
     m_cacheBox = m_history->addResultCache(new GuiResultCache(m_bridge, recorder, this));
@@ -581,6 +584,15 @@ void MainWindow::createActions()
         selectTasks({id}, m_paths);
     });
     tasks->addAction(m_paths->criticalPathAction());
+    // Replaying a recorded task (a failure, mostly) in the foreground.
+    m_replay = new ReplayActions(m_futures, m_table, m_recorder, this);
+    connect(m_replay, &ReplayActions::message, this, [this](const QString &text) {
+        setLabelText(m_lastAction, text);
+    });
+    tasks->addSeparator();
+    tasks->addActions(m_replay->actions());
+    m_errors->view()->setContextMenuPolicy(Qt::ActionsContextMenu);
+    m_errors->view()->addActions(m_replay->actions());
     // Steering the running cluster: its own menu, Pause on the toolbar, the selection's
     // actions in the table's context menu.
     m_steering = new SteeringActions(m_bridge, m_futures, m_table, this);
@@ -647,6 +659,7 @@ void MainWindow::createActions()
     separator->setSeparator(true);
     tv->addAction(separator);
     tv->addActions(m_steering->selectionActions());
+    tv->addActions(m_replay->actions());
 }
 
 void MainWindow::createStatusBar()

@@ -40,7 +40,9 @@ class MapForm;
 class PluginsPanel;
 class ProgressPanel;
 class SubmissionFollower;
+class GuiRecorder;
 class PathHighlights;
+class ReplayActions;
 class SteeringActions;
 class SubmitForm;
 
@@ -128,6 +130,8 @@ private:
     ResultCacheBox *m_cacheBox = nullptr;
     SteeringActions *m_steering = nullptr;
     PathHighlights *m_paths = nullptr;
+    ReplayActions *m_replay = nullptr;
+    GuiRecorder *m_recorder = nullptr;
     bool m_linkingSelection = false;
     QMenu *m_viewMenu = nullptr;
     QLabel *m_statusWorkers = nullptr;
