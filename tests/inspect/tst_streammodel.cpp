@@ -1,6 +1,6 @@
 // The task stream model: lanes per (worker, thread), executions sorted per lane, the visible
 // window by binary search (checked against brute force), merging below a pixel, running
-// estimates from assignments, interrupted executions, workers leaving.
+// estimates from assignments, interrupted executions, workers leaving, memory classes.
 #include "inspect/streammodel.h"
 #include "inspect/syntheticevents.h"
 
@@ -90,6 +90,34 @@ private slots:
             QCOMPARE(got, expected);
             QVERIFY(hi - lo <= expected + 2); // the window is tight, not a scan
         }
+    }
+
+    void test_memoryClassesFromUsage()
+    {
+        QCOMPARE(memoryClassOf(-1), std::uint8_t(0)); // unknown
+        QCOMPARE(memoryClassOf(0), std::uint8_t(0));
+        QCOMPARE(memoryClassOf(1024), std::uint8_t(1));         // 1 KiB
+        QCOMPARE(memoryClassOf(2047 * 1024), std::uint8_t(11)); // just under 2 MiB
+        QCOMPARE(memoryClassOf(200ll << 20), std::uint8_t(18)); // 200 MiB: 128..256 MiB
+        QCOMPARE(memoryClassBytes(18), std::int64_t(128) << 20);
+        QVERIFY(memoryClassBytes(memoryClassOf(200ll << 20)) <= (200ll << 20));
+        QVERIFY(2 * memoryClassBytes(memoryClassOf(200ll << 20)) > (200ll << 20));
+
+        StreamModel m;
+        m.applyEvents(synthetic::map(2, "bench.touch_memory", "touch", 1));
+        Event big = executionFinished(1, 0, 0, 100, 110);
+        big.usage.peakRssBytes = 200ll << 20;
+        Event small = executionFinished(2, 0, 0, 111, 120);
+        small.usage.peakRssBytes = 12ll << 20;
+        m.applyEvents({big, small});
+        const auto &v = m.lanes()[0].executions;
+        QCOMPARE(v[0].memory, memoryClassOf(200ll << 20));
+        QCOMPARE(v[1].memory, memoryClassOf(12ll << 20));
+        // Merged below a pixel, a run shows its largest member's class.
+        std::vector<StreamRun> runs;
+        m.mergedRuns(0, 0, 1000, 100.0, runs);
+        QCOMPARE(runs.size(), std::size_t(1));
+        QCOMPARE(runs[0].memory, memoryClassOf(200ll << 20));
     }
 
     void test_mergeBelowAPixel()

@@ -115,6 +115,38 @@ private slots:
         QFAIL("the synthetic data has no failed attempt");
     }
 
+    void test_colourByMemory()
+    {
+        TaskStreamView view;
+        view.resize(1000, 300);
+        view.applyEvents(synthetic::map(3, "bench.touch_memory", "touch", 1));
+        std::vector<Event> e;
+        const std::int64_t peaks[] = {200ll << 20, 12ll << 20, -1};
+        for (int i = 0; i < 3; ++i) {
+            Event x = executionFinished(
+                std::uint64_t(1 + i), 0, 0, kT0 + i * 100'000, kT0 + i * 100'000 + 90'000);
+            x.usage.peakRssBytes = peaks[i];
+            e.push_back(x);
+        }
+        view.applyEvents(e.data(), e.data() + e.size());
+        view.show();
+        view.setVisibleWindow(kT0 - 10'000, 320'000);
+        auto centre = [&](int i) {
+            return QPointF(view.xOf(kT0 + i * 100'000 + 45'000),
+                           view.yOfLane(0) + view.laneHeight() / 2.0);
+        };
+        // By function: one colour for the three.
+        QVERIFY(!view.colorsByMemory());
+        QVERIFY(close(pixel(view, centre(0)), pixel(view, centre(1))));
+        view.setColorByMemory(true);
+        const QColor big = pixel(view, centre(0)), small = pixel(view, centre(1)),
+                     unknown = pixel(view, centre(2));
+        QVERIFY2(big.lightness() + 40 < small.lightness(),
+                 qPrintable(QStringLiteral("%1 vs %2").arg(big.name(), small.name())));
+        QVERIFY(big.red() > big.green() + 80);                  // dark red
+        QVERIFY(std::abs(unknown.red() - unknown.blue()) < 32); // grey
+    }
+
     void test_clickSelectsAndHoverExplains()
     {
         Fixture f(200);

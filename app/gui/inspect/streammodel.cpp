@@ -2,6 +2,7 @@
 #include "streammodel.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 namespace taskbench::inspect {
@@ -201,6 +202,7 @@ void StreamModel::applyEvents(const Event *begin, const Event *end)
             x.end = e.timeUs;
             x.attempt = std::uint16_t(std::clamp(e.attempt, 0, 65535));
             x.flags = e.ok ? 0 : Execution::Failed;
+            x.memory = memoryClassOf(e.usage.peakRssBytes);
             x.function = m_catalog.function(m_catalog.ensure(e.task));
             std::int64_t assignedUs = e.startUs;
             if (auto it = m_assigned.find(e.task); it != m_assigned.end()) {
@@ -281,6 +283,19 @@ StreamModel::visibleRange(int laneIndex, std::int64_t t0, std::int64_t t1) const
     return {lo, std::max(lo, hi)};
 }
 
+std::uint8_t memoryClassOf(std::int64_t peakBytes)
+{
+    if (peakBytes <= 0)
+        return 0;
+    const auto kib = std::uint64_t(std::max<std::int64_t>(1, peakBytes / 1024));
+    return std::uint8_t(1 + std::bit_width(kib) - 1); // 1 + floor(log2(KiB))
+}
+
+std::int64_t memoryClassBytes(std::uint8_t memoryClass)
+{
+    return memoryClass == 0 ? 0 : std::int64_t(1024) << (memoryClass - 1);
+}
+
 void StreamModel::mergedRuns(int laneIndex,
                              std::int64_t t0,
                              std::int64_t t1,
@@ -308,12 +323,13 @@ void StreamModel::mergedRuns(int laneIndex,
         const double x1 = double(x.end - t0) * scale;
         if (x1 - x0 >= 1.0) {
             flush();
-            out.push_back(StreamRun{x0, x1, x.function, x.flags, 1});
+            out.push_back(StreamRun{x0, x1, x.function, x.flags, 1, x.memory});
             continue;
         }
         if (havePending && x0 <= pending.x1 + 1.0) {
             pending.x1 = std::max(pending.x1, x1);
             pending.flags |= x.flags;
+            pending.memory = std::max(pending.memory, x.memory);
             ++pending.count;
             if (x.duration() > pendingLongest) {
                 pendingLongest = x.duration();
@@ -322,7 +338,7 @@ void StreamModel::mergedRuns(int laneIndex,
             continue;
         }
         flush();
-        pending = StreamRun{x0, x1, x.function, x.flags, 1};
+        pending = StreamRun{x0, x1, x.function, x.flags, 1, x.memory};
         pendingLongest = x.duration();
         havePending = true;
     }

@@ -37,8 +37,15 @@ struct Execution
     std::uint32_t function = 0; ///< TaskCatalog function index
     std::uint16_t attempt = 0;
     std::uint8_t flags = 0;
+    /// The attempt's peak memory as a class: 1 + log2 of its KiB (2^(m-1) KiB up to twice
+    /// that), 0 when unknown (thread workers). Fits the struct's spare byte.
+    std::uint8_t memory = 0;
     std::int64_t duration() const { return end - start; }
 };
+
+/// The memory class of a peak (Execution::memory), and the smallest peak of a class.
+std::uint8_t memoryClassOf(std::int64_t peakBytes);
+std::int64_t memoryClassBytes(std::uint8_t memoryClass);
 
 struct Lane
 {
@@ -68,6 +75,7 @@ struct StreamRun
     std::uint32_t function = 0; ///< of the longest member
     std::uint8_t flags = 0;     ///< union of the members' flags
     std::uint32_t count = 1;    ///< executions merged into it
+    std::uint8_t memory = 0;    ///< the members' largest memory class
 };
 
 class StreamModel

@@ -24,6 +24,18 @@ namespace {
 
 const QColor kSelection(0x1f, 0x6f, 0xeb);
 const QColor kMark(0xe3, 0x6c, 0x09); ///< related tasks and critical paths: dashed, orange
+
+/// A memory class's colour: light to dark red between the classes shown, grey when unknown.
+QColor memoryColor(int memoryClass, int low, int high)
+{
+    if (memoryClass <= 0)
+        return QColor(0xb0, 0xb7, 0xbf);
+    const double t = high > low ? double(memoryClass - low) / double(high - low) : 1.0;
+    const QColor light(0xfd, 0xd4, 0x9e), dark(0xb3, 0x00, 0x00);
+    return QColor::fromRgbF(float(light.redF() + t * (dark.redF() - light.redF())),
+                            float(light.greenF() + t * (dark.greenF() - light.greenF())),
+                            float(light.blueF() + t * (dark.blueF() - light.blueF())));
+}
 const QColor kGutter(0xf6, 0xf8, 0xfa);
 const QColor kGrid(0xe4, 0xe8, 0xec);
 const QColor kText(0x1f, 0x23, 0x28);
@@ -139,6 +151,10 @@ TaskStreamView::TaskStreamView(QWidget *parent)
                           &TaskStreamView::followLive);
     m_follow->setCheckable(true);
     m_follow->setChecked(true);
+    m_byMemory = makeAction(
+        tr("Colour by memory"), {QKeySequence(Qt::Key_M)}, [this] { viewport()->update(); });
+    m_byMemory->setCheckable(true);
+    m_byMemory->setStatusTip(tr("Colour each execution by its peak memory (process workers)"));
 
     m_ticker.setInterval(33);
     connect(&m_ticker, &QTimer::timeout, this, [this] {
@@ -471,8 +487,12 @@ void TaskStreamView::paintEvent(QPaintEvent *)
     }
 
     // Executions: culled by binary search, sub-pixel ones merged, batched per colour.
+    // By function (one batch per function) or by memory (one per memory class).
+    const bool byMemory = m_byMemory->isChecked();
     const auto functionCount = m_model.catalog().functionCount();
-    std::vector<std::vector<QRectF>> batches(functionCount + 1);
+    constexpr std::size_t kMemoryClasses = 64;
+    std::vector<std::vector<QRectF>> batches(byMemory ? kMemoryClasses : functionCount + 1);
+    int lowClass = int(kMemoryClasses), highClass = 0;
     std::vector<QRectF> failed;
     std::vector<QRectF> interrupted;
     const qreal barTop = 3;
@@ -492,7 +512,16 @@ void TaskStreamView::paintEvent(QPaintEvent *)
                 continue;
             }
             const QRectF rect(m_gutterWidth + r.x0, y, std::max<qreal>(w, 1.5), barHeight);
-            batches[std::min<std::size_t>(r.function, functionCount)].push_back(rect);
+            if (byMemory) {
+                const int m = std::min<int>(r.memory, int(kMemoryClasses) - 1);
+                if (m > 0) {
+                    lowClass = std::min(lowClass, m);
+                    highClass = std::max(highClass, m);
+                }
+                batches[std::size_t(m)].push_back(rect);
+            } else {
+                batches[std::min<std::size_t>(r.function, functionCount)].push_back(rect);
+            }
             if (r.flags & Execution::Interrupted)
                 interrupted.push_back(rect);
         }
@@ -501,7 +530,7 @@ void TaskStreamView::paintEvent(QPaintEvent *)
     for (std::size_t f = 0; f < batches.size(); ++f) {
         if (batches[f].empty())
             continue;
-        p.setBrush(colorOf(std::uint32_t(f)));
+        p.setBrush(byMemory ? memoryColor(int(f), lowClass, highClass) : colorOf(std::uint32_t(f)));
         p.drawRects(batches[f].data(), int(batches[f].size()));
     }
     if (!interrupted.empty()) {
@@ -584,9 +613,54 @@ void TaskStreamView::paintEvent(QPaintEvent *)
                    lanes.empty() ? tr("No tasks have run yet")
                                  : tr("No executions yet: tasks appear here as they run"));
     }
-    paintFunctionLegend(p, plot);
+    if (byMemory)
+        paintMemoryLegend(p, plot, lowClass, highClass);
+    else
+        paintFunctionLegend(p, plot);
     paintGutter(p, firstLane, lastLane);
     paintAxis(p, t0, t1);
+}
+
+void TaskStreamView::setColorByMemory(bool on)
+{
+    m_byMemory->setChecked(on);
+    viewport()->update();
+}
+
+bool TaskStreamView::colorsByMemory() const
+{
+    return m_byMemory->isChecked();
+}
+
+void TaskStreamView::paintMemoryLegend(QPainter &p, const QRect &plot, int lowClass, int highClass)
+{
+    QFont f = font();
+    f.setPointSizeF(8);
+    p.setFont(f);
+    const QFontMetrics fm(f);
+    const QString text
+        = highClass == 0
+              ? tr("memory unknown (thread workers)")
+              : tr("peak memory %1 … %2")
+                    .arg(formatBytes(std::uint64_t(memoryClassBytes(std::uint8_t(lowClass)))),
+                         formatBytes(std::uint64_t(2 * memoryClassBytes(std::uint8_t(highClass)))));
+    const int swatches = highClass == 0 ? 1 : 5;
+    const int width = 8 + swatches * 12 + 6 + fm.horizontalAdvance(text) + 8;
+    const QRect box(
+        plot.right() - width - 8, plot.bottom() - fm.height() - 14, width, fm.height() + 8);
+    p.setPen(QColor(0xd0, 0xd7, 0xde));
+    p.setBrush(QColor(255, 255, 255, 235));
+    p.drawRoundedRect(box, 4, 4);
+    int x = box.left() + 8;
+    const int y = box.top() + (box.height() - 10) / 2;
+    p.setPen(Qt::NoPen);
+    for (int i = 0; i < swatches; ++i, x += 12) {
+        const int m = highClass == 0 ? 0 : lowClass + (highClass - lowClass) * i / 4;
+        p.setBrush(memoryColor(m, lowClass, highClass));
+        p.drawRect(QRect(x, y, 10, 10));
+    }
+    p.setPen(kMuted);
+    p.drawText(QRect(x + 6, box.top(), width, box.height()), Qt::AlignVCenter, text);
 }
 
 void TaskStreamView::paintFunctionLegend(QPainter &p, const QRect &plot)
@@ -769,6 +843,7 @@ TaskStreamView::Hit TaskStreamView::hitAt(const QPoint &pos) const
         hit.function = x->function;
         hit.attempt = x->attempt;
         hit.flags = x->flags;
+        hit.memory = x->memory;
     }
     return hit;
 }
@@ -798,6 +873,10 @@ QString TaskStreamView::toolTipFor(const Hit &hit) const
                 .arg(formatDuration(hit.start - m_model.firstUs()));
     if (hit.running)
         text += tr("<br><i>start estimated from the assignment</i>");
+    else if (hit.memory > 0)
+        text += tr("<br>peak memory %1 … %2")
+                    .arg(formatBytes(std::uint64_t(memoryClassBytes(hit.memory))),
+                         formatBytes(std::uint64_t(2 * memoryClassBytes(hit.memory))));
     return text;
 }
 
@@ -1071,6 +1150,8 @@ void TaskStreamView::contextMenuEvent(QContextMenuEvent *event)
     menu.addAction(m_zoomOut);
     menu.addAction(m_showAll);
     menu.addAction(m_follow);
+    menu.addSeparator();
+    menu.addAction(m_byMemory);
     menu.exec(event->globalPos());
     event->accept();
 }

@@ -43,6 +43,10 @@ public:
     /// Live mode: the right edge tracks the present while work runs.
     void setFollowing(bool on);
     bool isFollowing() const { return m_following; }
+    /// Colours executions by their peak memory (light to dark red, on a log scale; grey
+    /// where unknown) instead of by function. Also "Colour by memory" (M) in the menu.
+    void setColorByMemory(bool on);
+    bool colorsByMemory() const;
     /// Shows [startUs, startUs + spanUs) (wall-clock µs); leaves live mode.
     void setVisibleWindow(std::int64_t startUs, std::int64_t spanUs);
     std::int64_t visibleStartUs() const { return m_viewStartUs; }
@@ -104,6 +108,7 @@ private:
         std::uint32_t function = 0;
         std::uint16_t attempt = 0;
         std::uint8_t flags = 0;
+        std::uint8_t memory = 0; ///< Execution::memory
         bool running = false;
     };
 
@@ -124,6 +129,7 @@ private:
     void paintAxis(QPainter &p, std::int64_t t0, std::int64_t t1);
     void paintGutter(QPainter &p, int firstLane, int lastLane);
     void paintFunctionLegend(QPainter &p, const QRect &plot);
+    void paintMemoryLegend(QPainter &p, const QRect &plot, int lowClass, int highClass);
     void refreshSelectionCache();
 
     StreamModel m_model;
@@ -167,6 +173,7 @@ private:
     QAction *m_zoomOut;
     QAction *m_showAll;
     QAction *m_follow;
+    QAction *m_byMemory; ///< colour by each attempt's peak memory instead of its function
 };
 
 } // namespace taskbench::inspect
