@@ -53,9 +53,25 @@ private slots:
 
         Future big = c.submit("bench.touch_memory", {200}, impure());
         QCOMPARE(big.result(60s).toInt(), 200);
+        // Right after the big one, a trivial call (quick: the worker sends no figures and
+        // the scheduler derives them) must not show the big one's peak: the mark was reset.
+        Future trivial = c.submit("bench.inc", {1}, impure());
+        QCOMPARE(trivial.result(60s).toInt(), 2);
+        QVERIFY2(trivial.usage().peakRssBytes > 0 && trivial.usage().peakRssBytes < 100 * kMiB,
+                 qPrintable(QString::number(trivial.usage().peakRssBytes)));
         // After the big one, in the same worker process (one worker, one thread).
         Future small = c.submit("bench.touch_memory", {1}, impure());
         QCOMPARE(small.result(60s).toInt(), 1);
+        // A map of trivial calls, most of them quick: every one has figures.
+        std::vector<Value> inputs;
+        for (int i = 0; i < 200; ++i)
+            inputs.emplace_back(i);
+        const std::vector<Future> many = c.map("bench.inc", inputs, impure());
+        c.gather(many);
+        for (const Future &f : many) {
+            QVERIFY(f.usage().peakRssBytes > 0 && f.usage().peakRssBytes < 100 * kMiB);
+            QVERIFY(f.usage().cpuUs >= 0);
+        }
 
         const AttemptUsage b = big.usage();
         const AttemptUsage s = small.usage();

@@ -18,6 +18,7 @@ ProcessWorker::ProcessWorker(int id, std::unique_ptr<RemotePeer> peer, WorkerSin
     , m_memoryLimit(0)
     , m_remote(peer->identity)
     , m_remotePid(peer->pid)
+    , m_measures(peer->measures)
     , m_peer(std::move(peer))
 {
     m_wake.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));

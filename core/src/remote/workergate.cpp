@@ -344,6 +344,7 @@ private:
             peer->identity = p.identity;
             peer->pid = p.pid;
             peer->threads = p.threads;
+            peer->measures = hello->measures;
             gateLog()->info("remote worker {} ({}@{}, {} threads) joined",
                             peer->identity.address,
                             peer->identity.label,

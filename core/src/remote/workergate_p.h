@@ -26,6 +26,7 @@ struct RemotePeer
     RemoteIdentity identity;
     long pid = 0; ///< on its own host
     int threads = 1;
+    bool measures = false; ///< its Hello's: it measures attempts
 };
 
 class WorkerGate

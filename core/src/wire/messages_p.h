@@ -59,6 +59,9 @@ struct Hello
     int worker = -1;
     int threads = 0;
     std::string token; ///< worker -> scheduler only: proves the connection is the spawned child
+    /// worker -> scheduler: it measures attempts; a completion without usage fields was then
+    /// a quick attempt (AttemptMeter::kQuickUs): CPU time its wall time, peak the last one sent.
+    bool measures = false;
 };
 template <class V, OneOf<Hello> M>
 void fields(V &v, M &m)
@@ -68,6 +71,7 @@ void fields(V &v, M &m)
     v.field("worker", m.worker, kAlways);
     v.field("threads", m.threads, kAlways);
     v.field("token", m.token, when(!m.token.empty()));
+    v.field("measures", m.measures, when(m.measures));
 }
 
 struct ExecuteItem

@@ -79,6 +79,7 @@ void AttemptMeter::resetMark()
         return;
     }
     m_markKiB.store(sample().maxRssKiB, std::memory_order_relaxed);
+    m_resets.fetch_add(1, std::memory_order_relaxed);
 }
 
 void AttemptMeter::begin(Thread &t)
@@ -102,17 +103,25 @@ AttemptUsage AttemptMeter::end(Thread &t)
     if (!m_enabled)
         return usage;
     const std::int64_t nowUs = monotonicUs();
-    if (nowUs - t.m_beganUs < kQuickUs && nowUs - t.m_atUs <= kCarryUs) {
+    // The first attempt of a thread always reports a reading: the scheduler then has a peak
+    // that the quick ones after it stand for.
+    // So does the first after the mark was reset: the peak sent last is the old mark's.
+    if (t.m_reported && nowUs - t.m_beganUs < kQuickUs && nowUs - t.m_atUs <= kCarryUs
+        && t.m_resets == m_resets.load(std::memory_order_relaxed)) {
         // A quick attempt: no system call. Its CPU time is at most its wall time; the
         // thread's baseline moves by as much, and the next reading (at most kCarryUs on)
         // puts it right. The mark read then stands for its peak.
         m_active.fetch_sub(1, std::memory_order_acq_rel);
+        t.m_quick = true;
         usage.cpuUs = nowUs - t.m_beganUs;
         t.m_cpuUs += usage.cpuUs;
         if (m_clearRefs >= 0)
             usage.peakRssBytes = t.m_rssKiB * 1024;
         return usage;
     }
+    t.m_quick = false;
+    t.m_reported = true;
+    t.m_resets = m_resets.load(std::memory_order_relaxed);
     const Reading now = sample();
     usage.cpuUs = std::max<std::int64_t>(0, now.cpuUs - t.m_cpuUs);
     t.m_cpuUs = now.cpuUs;

@@ -35,6 +35,9 @@ public:
         std::int64_t m_rssKiB = 0;  ///< the high-water mark at the reading
         std::int64_t m_atUs = -1;   ///< monotonic time of the reading; -1: none
         std::int64_t m_beganUs = 0; ///< the running attempt's start
+        bool m_quick = false;       ///< the last attempt took no reading of its own
+        bool m_reported = false;    ///< an attempt of this thread sent a reading's figures
+        std::uint32_t m_resets = 0; ///< the mark's resets as of this thread's last reading
     };
 
     /// Measures unless TASKBENCH_MEASURE_ATTEMPTS=0 (how the overhead is benchmarked).
@@ -51,6 +54,9 @@ public:
     void begin(Thread &t);
     /// Right after it: the attempt's peak memory and CPU time (resultBytes is left -1).
     AttemptUsage end(Thread &t);
+    /// The last end() on this thread was a quick attempt's: its figures are its wall time
+    /// and the mark last read, which the scheduler can tell by itself (not sent).
+    static bool wasQuick(const Thread &t) { return t.m_quick; }
 
 private:
     void resetMark();
@@ -60,6 +66,7 @@ private:
     std::atomic<int> m_active{0};           ///< attempts running in this process
     std::atomic<std::int64_t> m_markKiB{0}; ///< the high-water mark right after its last reset
     std::atomic<bool> m_resetDue{false};    ///< it rose, but another attempt was running
+    std::atomic<std::uint32_t> m_resets{0}; ///< after one, each thread reads again
 };
 
 } // namespace taskbench::detail

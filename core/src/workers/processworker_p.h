@@ -250,6 +250,8 @@ private:
     void readConnection();
     void processFrames();
     void handleMessage(proto::Message &m);
+    /// Fills in a quick attempt's usage, which a measuring worker leaves out.
+    void completeUsage(Completion &c);
     void flushOut();
     void connectionLost(const std::string &reason);
     void protocolError(const std::string &what);
@@ -277,6 +279,9 @@ private:
     std::string m_executable;
     const std::optional<RemoteIdentity> m_remote; ///< set: a remote worker (no process here)
     const long m_remotePid = 0;
+    // I/O thread: from the worker's Hello, and the last peak it sent (quick attempts reuse it).
+    bool m_measures = false;
+    std::int64_t m_lastPeakRss = -1;
     std::unique_ptr<RemotePeer> m_peer; ///< until the I/O thread takes it over
     std::shared_ptr<RuntimeDir> m_dir;
     std::unique_ptr<Listener> m_listener;

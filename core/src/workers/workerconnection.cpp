@@ -83,6 +83,8 @@ void ProcessWorker::handleCandidate(std::size_t index)
                           m_id,
                           hello->pid,
                           m_child);
+    m_measures = hello->measures;
+    m_lastPeakRss = -1; // a new process
     Candidate promoted = std::move(c);
     m_candidates.erase(m_candidates.begin() + std::ptrdiff_t(index));
     promote(promoted);
@@ -136,10 +138,27 @@ void ProcessWorker::processFrames()
     }
 }
 
+void ProcessWorker::completeUsage(Completion &c)
+{
+    if (!m_measures)
+        return; // unknown stays unknown
+    if (c.usage.peakRssBytes >= 0 || c.usage.cpuUs >= 0) {
+        if (c.usage.peakRssBytes >= 0)
+            m_lastPeakRss = c.usage.peakRssBytes;
+        return;
+    }
+    if (!c.started || c.errorType == proto::kMissingDataError)
+        return; // never ran
+    // A quick attempt (AttemptMeter::kQuickUs): the worker sent no figures, they are these.
+    c.usage.cpuUs = std::max<std::int64_t>(0, c.endUs - c.startUs);
+    c.usage.peakRssBytes = m_lastPeakRss;
+}
+
 void ProcessWorker::handleMessage(proto::Message &m)
 {
     if (auto *c = std::get_if<proto::Completed>(&m)) {
-        for (const Completion &item : c->items) {
+        for (Completion &item : c->items) {
+            completeUsage(item);
             auto [first, last] = m_inflight.equal_range(item.task);
             for (auto it = first; it != last; ++it)
                 if (it->second == item.attempt) {

@@ -85,6 +85,7 @@ public:
         hello.pid = ::getpid();
         hello.worker = m_options.id;
         hello.threads = m_options.threads;
+        hello.measures = m_meter.enabled();
         if (const char *token = std::getenv(proto::kTokenEnv))
             hello.token = token;
         ::unsetenv(proto::kTokenEnv); // tasks have no business with it
@@ -574,6 +575,8 @@ private:
         m_meter.begin(meter);
         Completion c = runAssignment(a, m_options.id, t, *this);
         c.usage = m_meter.end(meter);
+        if (AttemptMeter::wasQuick(meter))
+            c.usage = AttemptUsage(); // the scheduler derives it (proto::Hello::measures)
         c.output = m_capture.end(mark);
         return c;
     }
