@@ -92,6 +92,19 @@ Value known(std::int64_t v)
 
 /// Prints one output future to stdout and its error, if any, to `err`; returns true when
 /// it finished.
+/// Every finished attempt's figures: [{"attempt", "peak_rss_bytes", "cpu_s", "result_bytes"}].
+Value attemptUsageJson(const std::vector<AttemptFigures> &attempts)
+{
+    Value::List out;
+    for (const AttemptFigures &a : attempts)
+        out.emplace_back(
+            Value::Map{{"attempt", a.attempt},
+                       {"peak_rss_bytes", known(a.usage.peakRssBytes)},
+                       {"cpu_s", a.usage.cpuUs >= 0 ? Value(double(a.usage.cpuUs) / 1e6) : Value()},
+                       {"result_bytes", known(a.usage.resultBytes)}});
+    return Value(std::move(out));
+}
+
 bool report(Client &client, const Output &o, bool json, std::ostringstream &err)
 {
     const Future &f = o.future;
@@ -123,6 +136,7 @@ bool report(Client &client, const Output &o, bool json, std::ostringstream &err)
                        {"peak_rss_bytes", known(usage.peakRssBytes)},
                        {"cpu_s", usage.cpuUs >= 0 ? Value(double(usage.cpuUs) / 1e6) : Value()},
                        {"result_bytes", known(usage.resultBytes)},
+                       {"attempt_usage", attemptUsageJson(client.attemptUsage(f))},
                        {"logs", Value::List(logs.begin(), logs.end())},
                        {"story", storyJson(client.story(f))}};
         if (!o.name.empty())

@@ -100,6 +100,29 @@ private slots:
         QCOMPARE(fromEvents[small.id()].resultBytes, std::int64_t(1));
     }
 
+    void test_everyAttemptsFigures()
+    {
+        Client c(options(true), loadBundledPlugins());
+        SubmitOptions retried = impure();
+        retried.retries = 2;
+        // flaky_inc_det(5) fails its first attempt, the retry finishes.
+        Future f = c.submit("bench.flaky_inc_det", {5}, retried);
+        QCOMPARE(f.result(60s).toInt(), 6);
+        QCOMPARE(f.attempts(), 2);
+        const std::vector<AttemptFigures> all = c.attemptUsage(f);
+        QCOMPARE(all.size(), std::size_t(2));
+        QCOMPARE(all[0].attempt, 1);
+        QCOMPARE(all[1].attempt, 2);
+        QCOMPARE(all[0].usage.resultBytes, std::int64_t(-1)); // failed: no result
+        QCOMPARE(all[1].usage.resultBytes, std::int64_t(1));  // 6 is one byte of CBOR
+        QVERIFY(all[0].usage.peakRssBytes > 0 && all[1].usage.peakRssBytes > 0);
+        QCOMPARE(all[1].usage.peakRssBytes, f.usage().peakRssBytes);
+        // A task that ran once has one entry.
+        Future once = c.submit("bench.inc", {7}, impure());
+        QCOMPARE(once.result(60s).toInt(), 8);
+        QCOMPARE(c.attemptUsage(once).size(), std::size_t(1));
+    }
+
     void test_resultBytes_data()
     {
         QTest::addColumn<bool>("processes");

@@ -298,6 +298,8 @@ public:
     std::vector<Transition> story(const Future &future);
     /// Log lines the task wrote through its context (all attempts).
     std::vector<std::string> logs(const Future &future);
+    /// Every finished attempt's figures, in attempt order (Future::usage() is the last's).
+    std::vector<AttemptFigures> attemptUsage(const Future &future);
     /// What the task wrote to stdout/stderr (process workers capture it per task).
     std::string output(const Future &future);
     /// The task's arguments as submitted, or as edited while it was held (futures appear as

@@ -64,6 +64,13 @@ struct AttemptUsage
     std::int64_t resultBytes = -1; ///< the result's encoded (CBOR) size; -1 if it failed
 };
 
+/// One finished attempt's figures (Client::attemptUsage).
+struct AttemptFigures
+{
+    int attempt = 0;
+    AttemptUsage usage;
+};
+
 /// Why a task failed. For an error propagated from a dependency, rootKey names the task that
 /// failed first and type/message are its error.
 struct TaskError

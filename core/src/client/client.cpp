@@ -343,6 +343,22 @@ std::vector<std::string> Client::logs(const Future &future)
     return out;
 }
 
+std::vector<AttemptFigures> Client::attemptUsage(const Future &future)
+{
+    const std::uint64_t id = future.id();
+    std::vector<AttemptFigures> out;
+    m_engine->query([&] {
+        TaskRecord *r = m_engine->lookup(id);
+        if (!r)
+            return;
+        if (r->extras)
+            out = r->extras->earlierUsage;
+        if (r->usageAttempt > 0)
+            out.push_back(AttemptFigures{r->usageAttempt, r->usage});
+    });
+    return out;
+}
+
 std::string Client::output(const Future &future)
 {
     const std::uint64_t id = future.id();

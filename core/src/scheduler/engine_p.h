@@ -48,6 +48,8 @@ struct TaskExtras
     /// Arguments the user edited while the task was held (Client::setArguments); they
     /// replace `args` for every later attempt.
     std::optional<std::vector<Value>> editedArgs;
+    /// The figures of finished attempts before the last (retried tasks only).
+    std::vector<AttemptFigures> earlierUsage;
 };
 
 struct TaskRecord
@@ -79,7 +81,8 @@ struct TaskRecord
     std::atomic<bool> cached{false};          ///< the value came from the result cache
     Value result;
     std::shared_ptr<const TaskError> error;
-    AttemptUsage usage; ///< of the last finished attempt
+    AttemptUsage usage;   ///< of the last finished attempt
+    int usageAttempt = 0; ///< which attempt that was (0: none finished)
     int attemptsPublished = 0;
     bool remotePublished = false; ///< finished, value held on a worker: result() fetches
 

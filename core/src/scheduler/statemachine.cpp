@@ -160,10 +160,13 @@ void Engine::handle(CompletionMsg &m)
         r->endUs = c.endUs;
         AttemptUsage usage = c.usage;
         usage.resultBytes = c.ok && !r->timedOut ? std::int64_t(c.bytes) : -1;
+        if (r->usageAttempt > 0 && r->usageAttempt != c.attempt) // a retry: keep the last
+            r->ext().earlierUsage.push_back(AttemptFigures{r->usageAttempt, r->usage});
         {
             std::lock_guard lock(stripe(r));
             r->usage = usage;
         }
+        r->usageAttempt = c.attempt;
         if (events) {
             Event &e = newEvent();
             e.kind = EventKind::ExecutionFinished;
