@@ -125,10 +125,13 @@ def pause_raise_resume(app):
         describe=lambda: describe_rows(rows_of(win, "tutorial.inc")),
     )
     done = rows_of(win, "tutorial.inc")
+    # Two workers, 1 s per task: the raised five start at 0, 0, 1, 1 and 2 s, the others
+    # from 2 s on. The fifth raised and the first other start in the same round (on the two
+    # workers, a few ms apart either way), so allow 0.3 s there; nothing else may come first.
     first = max(seconds(r["Started"]) for r in done if r["Key"] in raised)
     others = min(seconds(r["Started"]) for r in done if r["Key"] not in raised)
-    if first > others:
-        order = sorted(done, key=lambda r: seconds(r["Started"]))
+    order = sorted(done, key=lambda r: seconds(r["Started"]))
+    if first > others + 0.3 or any(r["Key"] not in raised for r in order[:RAISED - 1]):
         raise Failure("the raised five did not start first: "
                       + "; ".join(f"{r['Key']} {r['Started']}"
                                   + (" (raised)" if r["Key"] in raised else "")
