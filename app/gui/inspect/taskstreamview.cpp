@@ -571,28 +571,22 @@ void TaskStreamView::paintEvent(QPaintEvent *)
     // Marks (related tasks, a critical path), then selection and hover outlines.
     refreshSelectionCache();
     p.setBrush(Qt::NoBrush);
-    p.setPen(QPen(kMark, 2, Qt::DashLine));
-    for (const auto &[l, i] : m_markedExecutions) {
-        if (l < firstLane || l > lastLane)
-            continue;
-        const Execution &x = lanes[std::size_t(l)].executions[i];
-        if (x.end < t0 || x.start > t1)
-            continue;
-        const double x0 = xOf(x.start);
-        const double w = std::max(3.0, xOf(x.end) - x0);
-        p.drawRect(QRectF(x0 - 1, yOfLane(l) + barTop - 1, w + 1, barHeight + 2));
-    }
-    p.setPen(QPen(kSelection, 2));
-    for (const auto &[l, i] : m_selectedExecutions) {
-        if (l < firstLane || l > lastLane)
-            continue;
-        const Execution &x = lanes[std::size_t(l)].executions[i];
-        if (x.end < t0 || x.start > t1)
-            continue;
-        const double x0 = xOf(x.start);
-        const double w = std::max(3.0, xOf(x.end) - x0);
-        p.drawRect(QRectF(x0 - 1, yOfLane(l) + barTop - 1, w + 1, barHeight + 2));
-    }
+    const auto outline
+        = [&](const std::vector<std::pair<int, std::size_t>> &executions, const QPen &pen) {
+              p.setPen(pen);
+              for (const auto &[l, i] : executions) {
+                  if (l < firstLane || l > lastLane)
+                      continue;
+                  const Execution &x = lanes[std::size_t(l)].executions[i];
+                  if (x.end < t0 || x.start > t1)
+                      continue;
+                  const double x0 = xOf(x.start);
+                  const double w = std::max(3.0, xOf(x.end) - x0);
+                  p.drawRect(QRectF(x0 - 1, yOfLane(l) + barTop - 1, w + 1, barHeight + 2));
+              }
+          };
+    outline(m_markedExecutions, QPen(kMark, 2, Qt::DashLine));
+    outline(m_selectedExecutions, QPen(kSelection, 2));
     if (m_hover.lane >= firstLane && m_hover.lane <= lastLane && m_hover.task != 0) {
         p.setPen(QPen(QColor(0x1f, 0x23, 0x28), 1));
         const double x0 = xOf(m_hover.start);
