@@ -17,9 +17,12 @@
 #include <QSysInfo>
 #include <QVariant>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
+#include <thread>
 #include <unordered_map>
 
 #include <unistd.h>
@@ -202,16 +205,9 @@ bool HistoryStore::openFile(bool allowMoveAside)
         close();
         return false;
     }
-    {
-        QSqlQuery q(database());
-        // WAL: readers never block the recorder, and a crash loses only uncommitted work.
-        if (!q.exec("PRAGMA journal_mode=WAL") || !q.next()
-            || q.value(0).toString().compare("wal", Qt::CaseInsensitive) != 0) {
-            m_error = "cannot switch " + m_path
-                      + " to write-ahead logging: " + q.lastError().text().toStdString();
-            close();
-            return false;
-        }
+    if (!switchToWal()) {
+        close();
+        return false;
     }
     if (!exec("PRAGMA synchronous=NORMAL") || !migrate()) {
         close();
@@ -219,6 +215,33 @@ bool HistoryStore::openFile(bool allowMoveAside)
     }
     markInterrupted();
     return true;
+}
+
+bool HistoryStore::switchToWal()
+{
+    // WAL: readers never block the recorder, and a crash loses only uncommitted work. The
+    // switch needs the file to itself for a moment, and SQLite answers "locked" at once,
+    // without its busy handler, while another process creates or switches the same new file
+    // (two CLIs started together): retry for as long as the busy timeout would wait.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    auto pause = std::chrono::milliseconds(1);
+    while (true) {
+        QSqlQuery q(database());
+        if (q.exec("PRAGMA journal_mode=WAL") && q.next()
+            && q.value(0).toString().compare("wal", Qt::CaseInsensitive) == 0)
+            return true;
+        const QSqlError error = q.lastError();
+        const QString code = error.nativeErrorCode();
+        const bool busy = code == "5" || code == "6"; // SQLITE_BUSY, SQLITE_LOCKED
+        if (!busy || std::chrono::steady_clock::now() >= deadline) {
+            m_error = "cannot switch " + m_path
+                      + " to write-ahead logging: " + error.text().toStdString();
+            return false;
+        }
+        q.finish();
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    }
 }
 
 int HistoryStore::schemaVersion() const
@@ -233,7 +256,7 @@ bool HistoryStore::migrate()
 {
     QSqlDatabase db = database();
     const auto &steps = migrationSteps();
-    const int initial = schemaVersion();
+    int migratedFrom = -1; // the version this process first migrated, if it did
     for (int version = schemaVersion(); version < kSchemaVersion; version = schemaVersion()) {
         if (version < 0) {
             m_error = "cannot read the schema version of " + m_path;
@@ -250,6 +273,8 @@ bool HistoryStore::migrate()
             q.exec("ROLLBACK");
             continue;
         }
+        if (migratedFrom < 0)
+            migratedFrom = version;
         for (const QString &statement : statements(steps[std::size_t(version)])) {
             if (!q.exec(statement)) {
                 m_error = "migrating " + m_path + " to schema " + std::to_string(version + 1)
@@ -264,9 +289,11 @@ bool HistoryStore::migrate()
             return false;
         }
     }
-    if (initial > 0 && initial < kSchemaVersion)
+    // A new file is not "migrated", nor one another process was migrating meanwhile.
+    if (migratedFrom > 0)
         m_notices.push_back("the history database was migrated from schema "
-                            + std::to_string(initial) + " to " + std::to_string(kSchemaVersion));
+                            + std::to_string(migratedFrom) + " to "
+                            + std::to_string(kSchemaVersion));
     return true;
 }
 

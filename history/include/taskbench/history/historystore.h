@@ -71,6 +71,7 @@ public:
 
 private:
     bool openFile(bool allowMoveAside);
+    bool switchToWal();
     bool migrate();
     void markInterrupted();
     bool exec(const std::string &sql);
