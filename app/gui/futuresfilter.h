@@ -4,8 +4,12 @@
 #pragma once
 
 #include "futuresmodel.h"
+#include "sortprefix.h"
 
 #include <QSortFilterProxyModel>
+
+#include <cstdint>
+#include <vector>
 
 namespace taskbench::gui {
 
@@ -29,10 +33,20 @@ protected:
     bool lessThan(const QModelIndex &left, const QModelIndex &right) const override;
 
 private:
+    void refilter();
+    /// The prefixes of `column`'s texts, up to date for every row.
+    const std::vector<SortPrefix> &prefixes(int column) const;
+    void updatePrefixes(int first, int last);
+    void dropPrefixes() { m_prefixColumn = -1; }
+
     static constexpr int kStatusBits = kFutureStatusCount;
     FuturesModel *m_futures = nullptr;
     unsigned m_statusMask = allStatuses();
     QString m_text;
+    /// Sort prefixes (model/sortprefix.h) of one text column, by source row: kept while the
+    /// rows stay (appended rows are added on use, changed ones recomputed).
+    mutable std::vector<SortPrefix> m_prefix;
+    mutable int m_prefixColumn = -1;
 };
 
 } // namespace taskbench::gui

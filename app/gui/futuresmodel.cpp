@@ -34,12 +34,107 @@ static QString workerLabel(int worker)
     return worker >= 0 ? QStringLiteral("worker-%1").arg(worker) : QString();
 }
 
+namespace {
+template <typename T>
+int threeWay(T a, T b)
+{
+    return a < b ? -1 : (b < a ? 1 : 0);
+}
+
+std::int64_t durationOf(const FutureRow &r)
+{
+    return r.endUs > 0 && r.startUs > 0 ? r.endUs - r.startUs : -1;
+}
+
+/// The text the Result column sorts by: the preview, or the error for an erred task.
+const QString &resultSortText(const FutureRow &r)
+{
+    return r.status == FutureStatus::Error && r.hasError ? r.errorMessage : r.preview;
+}
+
+/// QString::compare(a, b, Qt::CaseInsensitive), with ASCII folded inline: keys share long
+/// prefixes ("inc-" and hex), and the library's per-character folding made sorting 100,000
+/// keys take half a second.
+int compareText(const QString &a, const QString &b)
+{
+    const char16_t *p = reinterpret_cast<const char16_t *>(a.constData());
+    const char16_t *q = reinterpret_cast<const char16_t *>(b.constData());
+    const qsizetype n = std::min(a.size(), b.size());
+    for (qsizetype i = 0; i < n; ++i) {
+        char16_t x = p[i], y = q[i];
+        if (x == y)
+            continue;
+        if (x >= 128 || y >= 128)
+            return QStringView(p + i, a.size() - i)
+                .compare(QStringView(q + i, b.size() - i), Qt::CaseInsensitive);
+        if (x >= 'A' && x <= 'Z')
+            x = char16_t(x + ('a' - 'A'));
+        if (y >= 'A' && y <= 'Z')
+            y = char16_t(y + ('a' - 'A'));
+        if (x != y)
+            return x < y ? -1 : 1;
+    }
+    return threeWay(a.size(), b.size());
+}
+} // namespace
+
+const QString *FuturesModel::sortText(int row, int column) const
+{
+    const FutureRow &r = m_rows[std::size_t(row)];
+    switch (column) {
+    case Key:
+        return &r.key;
+    case Function:
+        return &r.function;
+    case Type:
+        return &r.type;
+    case Result:
+        return &resultSortText(r);
+    default:
+        return nullptr;
+    }
+}
+
+int FuturesModel::compareRows(int a, int b, int column) const
+{
+    const FutureRow &l = m_rows[std::size_t(a)];
+    const FutureRow &r = m_rows[std::size_t(b)];
+    switch (column) {
+    case Key:
+        return compareText(l.key, r.key);
+    case Function:
+        return compareText(l.function, r.function);
+    case Status:
+        return threeWay(int(l.status), int(r.status));
+    case Type:
+        return compareText(l.type, r.type);
+    case Result:
+        return compareText(resultSortText(l), resultSortText(r));
+    case Worker:
+        return threeWay(l.worker, r.worker);
+    case Started:
+        return threeWay(l.startUs, r.startUs);
+    case Duration:
+        return threeWay(durationOf(l), durationOf(r));
+    case Attempts:
+        return threeWay(l.attempts, r.attempts);
+    case Memory:
+        return threeWay(l.peakRssBytes, r.peakRssBytes);
+    case Size:
+        return threeWay(l.resultBytes, r.resultBytes);
+    case Cached:
+        return threeWay(l.cachedSession, r.cachedSession);
+    default:
+        return 0;
+    }
+}
+
 QVariant FuturesModel::data(const QModelIndex &index, int role) const
 {
     if (!index.isValid() || index.row() >= int(m_rows.size()))
         return {};
     const FutureRow &r = m_rows[std::size_t(index.row())];
-    const std::int64_t duration = r.endUs > 0 && r.startUs > 0 ? r.endUs - r.startUs : -1;
+    const std::int64_t duration = durationOf(r);
     switch (role) {
     case Qt::DisplayRole:
         switch (index.column()) {
@@ -77,6 +172,8 @@ QVariant FuturesModel::data(const QModelIndex &index, int role) const
         break;
     case SortRole:
         switch (index.column()) {
+        case Result:
+            return resultSortText(r);
         case Status:
             return int(r.status);
         case Worker:

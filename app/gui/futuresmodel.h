@@ -120,6 +120,12 @@ public:
     std::uint64_t idAt(int row) const { return m_rows[std::size_t(row)].id; }
     const FutureRow *rowByKey(const QString &key) const;
 
+    /// Orders rows `a` and `b` by `column` as its SortRole would (<0, 0, >0), without
+    /// building QVariants: the filter's sort calls this n log n times.
+    int compareRows(int a, int b, int column) const;
+    /// The text a text column sorts by (null for the numeric columns).
+    const QString *sortText(int row, int column) const;
+
     int count(FutureStatus status) const { return m_counts[std::size_t(status)]; }
     const std::vector<GroupStats> &groups() const { return m_groups; }
     /// Bumped whenever the set or the details of erred tasks changed.

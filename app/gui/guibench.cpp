@@ -2,17 +2,22 @@
 #include "guibench.h"
 
 #include "enginebridge.h"
+#include "futuresfilter.h"
 #include "futuresmodel.h"
 #include "futurestable.h"
 #include "inspect/taskgraphview.h"
 #include "inspect/taskstreamview.h"
 #include "mainwindow.h"
 
+#include "taskbench/client.h"
+
 #include <QCoreApplication>
 #include <QFile>
 #include <QTableView>
 
 #include <cstdio>
+
+#include <malloc.h>
 
 namespace taskbench::gui {
 
@@ -37,6 +42,14 @@ double residentKiB()
         if (line.startsWith("VmRSS:"))
             return line.mid(6).trimmed().split(' ').value(0).toDouble();
     return 0;
+}
+
+/// Bytes the allocator has handed out and not had back (all arenas, mmapped chunks too):
+/// unlike the resident size, it does not keep what an earlier run freed.
+double heapInUse()
+{
+    const struct mallinfo2 m = mallinfo2();
+    return double(m.uordblks) + double(m.hblkhd);
 }
 
 /// Milliseconds one synchronous repaint of `w` takes.
@@ -109,10 +122,12 @@ void GuiBench::startRun()
         settings.options.processes = run.processes;
         b->restart(settings);
     }
-    m_rssBeforeKiB = residentKiB();
-    std::vector<std::vector<Value>> args(std::size_t(run.tasks));
     SubmitOptions opts;
     opts.pure = false; // distinct tasks, not one
+    measureEngine(run, opts);
+    m_rssBeforeKiB = residentKiB();
+    m_heapBefore = heapInUse();
+    std::vector<std::vector<Value>> args(std::size_t(run.tasks));
     m_maxGap = 0;
     m_submittedMs = -1;
     m_paintCount = 0;
@@ -125,6 +140,51 @@ void GuiBench::startRun()
     m_lastPaintSample = 0;
     m_ticker.start();
     m_request = b->mapArgs(QStringLiteral("bench.noop"), std::move(args), opts);
+}
+
+void GuiBench::measureEngine(const Run &run, const SubmitOptions &opts)
+{
+    // The same map on a cluster of its own with no views: what the engine alone keeps per
+    // task (its tables, the finished values, the handles). Measured before the GUI run, so
+    // the GUI's own share is the GUI run's growth minus this.
+    EngineBridge *b = m_window->bridge();
+    ClusterOptions options = b->clusterOptions();
+    options.processes = run.processes;
+    const double before = heapInUse();
+    {
+        Client client(options, b->client()->functionRegistry());
+        std::vector<Future> futures = client.mapArgs(
+            "bench.noop", std::vector<std::vector<Value>>(std::size_t(run.tasks)), opts);
+        client.wait(futures);
+        m_engineBytes = heapInUse() - before;
+    }
+    malloc_trim(0);
+}
+
+void GuiBench::measureSortAndFilter()
+{
+    // What a user waits for after clicking a header or typing in the filter box, with every
+    // row of the map in the table.
+    FuturesFilter *filter = m_window->futuresTable()->filter();
+    QElapsedTimer t;
+    const std::pair<int, const char *> sorts[] = {{FuturesModel::Duration, "duration"},
+                                                  {FuturesModel::Key, "key"},
+                                                  {FuturesModel::Status, "status"}};
+    for (const auto &[column, name] : sorts) {
+        t.start();
+        filter->sort(column, Qt::DescendingOrder);
+        printFigure(QStringLiteral("sort_ms_") + suffix() + QLatin1Char('_') + QLatin1String(name),
+                    double(t.nsecsElapsed()) / 1e6);
+    }
+    t.start();
+    filter->setText(QStringLiteral("99"));
+    const double filterMs = double(t.nsecsElapsed()) / 1e6;
+    printFigure(QStringLiteral("filter_ms_") + suffix(), filterMs);
+    printFigure(QStringLiteral("filter_rows_") + suffix(), double(filter->rowCount()));
+    t.start();
+    filter->setText(QString());
+    printFigure(QStringLiteral("unfilter_ms_") + suffix(), double(t.nsecsElapsed()) / 1e6);
+    filter->sort(-1);
 }
 
 void GuiBench::samplePaints()
@@ -187,6 +247,11 @@ void GuiBench::endRun(bool ok)
         // tables are in it too), per task shown.
         printFigure(QStringLiteral("memory_bytes_per_task_") + s,
                     (residentKiB() - m_rssBeforeKiB) * 1024.0 / tasks);
+        // The heap the run added, split into the engine's part (the same map without views,
+        // measured before) and the rest: the GUI's models, views, bridge and recorder.
+        const double heap = heapInUse() - m_heapBefore;
+        printFigure(QStringLiteral("engine_heap_bytes_per_task_") + s, m_engineBytes / tasks);
+        printFigure(QStringLiteral("gui_heap_bytes_per_task_") + s, (heap - m_engineBytes) / tasks);
         static const char *const names[3] = {"futures_table", "graph_collapsed", "stream"};
         for (int i = 0; i < 3; ++i) {
             const QString n
@@ -196,6 +261,8 @@ void GuiBench::endRun(bool ok)
                         m_paintCount ? m_paintSum[i] / m_paintCount : 0.0);
         }
     }
+    if (ok && tasks <= 100000)
+        measureSortAndFilter();
     m_ok = m_ok && ok;
     if (ok && m_run + 1 < m_runs.size()) {
         ++m_run;

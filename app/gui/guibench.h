@@ -13,6 +13,8 @@
 #include <QString>
 #include <QTimer>
 
+#include "taskbench/client.h"
+
 #include <cstdint>
 #include <vector>
 
@@ -40,6 +42,8 @@ signals:
 private:
     void startRun();
     void tick();
+    void measureEngine(const Run &run, const SubmitOptions &opts);
+    void measureSortAndFilter();
     void samplePaints();
     void endRun(bool ok);
     QString suffix() const;
@@ -55,6 +59,8 @@ private:
     qint64 m_lastPaintSample = 0;
     qint64 m_submittedMs = -1;
     double m_rssBeforeKiB = 0;
+    double m_heapBefore = 0;
+    double m_engineBytes = 0; ///< heap the same map kept without the GUI
     double m_paintMax[3] = {};
     double m_paintSum[3] = {};
     int m_paintCount = 0;

@@ -1,14 +1,19 @@
 // The futures model applying engine event batches: rows, statuses, counts, groups, removal
-// of forgotten tasks, sorting and filtering through FuturesFilter, and 10,000 tasks.
+// of forgotten tasks, sorting and filtering through FuturesFilter (its sort prefixes agree
+// with QString's case-insensitive order), and 10,000 tasks.
 #include "errorsmodel.h"
 #include "futuresfilter.h"
 #include "futuresmodel.h"
 #include "progressmodel.h"
+#include "sortprefix.h"
 
 #include "eventbuilders.h"
 
 #include <QSignalSpy>
 #include <QTest>
+
+#include <algorithm>
+#include <random>
 
 using namespace taskbench;
 using namespace taskbench::gui;
@@ -220,6 +225,66 @@ private slots:
         m.applyEvents(finish(2));
         f.sort(FuturesModel::Status, Qt::AscendingOrder);
         QCOMPARE(column(f, FuturesModel::Key).back(), QStringLiteral("c"));
+    }
+
+    void test_sortPrefixesAgreeWithCaseInsensitiveOrder()
+    {
+        // Random texts over a small alphabet (long shared prefixes, case, a non-ASCII letter,
+        // NUL and texts that end early), seeded: every decided pair must agree with QString.
+        std::mt19937 rng(20261203);
+        const QString alphabet = QStringLiteral("aAbB-_0Z\u00e9\u00c9");
+        auto randomText = [&] {
+            QString t = QStringLiteral("inc-");
+            for (int n = int(rng() % 20); n > 0; --n)
+                t += rng() % 50 == 0 ? QChar(0) : alphabet.at(int(rng() % alphabet.size()));
+            return t;
+        };
+        int decided = 0;
+        for (int i = 0; i < 20000; ++i) {
+            const QString a = randomText(), b = randomText();
+            const int byPrefix = compareSortPrefixes(textSortPrefix(a), textSortPrefix(b));
+            if (byPrefix == 0)
+                continue;
+            ++decided;
+            const int full = QString::compare(a, b, Qt::CaseInsensitive);
+            QVERIFY2((byPrefix < 0) == (full < 0) && full != 0,
+                     qPrintable(a + QStringLiteral(" vs ") + b));
+        }
+        QVERIFY(decided > 10000); // the prefixes decide most pairs
+    }
+
+    void test_sortByKeyMatchesStringOrder()
+    {
+        // Keys that share their first sixteen characters need the full comparison; keys added
+        // while the table is sorted keep the order (appended rows get prefixes on use).
+        FuturesModel m;
+        FuturesFilter f;
+        f.setSourceModel(&m);
+        std::mt19937 rng(7);
+        QStringList keys;
+        std::vector<Event> events;
+        for (std::uint64_t id = 1; id <= 3000; ++id) {
+            const std::string key
+                = (id % 3 == 0 ? "Shared-prefix-0123-" : "inc-") + std::to_string(rng() % 100000);
+            keys << QString::fromStdString(key);
+            events.push_back(taskAdded(id, key, "bench.inc"));
+        }
+        m.applyEvents(events);
+        f.sort(FuturesModel::Key, Qt::AscendingOrder);
+        events.clear();
+        for (std::uint64_t id = 3001; id <= 3500; ++id) {
+            const std::string key = "b-" + std::to_string(rng() % 1000);
+            keys << QString::fromStdString(key);
+            events.push_back(taskAdded(id, key, "bench.inc"));
+        }
+        m.applyEvents(events);
+        std::stable_sort(keys.begin(), keys.end(), [](const QString &a, const QString &b) {
+            return QString::compare(a, b, Qt::CaseInsensitive) < 0;
+        });
+        const QStringList shown = column(f, FuturesModel::Key);
+        QCOMPARE(shown.size(), keys.size());
+        for (int i = 0; i < keys.size(); ++i)
+            QCOMPARE(shown[i].compare(keys[i], Qt::CaseInsensitive), 0);
     }
 
     void test_filterByStatusAndText()
