@@ -56,6 +56,8 @@ private:
     QElapsedTimer m_total;
     qint64 m_lastTick = 0;
     qint64 m_maxGap = 0;
+    double m_lastTickCpuMs = 0;
+    double m_maxGapCpuMs = 0; ///< the GUI thread's CPU time during the largest gap
     qint64 m_lastPaintSample = 0;
     qint64 m_submittedMs = -1;
     double m_rssBeforeKiB = 0;

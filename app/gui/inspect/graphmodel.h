@@ -132,6 +132,8 @@ private:
     std::vector<std::uint32_t> m_depBegin;
     std::vector<std::uint32_t> m_depCount;
     std::vector<std::uint32_t> m_deps;
+    std::vector<std::uint32_t> m_withDeps;      ///< slots that have dependencies
+    std::vector<std::uint8_t> m_withDepsListed; ///< by slot: in m_withDeps
     std::vector<Group> m_groups;
     std::size_t m_aliveCount = 0;
     StatusCounts m_totals{};
