@@ -334,7 +334,7 @@ void FuturesModel::applyEvents(const Event *begin, const Event *end)
     std::vector<FutureRow> added;
     for (const Event *it = begin; it != end; ++it) {
         const Event &e = *it;
-        if (e.kind != EventKind::TaskAdded || m_index.count(e.task))
+        if (e.kind != EventKind::TaskAdded || m_index.contains(e.task))
             continue;
         FutureRow r;
         r.id = e.task;
@@ -343,7 +343,7 @@ void FuturesModel::applyEvents(const Event *begin, const Event *end)
         r.group = intern(e.group().empty() ? e.function() : e.group());
         r.addedUs = e.timeUs;
         r.deps = e.deps();
-        m_index.emplace(r.id, int(m_rows.size() + added.size()));
+        m_index.insert(r.id, int(m_rows.size() + added.size()));
         added.push_back(std::move(r));
     }
     if (!added.empty()) {
@@ -362,9 +362,9 @@ void FuturesModel::applyEvents(const Event *begin, const Event *end)
         // no query to the scheduler.
         for (int i = first; i < int(m_rows.size()); ++i) {
             for (std::uint64_t dep : m_rows[std::size_t(i)].deps) {
-                auto it = m_index.find(dep);
-                if (it != m_index.end())
-                    m_rows[std::size_t(it->second)].dependents.push_back(m_rows[std::size_t(i)].id);
+                const int depRow = m_index.find(dep);
+                if (depRow >= 0)
+                    m_rows[std::size_t(depRow)].dependents.push_back(m_rows[std::size_t(i)].id);
             }
         }
         endInsertRows();
@@ -378,10 +378,9 @@ void FuturesModel::applyEvents(const Event *begin, const Event *end)
                 emit taskLog(0, QString(), QString::fromStdString(e.text()), e.timeUs);
             continue;
         }
-        auto found = m_index.find(e.task);
-        if (found == m_index.end())
+        const int rowIndex = m_index.find(e.task);
+        if (rowIndex < 0)
             continue;
-        const int rowIndex = found->second;
         FutureRow &r = m_rows[std::size_t(rowIndex)];
         switch (e.kind) {
         case EventKind::Transition:
@@ -479,9 +478,9 @@ void FuturesModel::removeForgotten()
     std::vector<int> rows;
     rows.reserve(m_forgotten.size());
     for (std::uint64_t id : m_forgotten) {
-        auto it = m_index.find(id);
-        if (it != m_index.end() && m_rows[std::size_t(it->second)].state == TaskState::Forgotten)
-            rows.push_back(it->second);
+        const int row = m_index.find(id);
+        if (row >= 0 && m_rows[std::size_t(row)].state == TaskState::Forgotten)
+            rows.push_back(row);
     }
     m_forgotten.clear();
     std::sort(rows.begin(), rows.end());
@@ -519,22 +518,21 @@ void FuturesModel::removeForgotten()
 void FuturesModel::rebuildIndex()
 {
     m_index.clear();
-    m_index.reserve(m_rows.size());
     for (int i = 0; i < int(m_rows.size()); ++i)
-        m_index.emplace(m_rows[std::size_t(i)].id, i);
+        m_index.insert(m_rows[std::size_t(i)].id, i);
     m_keyIndexValid = false;
 }
 
 void FuturesModel::applyResults(const std::vector<ResultSummary> &results)
 {
     for (const ResultSummary &s : results) {
-        auto it = m_index.find(s.id);
-        if (it == m_index.end())
+        const int row = m_index.find(s.id);
+        if (row < 0)
             continue;
-        FutureRow &r = m_rows[std::size_t(it->second)];
+        FutureRow &r = m_rows[std::size_t(row)];
         if (s.status != r.status)
-            continue; // stale: the task moved on (a retry) since the fetch started
-        r.type = QString::fromStdString(s.type);
+            continue;            // stale: the task moved on (a retry) since the fetch started
+        r.type = intern(s.type); // a few type names, one string each
         r.preview = QString::fromStdString(s.preview);
         if (s.attempts > r.attempts)
             r.attempts = s.attempts;
@@ -549,7 +547,7 @@ void FuturesModel::applyResults(const std::vector<ResultSummary> &results)
             r.arguments = QString::fromStdString(s.arguments);
             m_errorsDirty = true;
         }
-        touch(it->second);
+        touch(row);
     }
     flushChanges();
     if (m_errorsDirty) {
@@ -569,11 +567,11 @@ std::vector<std::uint64_t> FuturesModel::takeResultRequests()
 void FuturesModel::markReleased(const std::vector<std::uint64_t> &ids)
 {
     for (std::uint64_t id : ids) {
-        auto it = m_index.find(id);
-        if (it == m_index.end())
+        const int row = m_index.find(id);
+        if (row < 0)
             continue;
-        m_rows[std::size_t(it->second)].handleReleased = true;
-        touch(it->second);
+        m_rows[std::size_t(row)].handleReleased = true;
+        touch(row);
     }
     flushChanges();
 }
@@ -601,14 +599,13 @@ void FuturesModel::clear()
 
 const FutureRow *FuturesModel::row(std::uint64_t id) const
 {
-    auto it = m_index.find(id);
-    return it == m_index.end() ? nullptr : &m_rows[std::size_t(it->second)];
+    const int r = m_index.find(id);
+    return r < 0 ? nullptr : &m_rows[std::size_t(r)];
 }
 
 int FuturesModel::rowOf(std::uint64_t id) const
 {
-    auto it = m_index.find(id);
-    return it == m_index.end() ? -1 : it->second;
+    return m_index.find(id);
 }
 
 const FutureRow *FuturesModel::rowByKey(const QString &key) const

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "chunkedvector.h"
+#include "rowindex.h"
 #include "taskdetails.h"
 
 #include "taskbench/events.h"
@@ -30,6 +31,10 @@ struct FutureRow
     QString group;
     TaskState state = TaskState::Released;
     FutureStatus status = FutureStatus::Pending;
+    // The flags side by side: apart, each took eight bytes of padding in every row.
+    bool hasError = false;       ///< error details fetched (below)
+    bool fromDependency = false; ///< erred because a dependency did
+    bool handleReleased = false; ///< the GUI dropped its handle; the task lives on for others
     QString type;
     QString preview;
     int worker = -1;
@@ -46,13 +51,10 @@ struct FutureRow
     std::vector<std::uint64_t> deps;
     std::vector<std::uint64_t> dependents;
     // Error details (fetched once the task errs).
-    bool hasError = false;
     QString errorType;
     QString errorMessage;
     QString rootKey;
-    bool fromDependency = false;
     QString arguments;
-    bool handleReleased = false; ///< the GUI dropped its handle; the task lives on for others
 };
 
 /// Counts of one task group (a map call, or a function): like dask's progress bars.
@@ -157,8 +159,8 @@ private:
     std::vector<std::uint64_t> reachable(const std::vector<std::uint64_t> &ids,
                                          std::vector<std::uint64_t> FutureRow::*edges) const;
 
-    ChunkedVector<FutureRow> m_rows; ///< in blocks: growing never moves a row
-    std::unordered_map<std::uint64_t, int> m_index;
+    ChunkedVector<FutureRow> m_rows;        ///< in blocks: growing never moves a row
+    RowIndex m_index;                       ///< row by task id
     mutable QHash<QString, int> m_keyIndex; ///< built on demand (rowByKey)
     mutable bool m_keyIndexValid = true;
     std::array<int, kFutureStatusCount> m_counts{};

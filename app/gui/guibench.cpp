@@ -283,16 +283,6 @@ void GuiBench::endRun(bool ok)
     }
     if (ok && tasks <= 100000)
         measureSortAndFilter();
-    if (qEnvironmentVariableIsSet("TB_HEAP_LATER")) {
-        const double before = m_heapBefore;
-        const double eng = m_engineBytes;
-        QTimer::singleShot(6000, this, [before, eng, tasks] {
-            std::printf("LATER gui heap per task %.1f\n", (heapInUse() - before - eng) / tasks);
-            std::fflush(stdout);
-        });
-        QTimer::singleShot(6500, qApp, &QCoreApplication::quit);
-        return;
-    }
     m_ok = m_ok && ok;
     if (ok && m_run + 1 < m_runs.size()) {
         ++m_run;

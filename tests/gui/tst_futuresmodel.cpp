@@ -5,6 +5,7 @@
 #include "futuresfilter.h"
 #include "futuresmodel.h"
 #include "progressmodel.h"
+#include "rowindex.h"
 #include "sortprefix.h"
 
 #include "eventbuilders.h"
@@ -225,6 +226,31 @@ private slots:
         m.applyEvents(finish(2));
         f.sort(FuturesModel::Status, Qt::AscendingOrder);
         QCOMPARE(column(f, FuturesModel::Key).back(), QStringLiteral("c"));
+    }
+
+    void test_rowIndexRunsAndStragglers()
+    {
+        RowIndex index;
+        for (int i = 0; i < 1000; ++i) // a map: one run
+            index.insert(100 + std::uint64_t(i), i);
+        index.insert(5000, 1000); // a lone submit: a run of its own
+        index.insert(50, 1001);   // out of order: below the last run
+        index.insert(5001, 1002); // next id, but row 1001 went to 50: a new run
+        index.insert(5002, 1010); // next id, a row further on: a new run again
+        QCOMPARE(index.size(), std::size_t(1004));
+        QCOMPARE(index.find(100), 0);
+        QCOMPARE(index.find(1099), 999);
+        QCOMPARE(index.find(1100), -1);
+        QCOMPARE(index.find(99), -1);
+        QCOMPARE(index.find(5000), 1000);
+        QCOMPARE(index.find(5001), 1002);
+        QCOMPARE(index.find(5002), 1010);
+        QCOMPARE(index.find(50), 1001);
+        QCOMPARE(index.find(51), -1);
+        QVERIFY(index.contains(640));
+        index.clear();
+        QCOMPARE(index.find(100), -1);
+        QCOMPARE(index.size(), std::size_t(0));
     }
 
     void test_sortPrefixesAgreeWithCaseInsensitiveOrder()
