@@ -6,6 +6,7 @@
 #include "icons.h"
 #include "mapinput.h"
 #include "statusstyle.h"
+#include "taskoptionsbox.h"
 
 #include <QButtonGroup>
 #include <QCheckBox>
@@ -97,25 +98,14 @@ MapForm::MapForm(QWidget *parent)
     m_preview->setFont(bold);
     layout->addWidget(m_preview);
 
-    auto *options = new QGroupBox(tr("Options"), this);
-    auto *of = new QFormLayout(options);
-    m_pure = new QCheckBox(tr("P&ure (same inputs, same futures)"), options);
-    m_pure->setChecked(true);
-    m_pure->setAccessibleName(tr("Pure map"));
-    of->addRow(m_pure);
-    m_retries = new QSpinBox(options);
-    m_retries->setRange(0, 100);
-    m_retries->setAccessibleName(tr("Map retries"));
-    auto *rl = new QLabel(tr("R&etries:"), options);
-    rl->setBuddy(m_retries);
-    of->addRow(rl, m_retries);
-    m_priority = new QSpinBox(options);
-    m_priority->setRange(-1000, 1000);
-    m_priority->setAccessibleName(tr("Map priority"));
-    auto *pl = new QLabel(tr("Priorit&y:"), options);
-    pl->setBuddy(m_priority);
-    of->addRow(pl, m_priority);
-    layout->addWidget(options);
+    m_options = new TaskOptionsBox({tr("P&ure (same inputs, same futures)"),
+                                    tr("Pure map"),
+                                    tr("R&etries:"),
+                                    tr("Map retries"),
+                                    tr("Priorit&y:"),
+                                    tr("Map priority")},
+                                   this);
+    layout->addWidget(m_options);
 
     m_formError = new QLabel(this);
     m_formError->setWordWrap(true);
@@ -556,10 +546,7 @@ bool MapForm::tryMap()
         showFormError(m_previewError);
         return false;
     }
-    SubmitOptions opts;
-    opts.pure = m_pure->isChecked();
-    opts.retries = m_retries->value();
-    opts.priority = m_priority->value();
+    const SubmitOptions opts = m_options->options();
     emit mapRequested(currentFunction(), *args, opts);
     return true;
 }
@@ -580,9 +567,9 @@ bool MapForm::tryReduce()
     Value::List refs;
     for (const QString &k : keys)
         refs.push_back(Value::ref(k.toStdString()));
-    SubmitOptions opts;
-    opts.retries = m_retries->value();
-    opts.priority = m_priority->value();
+    SubmitOptions opts; // a reduction is one call: not pure over the selection's keys
+    opts.retries = m_options->options().retries;
+    opts.priority = m_options->options().priority;
     emit reduceRequested(fn, {Value(std::move(refs))}, opts);
     return true;
 }

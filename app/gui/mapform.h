@@ -6,6 +6,7 @@
 #pragma once
 
 #include "sweepbuilder.h"
+#include "taskoptionsbox.h"
 
 #include "taskbench/client.h"
 #include "taskbench/functionregistry.h"
@@ -53,8 +54,8 @@ public:
     bool loadFile(const QString &path);
     /// Sets file content directly (tests): `csv` picks the parser.
     void setFileContent(const QString &text, bool csv);
-    QSpinBox *retriesSpin() const { return m_retries; }
-    QCheckBox *pureCheck() const { return m_pure; }
+    QSpinBox *retriesSpin() const { return m_options->retriesSpin(); }
+    QCheckBox *pureCheck() const { return m_options->pureCheck(); }
     QPushButton *mapButton() const { return m_map; }
 
     /// Tasks the current inputs make (0 with previewError() set when they are invalid).
@@ -99,9 +100,7 @@ private:
     QRadioButton *m_grid = nullptr;
     QWidget *m_modeRow = nullptr;
     QLabel *m_preview = nullptr;
-    QSpinBox *m_retries = nullptr;
-    QSpinBox *m_priority = nullptr;
-    QCheckBox *m_pure = nullptr;
+    TaskOptionsBox *m_options = nullptr;
     QLabel *m_formError = nullptr;
     QPushButton *m_map = nullptr;
     ChoicePicker *m_reduceBox = nullptr;

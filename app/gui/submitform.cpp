@@ -5,6 +5,7 @@
 #include "choicepicker.h"
 #include "icons.h"
 #include "statusstyle.h"
+#include "taskoptionsbox.h"
 
 #include <QCheckBox>
 #include <QFormLayout>
@@ -53,32 +54,15 @@ SubmitForm::SubmitForm(QWidget *parent)
     m_fieldsLayout->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
     layout->addWidget(m_fieldsHost);
 
-    auto *options = new QGroupBox(tr("Options"), this);
-    auto *of = new QFormLayout(options);
-    m_key = new QLineEdit(options);
-    m_key->setPlaceholderText(tr("automatic (function-token)"));
-    m_key->setAccessibleName(tr("Key"));
-    m_key->setClearButtonEnabled(true);
-    auto *keyLabel = new QLabel(tr("&Key:"), options);
-    keyLabel->setBuddy(m_key);
-    of->addRow(keyLabel, m_key);
-    m_pure = new QCheckBox(tr("&Pure (same call, same future)"), options);
-    m_pure->setChecked(true);
-    m_pure->setAccessibleName(tr("Pure"));
-    of->addRow(m_pure);
-    m_retries = new QSpinBox(options);
-    m_retries->setRange(0, 100);
-    m_retries->setAccessibleName(tr("Retries"));
-    auto *retriesLabel = new QLabel(tr("&Retries:"), options);
-    retriesLabel->setBuddy(m_retries);
-    of->addRow(retriesLabel, m_retries);
-    m_priority = new QSpinBox(options);
-    m_priority->setRange(-1000, 1000);
-    m_priority->setAccessibleName(tr("Priority"));
-    auto *prioLabel = new QLabel(tr("Pr&iority:"), options);
-    prioLabel->setBuddy(m_priority);
-    of->addRow(prioLabel, m_priority);
-    layout->addWidget(options);
+    m_options = new TaskOptionsBox({tr("&Pure (same call, same future)"),
+                                    tr("Pure"),
+                                    tr("&Retries:"),
+                                    tr("Retries"),
+                                    tr("Pr&iority:"),
+                                    tr("Priority"),
+                                    true},
+                                   this);
+    layout->addWidget(m_options);
 
     m_formError = new QLabel(this);
     m_formError->setWordWrap(true);
@@ -236,11 +220,7 @@ bool SubmitForm::trySubmit()
         showFormError(QString::fromStdString(error));
         return false;
     }
-    SubmitOptions opts;
-    opts.key = m_key->text().trimmed().toStdString();
-    opts.pure = m_pure->isChecked();
-    opts.retries = m_retries->value();
-    opts.priority = m_priority->value();
+    const SubmitOptions opts = m_options->options();
     emit submitRequested(QString::fromStdString(m_function->qualifiedName), args, opts);
     return true;
 }

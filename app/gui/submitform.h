@@ -3,6 +3,8 @@
 // next to its field and nothing is submitted.
 #pragma once
 
+#include "taskoptionsbox.h"
+
 #include "taskbench/client.h"
 #include "taskbench/functionregistry.h"
 
@@ -42,10 +44,10 @@ public:
     const std::vector<ArgumentField *> &fields() const { return m_fields; }
     ArgumentField *field(const QString &name) const;
     QPushButton *submitButton() const { return m_submit; }
-    QLineEdit *keyEdit() const { return m_key; }
-    QCheckBox *pureCheck() const { return m_pure; }
-    QSpinBox *retriesSpin() const { return m_retries; }
-    QSpinBox *prioritySpin() const { return m_priority; }
+    QLineEdit *keyEdit() const { return m_options->keyEdit(); }
+    QCheckBox *pureCheck() const { return m_options->pureCheck(); }
+    QSpinBox *retriesSpin() const { return m_options->retriesSpin(); }
+    QSpinBox *prioritySpin() const { return m_options->prioritySpin(); }
 
     /// Validates every field; emits submitRequested and returns true only if all are valid.
     bool trySubmit();
@@ -70,10 +72,7 @@ private:
     QWidget *m_fieldsHost = nullptr;
     QFormLayout *m_fieldsLayout = nullptr;
     std::vector<ArgumentField *> m_fields;
-    QLineEdit *m_key = nullptr;
-    QCheckBox *m_pure = nullptr;
-    QSpinBox *m_retries = nullptr;
-    QSpinBox *m_priority = nullptr;
+    TaskOptionsBox *m_options = nullptr;
     QLabel *m_formError = nullptr;
     QPushButton *m_submit = nullptr;
     QAbstractItemModel *m_keyModel = nullptr;
