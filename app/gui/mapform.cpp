@@ -3,13 +3,13 @@
 #include "accessibletext.h"
 #include "argumentparsing.h"
 #include "choicepicker.h"
+#include "formparts.h"
 #include "icons.h"
 #include "mapinput.h"
 #include "statusstyle.h"
 #include "taskoptionsbox.h"
 
 #include <QButtonGroup>
-#include <QCheckBox>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -20,7 +20,6 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QRadioButton>
-#include <QSpinBox>
 #include <QVBoxLayout>
 
 namespace taskbench::gui {
@@ -32,13 +31,7 @@ MapForm::MapForm(QWidget *parent)
     layout->setContentsMargins(6, 6, 6, 6);
 
     auto *top = new QFormLayout;
-    m_functionBox = new ChoicePicker(this);
-    m_functionBox->setAccessibleName(tr("Map function"));
-    m_functionBox->setMinimumContentsLength(14);
-    m_functionBox->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    auto *fnLabel = new QLabel(tr("F&unction:"), this);
-    fnLabel->setBuddy(m_functionBox);
-    top->addRow(fnLabel, m_functionBox);
+    m_functionBox = addFunctionPicker(top, this, tr("F&unction:"), tr("Map function"));
     m_source = new ChoicePicker(this);
     m_source->addItem(tr("Range or list"), int(Values));
     m_source->addItem(tr("File (JSON lines or CSV)"), int(File));
@@ -107,13 +100,7 @@ MapForm::MapForm(QWidget *parent)
                                    this);
     layout->addWidget(m_options);
 
-    m_formError = new QLabel(this);
-    m_formError->setWordWrap(true);
-    m_formError->setAccessibleName(tr("Map error"));
-    QPalette pal = m_formError->palette();
-    pal.setColor(QPalette::WindowText, statusColor(FutureStatus::Error));
-    m_formError->setPalette(pal);
-    m_formError->hide();
+    m_formError = newFormErrorLabel(this, tr("Map error"));
     layout->addWidget(m_formError);
 
     m_map = new QPushButton(themedIcon(QStringLiteral("map")), tr("&Map"), this);
@@ -170,19 +157,13 @@ void MapForm::setFunctions(const std::vector<FunctionPtr> &functions)
         m_functionBox->clear();
         m_reduceBox->clear();
         for (const FunctionPtr &f : functions) {
-            const QString name = QString::fromStdString(f->qualifiedName);
-            const QString sig = QString::fromStdString(f->signature());
-            if (!f->params.empty()) {
-                m_functionBox->addItem(themedIcon(QStringLiteral("function")), name, name);
-                m_functionBox->setItemData(m_functionBox->count() - 1, sig, Qt::ToolTipRole);
-            }
+            if (f->params.empty())
+                continue;
+            addFunctionItem(m_functionBox, *f);
             // Reducers take a list as their first parameter.
-            if (!f->params.empty()
-                && (paramKind(f->params.front().type) == ParamKind::List
-                    || paramKind(f->params.front().type) == ParamKind::Any)) {
-                m_reduceBox->addItem(themedIcon(QStringLiteral("function")), name, name);
-                m_reduceBox->setItemData(m_reduceBox->count() - 1, sig, Qt::ToolTipRole);
-            }
+            const ParamKind first = paramKind(f->params.front().type);
+            if (first == ParamKind::List || first == ParamKind::Any)
+                addFunctionItem(m_reduceBox, *f);
         }
     }
     const int ri = m_reduceBox->findData(currentReduce);

@@ -3,18 +3,16 @@
 #include "accessibletext.h"
 #include "argumentfield.h"
 #include "choicepicker.h"
+#include "formparts.h"
 #include "icons.h"
-#include "statusstyle.h"
 #include "taskoptionsbox.h"
 
-#include <QCheckBox>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QScrollArea>
-#include <QSpinBox>
 #include <QVBoxLayout>
 
 namespace taskbench::gui {
@@ -26,13 +24,7 @@ SubmitForm::SubmitForm(QWidget *parent)
     layout->setContentsMargins(6, 6, 6, 6);
 
     auto *top = new QFormLayout;
-    m_functionBox = new ChoicePicker(this);
-    m_functionBox->setAccessibleName(tr("Function"));
-    m_functionBox->setMinimumContentsLength(14);
-    m_functionBox->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    auto *fnLabel = new QLabel(tr("&Function:"), this);
-    fnLabel->setBuddy(m_functionBox);
-    top->addRow(fnLabel, m_functionBox);
+    m_functionBox = addFunctionPicker(top, this, tr("&Function:"), tr("Function"));
     layout->addLayout(top);
 
     m_signature = new QLabel(this);
@@ -64,13 +56,7 @@ SubmitForm::SubmitForm(QWidget *parent)
                                    this);
     layout->addWidget(m_options);
 
-    m_formError = new QLabel(this);
-    m_formError->setWordWrap(true);
-    m_formError->setAccessibleName(tr("Submit error"));
-    QPalette pal = m_formError->palette();
-    pal.setColor(QPalette::WindowText, statusColor(FutureStatus::Error));
-    m_formError->setPalette(pal);
-    m_formError->hide();
+    m_formError = newFormErrorLabel(this, tr("Submit error"));
     layout->addWidget(m_formError);
 
     m_submit = new QPushButton(themedIcon(QStringLiteral("submit")), tr("&Submit"), this);
@@ -100,13 +86,8 @@ void SubmitForm::setFunctions(const std::vector<FunctionPtr> &functions)
     {
         const QSignalBlocker block(m_functionBox);
         m_functionBox->clear();
-        for (const FunctionPtr &f : functions) {
-            const QString name = QString::fromStdString(f->qualifiedName);
-            m_functionBox->addItem(themedIcon(QStringLiteral("function")), name, name);
-            m_functionBox->setItemData(m_functionBox->count() - 1,
-                                       QString::fromStdString(f->signature()),
-                                       Qt::ToolTipRole);
-        }
+        for (const FunctionPtr &f : functions)
+            addFunctionItem(m_functionBox, *f);
     }
     const int i = m_functionBox->findData(current);
     m_functionBox->setCurrentIndex(-1);
