@@ -453,9 +453,11 @@ void EngineBridge::tap(const std::vector<Future> &futures)
         m_tap(futures);
 }
 
-std::uint64_t
-EngineBridge::submit(const QString &function, std::vector<Value> args, SubmitOptions opts)
+template <typename Work>
+std::uint64_t EngineBridge::queueSubmission(Work work)
 {
+    // One submission (a call or a map) on the submission thread, so that a million-task map
+    // never blocks the GUI; its futures come back to the GUI thread as submitted().
     const std::uint64_t request = m_nextRequest++;
     if (!m_client) {
         QMetaObject::invokeMethod(
@@ -467,73 +469,11 @@ EngineBridge::submit(const QString &function, std::vector<Value> args, SubmitOpt
     ++m_pendingSubmissions;
     auto client = m_client;
     const auto gen = m_generation;
-    m_submitQueue.start([this,
-                         client,
-                         gen,
-                         request,
-                         fn = function.toStdString(),
-                         args = std::move(args),
-                         opts = std::move(opts)]() mutable {
-        std::vector<Future> futures;
-        QString error;
-        try {
-            futures.push_back(client->submit(fn, std::move(args), std::move(opts)));
-            tap(futures);
-        } catch (const std::exception &e) {
-            error = QString::fromUtf8(e.what());
-        }
-        QMetaObject::invokeMethod(
-            this,
-            [this, gen, request, futures = std::move(futures), error] {
-                --m_pendingSubmissions;
-                if (gen != m_generation)
-                    return;
-                if (!error.isEmpty()) {
-                    emit submitFailed(request, error);
-                    return;
-                }
-                std::vector<std::uint64_t> ids;
-                std::vector<std::uint64_t> ready;
-                for (const Future &f : futures) {
-                    ids.push_back(f.id());
-                    m_handles.insert(f);
-                    if (m_resultsWaiting.erase(f.id()))
-                        ready.push_back(f.id());
-                }
-                requestResults(std::move(ready));
-                emit submitted(request, ids);
-            },
-            Qt::QueuedConnection);
-    });
-    return request;
-}
-
-std::uint64_t EngineBridge::mapArgs(const QString &function,
-                                    std::vector<std::vector<Value>> argLists,
-                                    SubmitOptions opts)
-{
-    const std::uint64_t request = m_nextRequest++;
-    if (!m_client) {
-        QMetaObject::invokeMethod(
-            this,
-            [this, request] { emit submitFailed(request, tr("The cluster is not running")); },
-            Qt::QueuedConnection);
-        return request;
-    }
-    ++m_pendingSubmissions;
-    auto client = m_client;
-    const auto gen = m_generation;
-    m_submitQueue.start([this,
-                         client,
-                         gen,
-                         request,
-                         fn = function.toStdString(),
-                         argLists = std::move(argLists),
-                         opts = std::move(opts)]() mutable {
+    m_submitQueue.start([this, client, gen, request, work = std::move(work)]() mutable {
         auto futures = std::make_shared<std::vector<Future>>();
         QString error;
         try {
-            *futures = client->mapArgs(fn, std::move(argLists), std::move(opts));
+            *futures = work(*client);
             tap(*futures);
         } catch (const std::exception &e) {
             error = QString::fromUtf8(e.what());
@@ -564,6 +504,27 @@ std::uint64_t EngineBridge::mapArgs(const QString &function,
             Qt::QueuedConnection);
     });
     return request;
+}
+
+std::uint64_t
+EngineBridge::submit(const QString &function, std::vector<Value> args, SubmitOptions opts)
+{
+    return queueSubmission([fn = function.toStdString(),
+                            args = std::move(args),
+                            opts = std::move(opts)](Client &client) mutable {
+        return std::vector<Future>{client.submit(fn, std::move(args), std::move(opts))};
+    });
+}
+
+std::uint64_t EngineBridge::mapArgs(const QString &function,
+                                    std::vector<std::vector<Value>> argLists,
+                                    SubmitOptions opts)
+{
+    return queueSubmission([fn = function.toStdString(),
+                            argLists = std::move(argLists),
+                            opts = std::move(opts)](Client &client) mutable {
+        return client.mapArgs(fn, std::move(argLists), std::move(opts));
+    });
 }
 
 namespace {

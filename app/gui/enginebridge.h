@@ -158,6 +158,9 @@ private:
     /// (short) tick, so a 100,000-task map never freezes the window.
     void applyFrame(bool all = false);
     void requestResults(std::vector<std::uint64_t> ids);
+    /// Runs `work(Client &) -> std::vector<Future>` on the submission thread (see submit()).
+    template <typename Work>
+    std::uint64_t queueSubmission(Work work);
     void watchPluginFiles();
     std::vector<Future> handlesFor(const std::vector<std::uint64_t> &ids) const;
 
