@@ -8,16 +8,12 @@
 #include "futuresmodel.h"
 #include "futurestable.h"
 #include "guilogsink.h"
-#include "icons.h"
 #include "logmodel.h"
 #include "logpanel.h"
 #include "mapform.h"
-#include "pathhighlights.h"
 #include "pluginspanel.h"
 #include "progresspanel.h"
-#include "replayactions.h"
 #include "settingsdialog.h"
-#include "stackwindow.h"
 #include "statusstyle.h"
 #include "steeringactions.h"
 #include "submissionfollower.h"
@@ -30,24 +26,19 @@
 #include "history/guirecorder.h"
 #include "history/guiresultcache.h"
 #include "history/historypanel.h"
-#include "history/resultcachebox.h"
 
 #include <QAction>
 #include <QApplication>
-#include <QClipboard>
 #include <QCloseEvent>
 #include <QDockWidget>
 #include <QHBoxLayout>
+#include <QClipboard>
 #include <QLabel>
 #include <QLineEdit>
-#include <QMenu>
-#include <QMenuBar>
 #include <QMessageBox>
 #include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
-#include <QTableView>
-#include <QToolBar>
 #include <QTreeView>
 
 namespace taskbench::gui {
@@ -397,269 +388,6 @@ void MainWindow::resolveShortcutClashes()
             if (keep.size() != a->shortcuts().size())
                 a->setShortcuts(keep);
         }
-}
-
-void MainWindow::createActions()
-{
-    auto make = [this](const QString &name,
-                       const QString &icon,
-                       const QString &text,
-                       const QKeySequence &shortcut,
-                       const QString &tip) {
-        auto *a = new QAction(icon.isEmpty() ? QIcon() : themedIcon(icon), text, this);
-        a->setObjectName(name);
-        if (!shortcut.isEmpty())
-            a->setShortcut(shortcut);
-        a->setToolTip(shortcut.isEmpty() ? tip
-                                         : QStringLiteral("%1 (%2)").arg(
-                                             tip, shortcut.toString(QKeySequence::NativeText)));
-        a->setStatusTip(tip);
-        addAction(a);
-        return a;
-    };
-    QAction *load = make(QStringLiteral("loadPlugin"),
-                         QStringLiteral("open"),
-                         tr("&Load plugin…"),
-                         QKeySequence::Open,
-                         tr("Load a plugin library"));
-    QAction *reload = make(QStringLiteral("reloadPlugins"),
-                           QStringLiteral("reload"),
-                           tr("&Reload plugins"),
-                           QKeySequence(Qt::Key_F5),
-                           tr("Reload changed plugin libraries"));
-    QAction *settings = make(QStringLiteral("settings"),
-                             QStringLiteral("settings"),
-                             tr("&Settings…"),
-                             QKeySequence(Qt::CTRL | Qt::Key_Comma),
-                             tr("Cluster and plugin settings"));
-    QAction *quit = make(
-        QStringLiteral("quit"), QString(), tr("&Quit"), QKeySequence::Quit, tr("Quit Taskbench"));
-    QAction *submit = make(QStringLiteral("submit"),
-                           QStringLiteral("submit"),
-                           tr("&Submit"),
-                           QKeySequence(Qt::CTRL | Qt::Key_Return),
-                           tr("Submit the call in the submit form"));
-    QAction *map = make(QStringLiteral("map"),
-                        QStringLiteral("map"),
-                        tr("&Map"),
-                        QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Return),
-                        tr("Map the function over the inputs in the map form"));
-    QAction *retry = make(QStringLiteral("retry"),
-                          QStringLiteral("retry"),
-                          tr("&Retry selection"),
-                          QKeySequence(Qt::CTRL | Qt::Key_R),
-                          tr("Re-run the selected failed futures"));
-    QAction *retryAll = make(QStringLiteral("retryAll"),
-                             QStringLiteral("retry"),
-                             tr("Retry &all failed"),
-                             QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R),
-                             tr("Re-run every failed future"));
-    QAction *cancel = make(QStringLiteral("cancel"),
-                           QStringLiteral("cancel"),
-                           tr("&Cancel selection"),
-                           QKeySequence(Qt::CTRL | Qt::Key_Period),
-                           tr("Cancel the selected futures"));
-    QAction *release = make(QStringLiteral("release"),
-                            QStringLiteral("release"),
-                            tr("R&elease selection"),
-                            QKeySequence(Qt::Key_Delete),
-                            tr("Release the selected futures (their results are freed)"));
-    QAction *copy = make(QStringLiteral("copyResult"),
-                         QStringLiteral("copy"),
-                         tr("C&opy result"),
-                         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C),
-                         tr("Copy the selected results as JSON"));
-    QAction *details = make(QStringLiteral("details"),
-                            QStringLiteral("details"),
-                            tr("&Details…"),
-                            QKeySequence(Qt::CTRL | Qt::Key_I),
-                            tr("Show the selected future's details"));
-    QAction *stack = make(QStringLiteral("showStack"),
-                          QString(),
-                          tr("Show &stack…"),
-                          QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_K),
-                          tr("Show the native stack of the selected running task"));
-    QAction *filter = make(QStringLiteral("filter"),
-                           QStringLiteral("filter"),
-                           tr("&Filter futures"),
-                           QKeySequence::Find,
-                           tr("Filter the futures table"));
-    QAction *errorsOnly = make(QStringLiteral("showErrors"),
-                               QString(),
-                               tr("Show &errors only"),
-                               QKeySequence(Qt::CTRL | Qt::Key_E),
-                               tr("Show only failed futures"));
-    QAction *showAll = make(QStringLiteral("showAll"),
-                            QString(),
-                            tr("Show all &futures"),
-                            QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E),
-                            tr("Clear the futures filters"));
-    QAction *resetLayout = make(QStringLiteral("resetLayout"),
-                                QString(),
-                                tr("Reset &layout"),
-                                QKeySequence(),
-                                tr("Restore the default dock layout"));
-    QAction *copyWorker = make(QStringLiteral("copyWorkerCommand"),
-                               QString(),
-                               tr("Copy &worker command"),
-                               QKeySequence(),
-                               tr("Copy the command that starts a remote worker for this "
-                                  "cluster (when it listens for workers)"));
-    copyWorker->setEnabled(false);
-    QAction *clearCache = make(QStringLiteral("clearResultCache"),
-                               QString(),
-                               tr("Clear result &cache…"),
-                               QKeySequence(),
-                               tr("Delete every cached result (pure tasks are computed again)"));
-    connect(clearCache, &QAction::triggered, m_cacheBox, &ResultCacheBox::confirmAndClear);
-    QAction *about = make(QStringLiteral("about"),
-                          QString(),
-                          tr("&About Taskbench"),
-                          QKeySequence(),
-                          tr("About Taskbench"));
-    // Delete and Ctrl+C must not steal keys from text fields: Qt gives a focused line edit
-    // the shortcut override first, so these only act when the table (or no editor) has focus.
-    release->setShortcutContext(Qt::WindowShortcut);
-
-    connect(load, &QAction::triggered, m_plugins, &PluginsPanel::loadPluginDialog);
-    connect(reload, &QAction::triggered, m_plugins, &PluginsPanel::reload);
-    connect(settings, &QAction::triggered, this, &MainWindow::showSettings);
-    connect(quit, &QAction::triggered, this, &QWidget::close);
-    connect(submit, &QAction::triggered, m_submit, &SubmitForm::trySubmit);
-    connect(map, &QAction::triggered, m_map, &MapForm::tryMap);
-    connect(retry, &QAction::triggered, this, &MainWindow::retrySelection);
-    connect(retryAll, &QAction::triggered, m_errors, &ErrorsPanel::retryAllFailed);
-    connect(cancel, &QAction::triggered, this, &MainWindow::cancelSelection);
-    connect(release, &QAction::triggered, this, &MainWindow::releaseSelection);
-    connect(copy, &QAction::triggered, this, &MainWindow::copySelection);
-    connect(stack, &QAction::triggered, this, [this] {
-        const QStringList keys = m_table->selectedKeys();
-        if (!keys.isEmpty())
-            showTaskStack(this, m_bridge->client(), keys.front());
-    });
-    connect(details, &QAction::triggered, this, [this] {
-        const auto ids = m_table->selectedIds();
-        if (!ids.empty())
-            openDetails(ids.front());
-    });
-    connect(filter, &QAction::triggered, m_table, &FuturesTable::focusFilter);
-    connect(errorsOnly, &QAction::triggered, this, [this] {
-        m_table->setStatusFilter(int(FutureStatus::Error));
-    });
-    connect(showAll, &QAction::triggered, this, [this] {
-        m_table->setStatusFilter(-1);
-        m_table->filterEdit()->clear();
-    });
-    connect(resetLayout, &QAction::triggered, this, &MainWindow::resetLayout);
-    connect(copyWorker, &QAction::triggered, this, [this] {
-        m_workersPanel->copyWorkerCommand();
-        statusBar()->showMessage(tr("Copied: %1").arg(m_workersPanel->workerCommand()), 5000);
-    });
-    connect(about, &QAction::triggered, this, [this] {
-        QMessageBox::about(
-            this,
-            tr("About Taskbench"),
-            tr("<b>Taskbench</b> %1<br>A native workbench for futures-style parallel "
-               "computing.")
-                .arg(QApplication::applicationVersion()));
-    });
-
-    QMenu *file = menuBar()->addMenu(tr("&File"));
-    file->addActions({load, reload});
-    file->addSeparator();
-    file->addAction(settings);
-    file->addAction(copyWorker);
-    file->addAction(clearCache);
-    file->addSeparator();
-    file->addAction(quit);
-    QMenu *tasks = menuBar()->addMenu(tr("&Tasks"));
-    tasks->addActions({submit, map});
-    tasks->addSeparator();
-    tasks->addActions({retry, retryAll, cancel, release});
-    tasks->addSeparator();
-    tasks->addActions({copy, details, stack});
-    // Paths through the run: the critical path, and a stream task's upstream/downstream.
-    m_paths = new PathHighlights(m_futures, m_graph, m_stream, this);
-    connect(m_paths, &PathHighlights::taskSelected, this, [this](quint64 id) {
-        selectTasks({id}, m_paths);
-    });
-    tasks->addAction(m_paths->criticalPathAction());
-    // Replaying a recorded task (a failure, mostly) in the foreground.
-    m_replay = new ReplayActions(m_futures, m_table, m_recorder, this);
-    connect(m_replay, &ReplayActions::message, this, [this](const QString &text) {
-        setLabelText(m_lastAction, text);
-    });
-    tasks->addSeparator();
-    tasks->addActions(m_replay->actions());
-    m_errors->view()->setContextMenuPolicy(Qt::ActionsContextMenu);
-    m_errors->view()->addActions(m_replay->actions());
-    // Steering the running cluster: its own menu, Pause on the toolbar, the selection's
-    // actions in the table's context menu.
-    m_steering = new SteeringActions(m_bridge, m_futures, m_table, this);
-    // What steering did stays readable (and is announced) in "Last action".
-    connect(m_steering, &SteeringActions::message, this, [this](const QString &text) {
-        setLabelText(m_lastAction, text);
-    });
-    QMenu *cluster = menuBar()->addMenu(tr("&Cluster"));
-    for (QAction *a : m_steering->actions()) {
-        if (a)
-            cluster->addAction(a);
-        else
-            cluster->addSeparator();
-    }
-    QMenu *view = menuBar()->addMenu(tr("&View"));
-    view->addActions({filter, errorsOnly, showAll});
-    view->addSeparator();
-    for (QDockWidget *d : findChildren<QDockWidget *>())
-        view->addAction(d->toggleViewAction());
-    // The inspect views come and go often enough to deserve keys.
-    const std::pair<const char *, QKeySequence> dockKeys[] = {
-        {"graphDock", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_G)},
-        {"streamDock", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T)},
-        {"workersDock", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_W)},
-        {"historyDock", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_H)},
-    };
-    for (const auto &[name, key] : dockKeys)
-        if (QDockWidget *d = dock(QString::fromLatin1(name))) {
-            d->toggleViewAction()->setShortcut(key);
-            addAction(d->toggleViewAction());
-        }
-    view->addSeparator();
-    view->addAction(resetLayout);
-    m_viewMenu = view;
-    QMenu *help = menuBar()->addMenu(tr("&Help"));
-    help->addAction(about);
-
-    QToolBar *tb = addToolBar(tr("Main"));
-    tb->setObjectName(QStringLiteral("mainToolBar"));
-    tb->setAccessibleName(tr("Main toolbar"));
-    tb->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-    tb->setIconSize(QSize(18, 18));
-    tb->setMovable(false);
-    tb->addActions({submit, map});
-    tb->addSeparator();
-    tb->addActions({retry, retryAll, cancel, release});
-    tb->addSeparator();
-    tb->addActions({copy, details});
-    tb->addSeparator();
-    tb->addAction(m_steering->pauseAction());
-    auto *spacer = new QWidget(tb);
-    spacer->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
-    tb->addWidget(spacer);
-    tb->addActions({load, settings});
-    for (QAction *a : tb->actions())
-        if (QWidget *w = tb->widgetForAction(a); w && !a->text().isEmpty())
-            w->setAccessibleName(a->text().remove(QLatin1Char('&')).remove(QStringLiteral("…")));
-
-    // The table's context menu offers the selection actions.
-    QTableView *tv = m_table->view();
-    tv->setContextMenuPolicy(Qt::ActionsContextMenu);
-    tv->addActions({details, stack, retry, cancel, release, copy});
-    auto *separator = new QAction(tv);
-    separator->setSeparator(true);
-    tv->addAction(separator);
-    tv->addActions(m_steering->selectionActions());
-    tv->addActions(m_replay->actions());
 }
 
 void MainWindow::createStatusBar()
