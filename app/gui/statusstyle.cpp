@@ -13,23 +13,16 @@ namespace taskbench::gui {
 
 QString statusLabel(FutureStatus status)
 {
-    switch (status) {
-    case FutureStatus::Pending:
-        return QStringLiteral("pending");
-    case FutureStatus::Processing:
-        return QStringLiteral("processing");
-    case FutureStatus::Finished:
-        return QStringLiteral("finished");
-    case FutureStatus::Error:
-        return QStringLiteral("error");
-    case FutureStatus::Cancelled:
-        return QStringLiteral("cancelled");
-    case FutureStatus::Lost:
-        return QStringLiteral("lost");
-    case FutureStatus::Held:
-        return QStringLiteral("held");
-    }
-    return QStringLiteral("?");
+    // The engine's names (taskbench/taskstate.h), made QStrings once: the table asks for
+    // them at every paint.
+    static const std::array<QString, kFutureStatusCount> labels = [] {
+        std::array<QString, kFutureStatusCount> out;
+        for (std::size_t i = 0; i < out.size(); ++i)
+            out[i] = QString::fromLatin1(toString(FutureStatus(i)));
+        return out;
+    }();
+    const auto i = std::size_t(status);
+    return i < labels.size() ? labels[i] : QStringLiteral("?");
 }
 
 QColor statusColor(FutureStatus status)
