@@ -17,6 +17,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -24,6 +26,17 @@
 namespace taskbench::detail::tls {
 
 namespace {
+
+/// OpenSSL writes to the socket with write(), not send(MSG_NOSIGNAL): a peer that closed
+/// first would raise SIGPIPE and kill the whole process (the scheduler's). Blocked in the
+/// relay's own thread, the signal stays pending there and the write fails with EPIPE.
+void blockSigpipeInThisThread()
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
 
 /// Plaintext buffered per direction before the relay stops reading that side.
 constexpr std::size_t kMaxBuffered = std::size_t(8) << 20;
@@ -225,6 +238,7 @@ int ServerIdentity::serve(int tcpFd, const std::string &peer, Duration timeout)
         throw;
     }
     std::thread([context = m_context, tcpFd, relayEnd = fds[1], peer, timeout] {
+        blockSigpipeInThisThread();
         SslPtr ssl(SSL_new(context->ctx));
         setNonBlocking(tcpFd, false);
         setTimeouts(tcpFd, timeout);
@@ -275,6 +289,7 @@ int connect(int tcpFd, Duration timeout, std::string *fingerprint)
     }
     // The SSL object keeps its context alive (reference counted) after ctx goes.
     std::thread([s = ssl.release(), tcpFd, relayEnd = fds[1]] {
+        blockSigpipeInThisThread();
         pump(SslPtr(s), tcpFd, relayEnd);
     }).detach();
     return fds[0];
