@@ -29,8 +29,11 @@ if [ -z "${TASKBENCH_A11Y_INNER:-}" ]; then
     exit 77
   fi
   export TASKBENCH_A11Y_INNER=1
+  # -a alone starts at display 99 each time: the suite before may still be letting go of it
+  # (its lock file gone, its socket not yet), and the app then cannot connect. Start from a
+  # number of this run's own.
   exec timeout -k 10 "${TASKBENCH_A11Y_TIMEOUT:-230}" \
-    xvfb-run -a -s "-screen 0 1400x1000x24 -nolisten tcp" \
+    xvfb-run -a -n "$((100 + $$ % 800))" -s "-screen 0 1400x1000x24 -nolisten tcp" \
     dbus-run-session -- "$0" "$script" "$@"
 fi
 

@@ -56,6 +56,7 @@ GuiRecorder::~GuiRecorder()
     if (m_bridge)
         m_bridge->setSubmissionTap({}); // the tap holds the session
     m_active.reset();
+    m_pool.waitForDone();
 }
 
 bool GuiRecorder::recordingEnabled()
@@ -123,7 +124,7 @@ void GuiRecorder::startRecording()
     const int days = keepDays();
     QPointer<GuiRecorder> self(this);
     // Opening the database and asking the cluster for its workers are not GUI-thread work.
-    QThreadPool::globalInstance()->start([self, active, options, sessions, days, generation] {
+    m_pool.start([self, active, options, sessions, days, generation] {
         QString problem;
         {
             // The first open marks sessions that died as interrupted; its notices say so.
@@ -168,7 +169,7 @@ void GuiRecorder::stopRecording()
     ++m_generation;
     std::shared_ptr<Active> active = std::move(m_active);
     QPointer<GuiRecorder> self(this);
-    QThreadPool::globalInstance()->start([active = std::move(active), self]() mutable {
+    m_pool.start([active = std::move(active), self]() mutable {
         const qint64 id = active->sessionId();
         active.reset(); // final flush, session marked finished, then the client may go
         QMetaObject::invokeMethod(

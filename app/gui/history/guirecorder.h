@@ -11,6 +11,7 @@
 #include <QObject>
 #include <QPointer>
 #include <QString>
+#include <QThreadPool>
 
 #include "enginebridge.h"
 
@@ -56,6 +57,10 @@ private:
     struct Active;
     QPointer<EngineBridge> m_bridge; ///< may go first at exit (see the destructor)
     std::shared_ptr<Active> m_active;
+    /// Opening and closing sessions, off the GUI thread; waited for on destruction, so no
+    /// database work outlives the recorder (or the application, whose exit tears down
+    /// Qt SQL).
+    QThreadPool m_pool;
     std::uint64_t m_generation = 0;
 };
 
