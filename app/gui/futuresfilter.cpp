@@ -11,6 +11,8 @@ FuturesFilter::FuturesFilter(QObject *parent)
 
 void FuturesFilter::setSourceModel(QAbstractItemModel *model)
 {
+    if (model == sourceModel())
+        return; // the base class keeps its connections; ours must stay beside them
     if (sourceModel())
         disconnect(sourceModel(), nullptr, this, nullptr);
     m_futures = qobject_cast<FuturesModel *>(model);

@@ -97,19 +97,13 @@ const QString *FuturesModel::sortText(int row, int column) const
 
 int FuturesModel::compareRows(int a, int b, int column) const
 {
+    if (const QString *text = sortText(a, column))
+        return compareText(*text, *sortText(b, column));
     const FutureRow &l = m_rows[std::size_t(a)];
     const FutureRow &r = m_rows[std::size_t(b)];
     switch (column) {
-    case Key:
-        return compareText(l.key, r.key);
-    case Function:
-        return compareText(l.function, r.function);
     case Status:
         return threeWay(int(l.status), int(r.status));
-    case Type:
-        return compareText(l.type, r.type);
-    case Result:
-        return compareText(resultSortText(l), resultSortText(r));
     case Worker:
         return threeWay(l.worker, r.worker);
     case Started:

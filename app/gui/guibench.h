@@ -4,6 +4,9 @@
 // (through the bridge), and a fast timer records the largest gap between its ticks until
 // every row is shown and done; meanwhile it repaints the futures table, the task graph
 // (collapsed, as it is at that size) and the task stream now and then and times each paint.
+// Also per run: the GUI thread's CPU time in its largest stall, the heap per task split into
+// the engine's (the same map run first without views) and the GUI's, and after a 100,000-task
+// run the times to sort and filter the table.
 // Figures are printed as JSON lines, e.g. {"figure": "max_stall_ms_map_100k", "value": 38};
 // the first run keeps the figure names earlier READMEs quote.
 #pragma once

@@ -1,4 +1,4 @@
-// Sort prefixes: the first eight characters of a text, case-folded, packed into one integer
+// Sort prefixes: the first sixteen characters of a text, case-folded, packed into two words
 // whose order is the text's case-insensitive order as far as those characters decide it.
 // Sorting 100,000 rows by a text column compares ~1.7 million pairs; with a prefix per row
 // in one contiguous vector most comparisons never touch the strings (each on the heap, so
