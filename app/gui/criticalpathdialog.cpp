@@ -28,7 +28,7 @@ std::vector<history::PathTask> pathTasksOf(const FuturesModel &futures)
         t.id = r.id;
         t.key = r.key.toStdString();
         t.function = r.function.toStdString();
-        t.deps = r.deps;
+        t.deps = r.deps();
         t.submittedUs = r.addedUs;
         t.startUs = r.startUs > 0 ? r.startUs : r.endUs; // served from the cache: no run
         t.endUs = r.endUs;

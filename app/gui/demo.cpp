@@ -192,9 +192,9 @@ void Demo::tick()
         emit finished();
         return;
     }
-    if (!m_window->bridge()->isRunning() || m_window->bridge()->functions().empty()) {
+    if (!m_window->bridge()->isRunning() || m_window->bridge()->catalog()->functions().empty()) {
         log::get("gui")->error("demo: no cluster or no functions loaded");
-    } else if (!m_window->bridge()->function(fn("inc"))) {
+    } else if (!m_window->bridge()->catalog()->function(fn("inc"))) {
         log::get("gui")->error("demo: plugin '{}' is not loaded", m_plugin.toStdString());
     } else {
         const Step &s = m_steps[std::size_t(m_step)];
@@ -230,7 +230,7 @@ void Demo::mapThroughForm(const QString &function, const QString &inputs, int re
         d->raise();
     map->setSource(MapForm::Values);
     map->setCurrentFunction(function);
-    FunctionPtr f = m_window->bridge()->function(function);
+    FunctionPtr f = m_window->bridge()->catalog()->function(function);
     if (!f || f->params.empty())
         return;
     if (QLineEdit *e = map->inputFor(QString::fromStdString(f->params.front().name)))

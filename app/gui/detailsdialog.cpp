@@ -215,7 +215,7 @@ void DetailsDialog::updateOverview()
     row(tr("Group"), r->group);
     row(tr("Type"), r->type);
     row(tr("Result"),
-        r->status == FutureStatus::Error ? r->errorType + QStringLiteral(": ") + r->errorMessage
+        r->status == FutureStatus::Error ? r->errorType() + QStringLiteral(": ") + r->errorMessage()
                                          : r->preview);
     row(tr("Worker"), r->worker >= 0 ? QStringLiteral("worker-%1").arg(r->worker) : QString());
     row(tr("Attempts"), QString::number(r->attempts));
@@ -229,7 +229,7 @@ void DetailsDialog::updateOverview()
     row(tr("Result size"),
         r->resultBytes >= 0 ? formatBytes(std::uint64_t(r->resultBytes)) : unknown);
     if (r->fromDependency)
-        row(tr("Root cause"), r->rootKey);
+        row(tr("Root cause"), r->rootKey());
     html += QStringLiteral("</table>");
     if (m_overview->text() != html)
         m_overview->setText(html);
@@ -260,8 +260,8 @@ void DetailsDialog::updateOverview()
             item->setData(Qt::UserRole, quint64(id));
         }
     };
-    fill(m_deps, r->deps);
-    fill(m_dependents, r->dependents);
+    fill(m_deps, r->deps());
+    fill(m_dependents, r->dependents());
 }
 
 void DetailsDialog::applyStory(const TaskStory &s)

@@ -1,11 +1,8 @@
 #include "enginebridge.h"
 
-#include "batchinbox.h"
-
 #include "taskbench/logging.h"
 #include "taskbench/valuecodec.h"
 
-#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QPointer>
 
@@ -16,20 +13,8 @@ namespace taskbench::gui {
 
 using namespace std::chrono_literals;
 
-struct EngineBridge::Inbox
-{
-    BatchInbox<EventBatchPtr> batches; ///< the engine's batches, shared (never copied)
-};
-
 namespace {
 
-/// Frame period: events are applied at most ~30 times a second.
-constexpr int kFrameMs = 33;
-/// Work per frame: events are applied in chunks until this budget is spent.
-constexpr qint64 kFrameBudgetMs = 12;
-constexpr std::size_t kChunkEvents = 4096;
-/// Pause between catch-up slices when a frame could not apply everything.
-constexpr int kCatchUpMs = 4;
 /// Results longer than this are not copied into the details view in full.
 constexpr std::size_t kMaxResultJson = 1 << 20;
 
@@ -49,28 +34,21 @@ std::string joinArguments(const std::vector<Value> &args)
 EngineBridge::EngineBridge(FuturesModel *futures, QObject *parent)
     : QObject(parent)
     , m_futures(futures)
-    , m_registry(std::make_shared<FunctionRegistry>())
-    , m_loader(std::make_unique<PluginLoader>(*m_registry))
 {
-    m_frameTimer.setSingleShot(true);
-    m_frameTimer.setInterval(kFrameMs);
-    connect(&m_frameTimer, &QTimer::timeout, this, [this] { applyFrame(); });
     m_submitQueue.setMaxThreadCount(1);
     m_queryPool.setMaxThreadCount(2);
-    connect(&m_watcher, &QFileSystemWatcher::fileChanged, this, [this](const QString &path) {
-        // A rebuilt library is often written as a new file: watch the path again.
-        if (QFileInfo::exists(path) && !m_watcher.files().contains(path))
-            m_watcher.addPath(path);
-        emit pluginFileChanged(path);
+    // The futures table first: views fed by eventsApplied look rows up in it.
+    connect(&m_pump, &EventPump::eventsApplied, m_futures, [this](const Event *b, const Event *e) {
+        m_futures->applyEvents(b, e);
     });
+    connect(&m_pump, &EventPump::eventsApplied, this, &EngineBridge::eventsApplied);
+    connect(&m_pump, &EventPump::frameApplied, this, &EngineBridge::onFrame);
+    connect(&m_catalog, &PluginCatalog::message, this, &EngineBridge::message);
 }
 
 EngineBridge::~EngineBridge()
 {
-    m_frameTimer.stop();
-    if (m_inbox)
-        m_inbox->batches.disconnect();
-    m_subscription.reset();
+    m_pump.detach();
     m_submitQueue.waitForDone();
     m_queryPool.waitForDone();
     m_handles.clear();
@@ -81,82 +59,6 @@ EngineBridge::~EngineBridge()
     if (m_client)
         m_client->close();
     m_client.reset();
-}
-
-// ---------------------------------------------------------------------------------------
-// Plugins
-
-void EngineBridge::setExtraPluginFolders(const QStringList &folders)
-{
-    m_extraFolders = folders;
-}
-
-QStringList EngineBridge::pluginFolders() const
-{
-    QStringList out;
-    if (m_useDefaultPath)
-        for (const std::string &f : PluginLoader::defaultSearchPath())
-            out << QString::fromStdString(f);
-    for (const QString &f : m_extraFolders)
-        if (!out.contains(f))
-            out << f;
-    return out;
-}
-
-void EngineBridge::scanPlugins()
-{
-    std::vector<std::string> folders;
-    for (const QString &f : pluginFolders())
-        if (QFileInfo(f).isDir())
-            folders.push_back(f.toStdString());
-    PluginScanReport report = m_loader->scan(folders);
-    for (PluginRefusal &r : report.refused) {
-        std::erase_if(m_refusals, [&](const PluginRefusal &x) { return x.path == r.path; });
-        m_refusals.push_back(std::move(r));
-    }
-    watchPluginFiles();
-    emit pluginsChanged();
-}
-
-QString EngineBridge::loadPlugin(const QString &path)
-{
-    PluginScanReport report = m_loader->load(path.toStdString());
-    const std::string p = path.toStdString();
-    std::erase_if(m_refusals, [&](const PluginRefusal &x) { return x.path == p; });
-    QString reason;
-    for (PluginRefusal &r : report.refused) {
-        reason = QString::fromStdString(r.reason);
-        m_refusals.push_back(std::move(r));
-    }
-    watchPluginFiles();
-    emit pluginsChanged();
-    emit message(reason.isEmpty() ? tr("Loaded %1").arg(QFileInfo(path).fileName())
-                                  : tr("Refused %1: %2").arg(QFileInfo(path).fileName(), reason));
-    return reason;
-}
-
-void EngineBridge::watchPluginFiles()
-{
-    for (const PluginRecord &p : m_loader->plugins()) {
-        const QString path = QString::fromStdString(p.path);
-        if (!path.isEmpty() && !m_watcher.files().contains(path) && QFileInfo::exists(path))
-            m_watcher.addPath(path);
-    }
-}
-
-const std::vector<PluginRecord> &EngineBridge::plugins() const
-{
-    return m_loader->plugins();
-}
-
-std::vector<FunctionPtr> EngineBridge::functions() const
-{
-    return m_registry->all();
-}
-
-FunctionPtr EngineBridge::function(const QString &qualifiedName) const
-{
-    return m_registry->find(qualifiedName.toStdString());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -176,13 +78,13 @@ void EngineBridge::start(const ClusterSettings &settings)
     m_settings = settings;
     m_options = settings.clientOptions();
     m_options.pluginPaths.clear();
-    for (const PluginRecord &p : m_loader->plugins())
+    for (const PluginRecord &p : m_catalog.plugins())
         m_options.pluginPaths.push_back(p.path);
     try {
         ClusterOptions options = m_options;
         if (m_optionsHook)
             m_optionsHook(options);
-        m_client = std::make_shared<Client>(options, m_registry);
+        m_client = std::make_shared<Client>(options, m_catalog.registry());
     } catch (const std::exception &e) {
         log::get("gui")->error("could not start the cluster: {}", e.what());
         emit message(tr("Could not start the cluster: %1").arg(QString::fromUtf8(e.what())));
@@ -194,23 +96,9 @@ void EngineBridge::start(const ClusterSettings &settings)
         log::get("gui")->info("listening for workers on {} (token file {})",
                               m_listenAddress.toStdString(),
                               m_tokenFile.toStdString());
-    m_inbox = std::make_shared<Inbox>();
-    // Runs on the engine thread under the inbox lock: post only.
-    m_inbox->batches.setWake([this] {
-        QMetaObject::invokeMethod(
-            this,
-            [this] {
-                if (!m_frameTimer.isActive())
-                    m_frameTimer.start(kFrameMs);
-            },
-            Qt::QueuedConnection);
-    });
-    std::shared_ptr<Inbox> inbox = m_inbox;
-    // Every kind but TasksAdded: the views read tasks from TaskAdded, and the list is made
-    // only if a recorder asks for it too.
-    m_subscription = m_client->subscribeShared(
-        [inbox](const EventBatchPtr &batch) { inbox->batches.push(batch); },
-        kAllEvents & ~eventBit(EventKind::TasksAdded));
+    // Every kind but TaskAdded: the views read new tasks from TasksAdded (one list per
+    // submit, shared with the recorder), so the engine makes no event and no detail per task.
+    m_pump.attach(*m_client, kAllEvents & ~eventBit(EventKind::TaskAdded));
     ++m_generation;
     // Workers announced before the subscription existed: ask once, in the background.
     auto client = m_client;
@@ -281,13 +169,7 @@ void EngineBridge::restart(const ClusterOptions &options)
 
 void EngineBridge::restart(const ClusterSettings &settings)
 {
-    m_frameTimer.stop();
-    if (m_inbox)
-        m_inbox->batches.disconnect();
-    m_subscription.reset();
-    m_inbox.reset();
-    m_backlog.clear();
-    m_backlogPos = 0;
+    m_pump.detach();
     m_handles.clear();
     m_resultsWaiting.clear();
     ++m_generation;
@@ -319,43 +201,13 @@ void EngineBridge::restart(const ClusterSettings &settings)
 
 void EngineBridge::flushNow()
 {
-    m_frameTimer.stop();
-    applyFrame(true);
+    m_pump.flushNow();
 }
 
-void EngineBridge::applyFrame(bool all)
+void EngineBridge::onFrame(bool workersCameOrWent)
 {
-    if (!m_inbox)
-        return;
-    for (EventBatchPtr &b : m_inbox->batches.take())
-        if (b && !b->empty())
-            m_backlog.push_back(std::move(b));
-    if (m_backlog.empty())
-        return;
-    QElapsedTimer budget;
-    budget.start();
-    bool workersChangedNow = false;
-    while (!m_backlog.empty()) {
-        const EventBatch &b = *m_backlog.front();
-        const std::size_t n = std::min(kChunkEvents, b.size() - m_backlogPos);
-        const Event *first = b.data() + m_backlogPos;
-        for (const Event *e = first; e != first + n; ++e)
-            if (e->kind == EventKind::WorkerAdded || e->kind == EventKind::WorkerRemoved)
-                workersChangedNow = true;
-        m_futures->applyEvents(first, first + n);
-        emit eventsApplied(first, first + n);
-        m_backlogPos += n;
-        if (m_backlogPos == b.size()) {
-            m_backlog.pop_front();
-            m_backlogPos = 0;
-        }
-        if (!all && budget.elapsed() >= kFrameBudgetMs)
-            break;
-    }
-    if (!m_backlog.empty())
-        m_frameTimer.start(kCatchUpMs); // more to apply: come back after input and paint
     requestResults(m_futures->takeResultRequests());
-    if (workersChangedNow && m_client) {
+    if (workersCameOrWent && m_client) {
         auto client = m_client;
         const auto gen = m_generation;
         m_queryPool.start([this, client, gen] {

@@ -1,10 +1,8 @@
-// The only place in the GUI that talks to the engine. It owns the function registry, the
-// plugin loader and the Client (the local cluster), holds the GUI's Future handles, and
-// marshals everything across threads:
+// The only place in the GUI that talks to the engine: it runs the Client (a local or Slurm
+// cluster) with the plugins of its PluginCatalog, feeds the engine's events through its
+// EventPump to the futures model and every view, holds the GUI's Future handles, and
+// marshals the rest across threads:
 //
-//  - Event batches arrive on the engine's scheduler thread; the subscription only appends
-//    them to a BatchInbox. The GUI thread drains the inbox on a ~30 Hz single-shot timer and
-//    applies one frame to the futures model.
 //  - Submissions run on a serial background queue (a big map builds its records off the GUI
 //    thread; order is kept, so a later call may refer to an earlier call's futures).
 //  - Queries (results for previews, stories, workers) run on a background pool; answers come
@@ -12,22 +10,21 @@
 #pragma once
 
 #include "clustersettings.h"
+#include "eventpump.h"
 #include "futuresmodel.h"
 #include "handletable.h"
+#include "plugincatalog.h"
 #include "taskdetails.h"
 
 #include "taskbench/client.h"
 #include "taskbench/pluginloader.h"
 #include "taskbench/slurmcluster.h"
 
-#include <QFileSystemWatcher>
 #include <QObject>
 #include <QStringList>
 #include <QThreadPool>
-#include <QTimer>
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -45,21 +42,8 @@ public:
     ~EngineBridge() override;
 
     // --- plugins ---
-    /// Folders scanned besides PluginLoader::defaultSearchPath().
-    void setExtraPluginFolders(const QStringList &folders);
-    QStringList extraPluginFolders() const { return m_extraFolders; }
-    /// Whether the default search path is scanned too (tests turn it off).
-    void setUseDefaultSearchPath(bool on) { m_useDefaultPath = on; }
-    QStringList pluginFolders() const;
-    /// Scans every plugin folder (refusals are collected, never fatal).
-    void scanPlugins();
-    /// Loads (or reloads, for a path already loaded) one library. Returns a message on refusal.
-    QString loadPlugin(const QString &path);
-    const std::vector<PluginRecord> &plugins() const;
-    const std::vector<PluginRefusal> &refusals() const { return m_refusals; }
-    std::vector<FunctionPtr> functions() const;
-    FunctionPtr function(const QString &qualifiedName) const;
-    std::shared_ptr<FunctionRegistry> registry() const { return m_registry; }
+    PluginCatalog *catalog() { return &m_catalog; }
+    const PluginCatalog *catalog() const { return &m_catalog; }
     /// The running cluster's client (null while stopped), for observers such as the history
     /// recorder. They must not keep it past clusterStopped() longer than they need.
     std::shared_ptr<Client> client() const { return m_client; }
@@ -135,9 +119,9 @@ public:
 signals:
     void submitted(quint64 request, const std::vector<std::uint64_t> &ids);
     void submitFailed(quint64 request, const QString &message);
-    /// Each slice of engine events as it is applied to the futures model (GUI thread, in
-    /// order, at most ~30 Hz plus catch-up slices). Other views (graph, task stream) feed on
-    /// this instead of subscribing to the engine themselves.
+    /// Each slice of engine events once the futures model has it (GUI thread, in order, at
+    /// most ~30 Hz plus catch-up slices; see EventPump). Other views (graph, task stream)
+    /// feed on this instead of subscribing to the engine themselves.
     void eventsApplied(const taskbench::Event *begin, const taskbench::Event *end);
     /// After every applied frame of events.
     void frameApplied();
@@ -146,31 +130,21 @@ signals:
     void slurmJobsChanged(const std::vector<taskbench::SlurmJob> &jobs);
     void clusterStarted();
     void clusterStopped();
-    void pluginsChanged();
-    /// A loaded plugin library changed on disk (rebuilt): offer a reload.
-    void pluginFileChanged(const QString &path);
     /// A short message for the status bar.
     void message(const QString &text);
 
 private:
-    struct Inbox;
-    /// Applies queued events for at most a frame's time budget; the rest waits for the next
-    /// (short) tick, so a 100,000-task map never freezes the window.
-    void applyFrame(bool all = false);
+    /// After each frame of events: results to preview, workers to count.
+    void onFrame(bool workersCameOrWent);
     void requestResults(std::vector<std::uint64_t> ids);
     /// Runs `work(Client &) -> std::vector<Future>` on the submission thread (see submit()).
     template <typename Work>
     std::uint64_t queueSubmission(Work work);
-    void watchPluginFiles();
     std::vector<Future> handlesFor(const std::vector<std::uint64_t> &ids) const;
 
     FuturesModel *m_futures;
-    std::shared_ptr<FunctionRegistry> m_registry;
-    std::unique_ptr<PluginLoader> m_loader;
-    std::vector<PluginRefusal> m_refusals;
-    QStringList m_extraFolders;
-    bool m_useDefaultPath = true;
-    QFileSystemWatcher m_watcher;
+    PluginCatalog m_catalog;
+    EventPump m_pump;
 
     void startSlurm();
 
@@ -181,8 +155,6 @@ private:
     QString m_tokenFile;
     std::shared_ptr<Client> m_client;
     std::shared_ptr<SlurmCluster> m_slurm; ///< closed before m_client
-    std::shared_ptr<Inbox> m_inbox;
-    Subscription m_subscription;
     HandleTable m_handles;
     std::unordered_set<std::uint64_t> m_resultsWaiting; ///< done before their handle came back
     int m_workers = 0;
@@ -190,12 +162,9 @@ private:
     std::uint64_t m_nextRequest = 1;
     std::uint64_t m_generation = 0; ///< bumped on restart: late answers are dropped
 
-    std::deque<EventBatchPtr> m_backlog; ///< events taken from the inbox, not applied yet
-    std::size_t m_backlogPos = 0;        ///< next event of m_backlog.front()
-    std::mutex m_tapMutex;               ///< the tap is called on the submission thread
+    std::mutex m_tapMutex; ///< the tap is called on the submission thread
     SubmissionTap m_tap;
     void tap(const std::vector<Future> &futures);
-    QTimer m_frameTimer;
     QThreadPool m_submitQueue; ///< one thread: submissions keep their order
     QThreadPool m_queryPool;
 };

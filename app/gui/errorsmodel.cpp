@@ -58,9 +58,9 @@ void ErrorsModel::rebuild()
     };
     // Root causes first, so cascades can find their parent.
     for (const FutureRow &r : rows) {
-        if (r.status != FutureStatus::Error || !r.hasError || r.fromDependency)
+        if (r.status != FutureStatus::Error || !r.hasError() || r.fromDependency)
             continue;
-        const int g = groupNode(r.errorType.isEmpty() ? tr("Error") : r.errorType);
+        const int g = groupNode(r.errorType().isEmpty() ? tr("Error") : r.errorType());
         Node n;
         n.kind = RootNode;
         n.id = r.id;
@@ -70,18 +70,18 @@ void ErrorsModel::rebuild()
         ++m_nodes[std::size_t(g)].roots;
     }
     for (const FutureRow &r : rows) {
-        if (r.status != FutureStatus::Error || !r.hasError || !r.fromDependency)
+        if (r.status != FutureStatus::Error || !r.hasError() || !r.fromDependency)
             continue;
         Node n;
         n.kind = CascadeNode;
         n.id = r.id;
-        auto root = rootByKey.constFind(r.rootKey);
+        auto root = rootByKey.constFind(r.rootKey());
         int group;
         if (root != rootByKey.constEnd()) {
             group = m_nodes[std::size_t(*root)].parent;
             addChild(*root, std::move(n));
         } else {
-            group = groupNode(r.errorType.isEmpty() ? tr("Error") : r.errorType);
+            group = groupNode(r.errorType().isEmpty() ? tr("Error") : r.errorType());
             addChild(group, std::move(n));
         }
         ++m_nodes[std::size_t(group)].tasks;
@@ -178,10 +178,10 @@ QVariant ErrorsModel::data(const QModelIndex &index, int role) const
         case Function:
             return r->function;
         case Message:
-            return n->kind == CascadeNode ? tr("because %1 failed").arg(r->rootKey)
-                                          : r->errorMessage;
+            return n->kind == CascadeNode ? tr("because %1 failed").arg(r->rootKey())
+                                          : r->errorMessage();
         case Arguments:
-            return r->arguments;
+            return r->arguments();
         case Worker:
             return r->worker >= 0 ? QStringLiteral("worker-%1").arg(r->worker) : QString();
         case Attempts:
@@ -189,9 +189,10 @@ QVariant ErrorsModel::data(const QModelIndex &index, int role) const
         }
         return {};
     case Qt::ToolTipRole:
-        return r->errorType + QStringLiteral(": ") + r->errorMessage
-               + (n->kind == CascadeNode ? tr("\nCascade: erred because %1 failed.").arg(r->rootKey)
-                                         : tr("\nRoot cause."));
+        return r->errorType() + QStringLiteral(": ") + r->errorMessage()
+               + (n->kind == CascadeNode
+                      ? tr("\nCascade: erred because %1 failed.").arg(r->rootKey())
+                      : tr("\nRoot cause."));
     case Qt::ForegroundRole:
         if (n->kind == CascadeNode)
             return QBrush(QPalette().color(QPalette::Disabled, QPalette::Text));

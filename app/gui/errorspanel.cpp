@@ -210,7 +210,7 @@ void ErrorsPanel::updateActions()
     bool oneRoot = false;
     if (selected.size() == 1)
         if (const FutureRow *r = m_futures->row(selected.front()))
-            oneRoot = r->hasError && !r->fromDependency;
+            oneRoot = r->hasError() && !r->fromDependency;
     m_edit->setEnabled(oneRoot);
     setLabelText(m_summary,
                  all == 0 ? tr("No errors.")
@@ -296,7 +296,7 @@ void ErrorsPanel::editAndRetry()
     if (!row)
         return;
     const QString key = row->key;
-    const QString error = row->errorType + QStringLiteral(": ") + row->errorMessage;
+    const QString error = row->errorType() + QStringLiteral(": ") + row->errorMessage();
     const QString function = row->function;
     const int downstream = int(m_futures->downstreamOf({id}).size());
     QPointer<ErrorsPanel> self(this);
@@ -311,7 +311,7 @@ void ErrorsPanel::editAndRetry()
                     args.push_back(std::move(*v));
             }
             EditRetryDialog dialog(
-                key, error, self->m_bridge->function(function), args, downstream, self);
+                key, error, self->m_bridge->catalog()->function(function), args, downstream, self);
             if (dialog.exec() == QDialog::Accepted && self)
                 self->m_bridge->editAndRetry(id, dialog.arguments());
         });

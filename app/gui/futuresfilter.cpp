@@ -90,7 +90,7 @@ bool FuturesFilter::filterAcceptsRow(int sourceRow, const QModelIndex &sourcePar
            || r.function.contains(m_text, Qt::CaseInsensitive)
            || r.group.contains(m_text, Qt::CaseInsensitive)
            || r.preview.contains(m_text, Qt::CaseInsensitive)
-           || (r.hasError && r.errorMessage.contains(m_text, Qt::CaseInsensitive));
+           || (r.hasError() && r.errorMessage().contains(m_text, Qt::CaseInsensitive));
 }
 
 void FuturesFilter::refilter()

@@ -11,6 +11,8 @@
 #include <QPalette>
 
 #include <algorithm>
+#include <span>
+#include <string_view>
 #include <unordered_set>
 
 namespace taskbench::gui {
@@ -49,7 +51,7 @@ std::int64_t durationOf(const FutureRow &r)
 /// The text the Result column sorts by: the preview, or the error for an erred task.
 const QString &resultSortText(const FutureRow &r)
 {
-    return r.status == FutureStatus::Error && r.hasError ? r.errorMessage : r.preview;
+    return r.status == FutureStatus::Error && r.hasError() ? r.errorMessage() : r.preview;
 }
 
 /// QString::compare(a, b, Qt::CaseInsensitive), with ASCII folded inline: keys share long
@@ -142,7 +144,8 @@ QVariant FuturesModel::data(const QModelIndex &index, int role) const
             return r.type;
         case Result:
             if (r.status == FutureStatus::Error)
-                return r.hasError ? r.errorType + QStringLiteral(": ") + r.errorMessage : QString();
+                return r.hasError() ? r.errorType() + QStringLiteral(": ") + r.errorMessage()
+                                    : QString();
             if (r.status == FutureStatus::Processing && r.progress >= 0)
                 return QStringLiteral("%1%").arg(int(r.progress * 100));
             return r.preview;
@@ -205,10 +208,10 @@ QVariant FuturesModel::data(const QModelIndex &index, int role) const
         }
         break;
     case Qt::ToolTipRole:
-        if (r.status == FutureStatus::Error && r.hasError) {
-            QString tip = r.errorType + QStringLiteral(": ") + r.errorMessage;
+        if (r.status == FutureStatus::Error && r.hasError()) {
+            QString tip = r.errorType() + QStringLiteral(": ") + r.errorMessage();
             if (r.fromDependency)
-                tip += QStringLiteral("\n(because %1 failed)").arg(r.rootKey);
+                tip += QStringLiteral("\n(because %1 failed)").arg(r.rootKey());
             return tip;
         }
         if (index.column() == Key)
@@ -308,11 +311,8 @@ void FuturesModel::setStatus(FutureRow &row, FutureStatus status)
         m_errorsDirty = true;
     if (status == FutureStatus::Error || status == FutureStatus::Finished)
         m_resultRequests.push_back(row.id);
-    if (status != FutureStatus::Error && row.hasError) {
-        row.hasError = false;
-        row.errorType.clear();
-        row.errorMessage.clear();
-        row.rootKey.clear();
+    if (status != FutureStatus::Error && row.hasError()) {
+        row.failure.reset();
         row.fromDependency = false;
     }
     if (status == FutureStatus::Pending || status == FutureStatus::Processing) {
@@ -326,19 +326,33 @@ void FuturesModel::applyEvents(const Event *begin, const Event *end)
     const bool anyEvents = begin != end;
     // Pass 1: new tasks, inserted as one block at the end.
     std::vector<FutureRow> added;
-    for (const Event *it = begin; it != end; ++it) {
-        const Event &e = *it;
-        if (e.kind != EventKind::TaskAdded || m_index.contains(e.task))
-            continue;
+    const auto add = [&](const Event &e,
+                         std::uint64_t id,
+                         std::string_view key,
+                         std::span<const std::uint64_t> deps) {
+        if (m_index.contains(id))
+            return;
         FutureRow r;
-        r.id = e.task;
-        r.key = QString::fromStdString(e.key());
+        r.id = id;
+        r.key = QString::fromUtf8(key.data(), qsizetype(key.size()));
         r.function = intern(e.function());
         r.group = intern(e.group().empty() ? e.function() : e.group());
         r.addedUs = e.timeUs;
-        r.deps = e.deps();
+        if (!deps.empty())
+            r.editLinks().deps.assign(deps.begin(), deps.end());
         m_index.insert(r.id, int(m_rows.size() + added.size()));
         added.push_back(std::move(r));
+    };
+    for (const Event *it = begin; it != end; ++it) {
+        const Event &e = *it;
+        if (e.kind == EventKind::TaskAdded) {
+            add(e, e.task, e.key(), e.deps());
+        } else if (e.kind == EventKind::TasksAdded) { // the engine's: one per submit
+            const TaskList &tasks = *e.tasks();
+            added.reserve(added.size() + tasks.size());
+            for (std::size_t i = 0; i < tasks.size(); ++i)
+                add(e, tasks.id(i), tasks.key(i), tasks.deps(i));
+        }
     }
     if (!added.empty()) {
         const int first = int(m_rows.size());
@@ -355,10 +369,11 @@ void FuturesModel::applyEvents(const Event *begin, const Event *end)
         // Dependents are derived here so the details view and "retry with downstream" need
         // no query to the scheduler.
         for (int i = first; i < int(m_rows.size()); ++i) {
-            for (std::uint64_t dep : m_rows[std::size_t(i)].deps) {
+            for (std::uint64_t dep : m_rows[std::size_t(i)].deps()) {
                 const int depRow = m_index.find(dep);
                 if (depRow >= 0)
-                    m_rows[std::size_t(depRow)].dependents.push_back(m_rows[std::size_t(i)].id);
+                    m_rows[std::size_t(depRow)].editLinks().dependents.push_back(
+                        m_rows[std::size_t(i)].id);
             }
         }
         endInsertRows();
@@ -367,7 +382,7 @@ void FuturesModel::applyEvents(const Event *begin, const Event *end)
     // Pass 2: everything else, in order.
     for (const Event *it = begin; it != end; ++it) {
         const Event &e = *it;
-        if (e.kind == EventKind::TaskAdded || e.task == 0) {
+        if (e.kind == EventKind::TaskAdded || e.kind == EventKind::TasksAdded || e.task == 0) {
             if (e.kind == EventKind::Log && e.task == 0)
                 emit taskLog(0, QString(), QString::fromStdString(e.text()), e.timeUs);
             continue;
@@ -531,14 +546,14 @@ void FuturesModel::applyResults(const std::vector<ResultSummary> &results)
         if (s.attempts > r.attempts)
             r.attempts = s.attempts;
         if (s.error) {
-            r.hasError = true;
-            r.errorType = QString::fromStdString(s.error->type);
-            r.errorMessage = QString::fromStdString(s.error->message);
-            r.rootKey = QString::fromStdString(s.error->rootKey);
+            r.failure = std::make_unique<FutureRow::Failure>(
+                FutureRow::Failure{QString::fromStdString(s.error->type),
+                                   QString::fromStdString(s.error->message),
+                                   QString::fromStdString(s.error->rootKey),
+                                   QString::fromStdString(s.arguments)});
             r.fromDependency = s.error->fromDependency;
             if (r.worker < 0 && s.error->worker >= 0)
                 r.worker = s.error->worker;
-            r.arguments = QString::fromStdString(s.arguments);
             m_errorsDirty = true;
         }
         touch(row);
@@ -615,6 +630,18 @@ const FutureRow *FuturesModel::rowByKey(const QString &key) const
     return it == m_keyIndex.constEnd() ? nullptr : &m_rows[std::size_t(*it)];
 }
 
+const QString &FutureRow::noText()
+{
+    static const QString none;
+    return none;
+}
+
+const std::vector<std::uint64_t> &FutureRow::noIds()
+{
+    static const std::vector<std::uint64_t> none;
+    return none;
+}
+
 std::vector<std::uint64_t> FuturesModel::downstreamOf(const std::vector<std::uint64_t> &ids) const
 {
     return reachable(ids, &FutureRow::dependents);
@@ -627,7 +654,7 @@ std::vector<std::uint64_t> FuturesModel::upstreamOf(const std::vector<std::uint6
 
 std::vector<std::uint64_t>
 FuturesModel::reachable(const std::vector<std::uint64_t> &ids,
-                        std::vector<std::uint64_t> FutureRow::*edges) const
+                        const std::vector<std::uint64_t> &(FutureRow::*edges)() const) const
 {
     std::unordered_set<std::uint64_t> seen(ids.begin(), ids.end());
     std::vector<std::uint64_t> stack(ids.begin(), ids.end());
@@ -638,7 +665,7 @@ FuturesModel::reachable(const std::vector<std::uint64_t> &ids,
         const FutureRow *r = row(id);
         if (!r)
             continue;
-        for (std::uint64_t d : r->*edges) {
+        for (std::uint64_t d : (r->*edges)()) {
             if (seen.insert(d).second) {
                 out.push_back(d);
                 stack.push_back(d);

@@ -18,6 +18,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -25,6 +26,22 @@ namespace taskbench::gui {
 
 struct FutureRow
 {
+    /// What only an erred task has (fetched once it errs): apart, so a row of a big map
+    /// that finished carries one pointer for it.
+    struct Failure
+    {
+        QString type;
+        QString message;
+        QString rootKey;
+        QString arguments; ///< repr of its arguments (a root cause's; see ResultSummary)
+    };
+    /// What only a task in a graph has: most tasks of a map have neither.
+    struct Links
+    {
+        std::vector<std::uint64_t> deps;
+        std::vector<std::uint64_t> dependents;
+    };
+
     std::uint64_t id = 0;
     QString key;
     QString function;
@@ -32,7 +49,6 @@ struct FutureRow
     TaskState state = TaskState::Released;
     FutureStatus status = FutureStatus::Pending;
     // The flags side by side: apart, each took eight bytes of padding in every row.
-    bool hasError = false;       ///< error details fetched (below)
     bool fromDependency = false; ///< erred because a dependency did
     bool handleReleased = false; ///< the GUI dropped its handle; the task lives on for others
     QString type;
@@ -48,13 +64,30 @@ struct FutureRow
     std::int64_t cpuUs = -1;        ///< its CPU time (-1: unknown)
     /// Served from the result cache: the session that computed it (0: unknown); -1: not.
     std::int64_t cachedSession = -1;
-    std::vector<std::uint64_t> deps;
-    std::vector<std::uint64_t> dependents;
-    // Error details (fetched once the task errs).
-    QString errorType;
-    QString errorMessage;
-    QString rootKey;
-    QString arguments;
+    std::unique_ptr<Failure> failure; ///< null until an error's details came
+    std::unique_ptr<Links> links;     ///< null without dependencies and dependents
+
+    /// The error's details have come (see failure).
+    bool hasError() const { return failure != nullptr; }
+    const QString &errorType() const { return failure ? failure->type : noText(); }
+    const QString &errorMessage() const { return failure ? failure->message : noText(); }
+    const QString &rootKey() const { return failure ? failure->rootKey : noText(); }
+    const QString &arguments() const { return failure ? failure->arguments : noText(); }
+    const std::vector<std::uint64_t> &deps() const { return links ? links->deps : noIds(); }
+    const std::vector<std::uint64_t> &dependents() const
+    {
+        return links ? links->dependents : noIds();
+    }
+    Links &editLinks()
+    {
+        if (!links)
+            links = std::make_unique<Links>();
+        return *links;
+    }
+
+private:
+    static const QString &noText();
+    static const std::vector<std::uint64_t> &noIds();
 };
 
 /// Counts of one task group (a map call, or a function): like dask's progress bars.
@@ -157,7 +190,8 @@ private:
     GroupStats &groupFor(const QString &name, const QString &function);
     QString intern(const std::string &s);
     std::vector<std::uint64_t> reachable(const std::vector<std::uint64_t> &ids,
-                                         std::vector<std::uint64_t> FutureRow::*edges) const;
+                                         const std::vector<std::uint64_t> &(FutureRow::*edges)()
+                                             const) const;
 
     ChunkedVector<FutureRow> m_rows;        ///< in blocks: growing never moves a row
     RowIndex m_index;                       ///< row by task id

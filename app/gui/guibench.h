@@ -49,6 +49,7 @@ private:
     void measureSortAndFilter();
     void samplePaints();
     void endRun(bool ok);
+    void nextRun();
     QString suffix() const;
 
     MainWindow *m_window;

@@ -216,7 +216,7 @@ int main(int argc, char **argv)
         options.processes = false;
     if (parser.isSet(o.processes))
         options.processes = true;
-    window.bridge()->setExtraPluginFolders(folders);
+    window.bridge()->catalog()->setExtraFolders(folders);
     if (!scripted) {
         window.restoreSettings();
         window.setProperty("saveOnClose", true);
@@ -248,7 +248,7 @@ int main(int argc, char **argv)
     if (parser.isSet(o.demo)) {
         QString plugin = parser.value(o.demoPlugin);
         if (plugin.isEmpty())
-            plugin = window.bridge()->function(QStringLiteral("bench.inc"))
+            plugin = window.bridge()->catalog()->function(QStringLiteral("bench.inc"))
                          ? QStringLiteral("bench")
                          : QStringLiteral("tutorial");
         auto *demo = new Demo(&window, plugin, &window);

@@ -29,10 +29,10 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QClipboard>
 #include <QCloseEvent>
 #include <QDockWidget>
 #include <QHBoxLayout>
-#include <QClipboard>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
@@ -79,9 +79,9 @@ MainWindow::MainWindow(QWidget *parent)
     m_submit->setFutureKeyModel(m_futures, FuturesModel::Key);
     m_map->setSelectionProvider(selection);
 
-    connect(m_bridge, &EngineBridge::pluginsChanged, this, [this] {
-        m_submit->setFunctions(m_bridge->functions());
-        m_map->setFunctions(m_bridge->functions());
+    connect(m_bridge->catalog(), &PluginCatalog::pluginsChanged, this, [this] {
+        m_submit->setFunctions(m_bridge->catalog()->functions());
+        m_map->setFunctions(m_bridge->catalog()->functions());
         const QString selected = m_plugins->currentFunction();
         if (!selected.isEmpty()) {
             m_submit->setCurrentFunction(selected);
@@ -475,7 +475,7 @@ QAction *MainWindow::action(const QString &objectName) const
 
 void MainWindow::startEngine(const ClusterOptions &options)
 {
-    m_bridge->scanPlugins();
+    m_bridge->catalog()->scan();
     // After restoreSettings(), the saved cluster type (and Slurm job options) applies too.
     ClusterSettings settings;
     if (property("clusterRestored").toBool()) {
@@ -538,13 +538,13 @@ void MainWindow::copySelection()
 
 void MainWindow::showSettings()
 {
-    SettingsDialog dialog(m_bridge->clusterSettings(), m_bridge->extraPluginFolders(), this);
+    SettingsDialog dialog(m_bridge->clusterSettings(), m_bridge->catalog()->extraFolders(), this);
     if (dialog.exec() != QDialog::Accepted)
         return;
-    const bool foldersChanged = dialog.pluginFolders() != m_bridge->extraPluginFolders();
-    m_bridge->setExtraPluginFolders(dialog.pluginFolders());
+    const bool foldersChanged = dialog.pluginFolders() != m_bridge->catalog()->extraFolders();
+    m_bridge->catalog()->setExtraFolders(dialog.pluginFolders());
     if (foldersChanged)
-        m_bridge->scanPlugins();
+        m_bridge->catalog()->scan();
     if (dialog.clusterChanged(m_bridge->clusterSettings())) {
         const int live
             = m_futures->count(FutureStatus::Pending) + m_futures->count(FutureStatus::Processing);
@@ -597,7 +597,7 @@ void MainWindow::saveSettings() const
     QSettings s;
     s.setValue(QStringLiteral("window/geometry"), saveGeometry());
     s.setValue(QStringLiteral("window/state"), saveState());
-    s.setValue(QStringLiteral("plugins/folders"), m_bridge->extraPluginFolders());
+    s.setValue(QStringLiteral("plugins/folders"), m_bridge->catalog()->extraFolders());
     m_bridge->clusterSettings().save(s);
 }
 

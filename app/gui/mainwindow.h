@@ -54,6 +54,7 @@ public:
     ~MainWindow() override;
 
     EngineBridge *bridge() const { return m_bridge; }
+    GuiRecorder *recorder() const { return m_recorder; }
     PathHighlights *pathHighlights() const { return m_paths; }
     FuturesModel *futuresModel() const { return m_futures; }
     LogModel *logModel() const { return m_log; }

@@ -98,8 +98,8 @@ PluginsPanel::PluginsPanel(EngineBridge *bridge, QWidget *parent)
     connect(m_load, &QToolButton::clicked, this, &PluginsPanel::loadPluginDialog);
     connect(m_reload, &QToolButton::clicked, this, &PluginsPanel::reload);
     connect(m_bannerReload, &QPushButton::clicked, this, &PluginsPanel::reload);
-    connect(bridge, &EngineBridge::pluginsChanged, this, &PluginsPanel::refresh);
-    connect(bridge, &EngineBridge::pluginFileChanged, this, &PluginsPanel::markChanged);
+    connect(bridge->catalog(), &PluginCatalog::pluginsChanged, this, &PluginsPanel::refresh);
+    connect(bridge->catalog(), &PluginCatalog::pluginFileChanged, this, &PluginsPanel::markChanged);
     connect(m_tree, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem *item) {
         m_info->setText(item ? item->data(0, kInfoRole).toString() : QString());
         if (item && !item->data(0, kFunctionRole).toString().isEmpty())
@@ -121,7 +121,7 @@ void PluginsPanel::refresh()
                                 : QString();
     m_tree->clear();
     QTreeWidgetItem *select = nullptr;
-    for (const PluginRecord &p : m_bridge->plugins()) {
+    for (const PluginRecord &p : m_bridge->catalog()->plugins()) {
         auto *item = new QTreeWidgetItem(m_tree);
         item->setText(0,
                       tr("%1 %2 — %n function(s)", nullptr, int(p.functions.size()))
@@ -134,7 +134,7 @@ void PluginsPanel::refresh()
                       QStringLiteral("<b>%1 %2</b><br>%3<br><small>%4</small>")
                           .arg(esc(p.name), esc(p.version), esc(p.description), esc(p.path)));
         for (const std::string &fname : p.functions) {
-            FunctionPtr f = m_bridge->function(QString::fromStdString(fname));
+            FunctionPtr f = m_bridge->catalog()->function(QString::fromStdString(fname));
             auto *child = new QTreeWidgetItem(item);
             const QString sig
                 = f ? QString::fromStdString(f->signature()) : QString::fromStdString(fname);
@@ -154,13 +154,14 @@ void PluginsPanel::refresh()
         }
         item->setExpanded(true);
     }
-    if (!m_bridge->refusals().empty()) {
+    if (!m_bridge->catalog()->refusals().empty()) {
         const QColor red = statusColor(FutureStatus::Error);
         auto *refused = new QTreeWidgetItem(m_tree);
-        refused->setText(0, tr("Refused libraries (%1)").arg(m_bridge->refusals().size()));
+        refused->setText(0,
+                         tr("Refused libraries (%1)").arg(m_bridge->catalog()->refusals().size()));
         refused->setIcon(0, themedIcon(QStringLiteral("refused"), red));
         refused->setData(0, kInfoRole, tr("Libraries that could not be loaded, with the reason."));
-        for (const PluginRefusal &r : m_bridge->refusals()) {
+        for (const PluginRefusal &r : m_bridge->catalog()->refusals()) {
             auto *child = new QTreeWidgetItem(refused);
             const QString name = QFileInfo(QString::fromStdString(r.path)).fileName();
             child->setText(0,
@@ -178,14 +179,14 @@ void PluginsPanel::refresh()
         }
         refused->setExpanded(true);
     }
-    if (m_bridge->plugins().empty() && m_bridge->refusals().empty()) {
+    if (m_bridge->catalog()->plugins().empty() && m_bridge->catalog()->refusals().empty()) {
         auto *none = new QTreeWidgetItem(m_tree);
         none->setText(0, tr("No plugins found"));
         none->setData(
             0,
             kInfoRole,
             tr("Searched: %1")
-                .arg(m_bridge->pluginFolders().join(QStringLiteral(", ")).toHtmlEscaped()));
+                .arg(m_bridge->catalog()->folders().join(QStringLiteral(", ")).toHtmlEscaped()));
         none->setFlags(Qt::ItemIsEnabled);
     }
     if (select)
@@ -203,7 +204,7 @@ QString PluginsPanel::currentFunction() const
 QStringList PluginsPanel::refusedPaths() const
 {
     QStringList out;
-    for (const PluginRefusal &r : m_bridge->refusals())
+    for (const PluginRefusal &r : m_bridge->catalog()->refusals())
         out << QString::fromStdString(r.path);
     return out;
 }
@@ -213,10 +214,10 @@ void PluginsPanel::loadPluginDialog()
     const QString path
         = QFileDialog::getOpenFileName(this,
                                        tr("Load plugin"),
-                                       m_bridge->pluginFolders().value(0),
+                                       m_bridge->catalog()->folders().value(0),
                                        tr("Plugin libraries (*.so *.dylib *.dll);;All files (*)"));
     if (!path.isEmpty())
-        m_bridge->loadPlugin(path);
+        m_bridge->catalog()->load(path);
 }
 
 void PluginsPanel::markChanged(const QString &path)
@@ -240,12 +241,12 @@ void PluginsPanel::reload()
     m_banner->hide();
     if (paths.isEmpty()) {
         // Nothing specific: rescan the folders (new libraries are picked up).
-        m_bridge->scanPlugins();
+        m_bridge->catalog()->scan();
         return;
     }
     // The registry replaces the functions; tasks already running keep the old code alive.
     for (const QString &p : paths)
-        m_bridge->loadPlugin(p);
+        m_bridge->catalog()->load(p);
 }
 
 } // namespace taskbench::gui

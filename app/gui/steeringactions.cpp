@@ -289,7 +289,7 @@ void SteeringActions::editHeldArguments()
     if (!client || futures.empty())
         return;
     const QString key = row->key;
-    const FunctionPtr function = m_bridge->function(row->function);
+    const FunctionPtr function = m_bridge->catalog()->function(row->function);
     QPointer<SteeringActions> self(this);
     // Inputs held by process workers are fetched: off the GUI thread; the dialog opens after.
     m_pool.start([self, client, f = futures.front(), key, function] {

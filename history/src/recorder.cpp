@@ -311,6 +311,16 @@ bool Recorder::Impl::open()
     if (!writer.start(*store, options, error))
         return false;
     session = writer.session();
+    // An archived row read back: through the store, on this thread, as the writer uses it.
+    rows.load = [this](std::uint64_t id) -> std::optional<TaskRecord> {
+        TaskQuery q;
+        q.session = session;
+        q.ids = {id};
+        std::vector<TaskRecord> found = store->tasks(q);
+        if (found.empty())
+            return std::nullopt;
+        return std::move(found.front());
+    };
     return true;
 }
 
@@ -330,6 +340,7 @@ void Recorder::Impl::write(bool everything)
 
 void Recorder::Impl::close()
 {
+    rows.load = nullptr;
     writer.close(); // its statements go before the connection does
     store.reset();
 }

@@ -1,6 +1,7 @@
 // Folding events and tracked futures into the recorder's rows (see recorderrows_p.h).
 #include "recorderrows_p.h"
 
+#include "taskbench/logging.h"
 #include "taskbench/valuecodec.h"
 
 #include <algorithm>
@@ -16,7 +17,18 @@ SessionRows::SessionRows(Client &c, const RecorderOptions &o)
 
 bool SessionRows::changed() const
 {
-    return !dirty.empty() || !logs.empty() || !dirtyWorkers.empty() || !dirtyPlugins.empty();
+    return !dirty.empty() || !logs.empty() || !dirtyWorkers.empty() || !dirtyPlugins.empty()
+           || !storyAppends.empty();
+}
+
+void SessionRows::archiveIfDone(std::uint64_t id, const Row &r)
+{
+    // Finished and handed over: only a lost result (recomputed) or a released one (a step
+    // appended, see apply()) would change it again. Erred, cancelled and lost tasks stay:
+    // a user retries those, and reading many rows back would slow the recorder down.
+    if (load && r.tracked && r.committed && !r.dirty && !r.future.valid()
+        && r.status() == FutureStatus::Finished)
+        rows.archive(id);
 }
 
 void SessionRows::settleUnseen(bool everything)
@@ -37,8 +49,75 @@ void SessionRows::settleUnseen(bool everything)
 
 Row &SessionRows::row(std::uint64_t id)
 {
+    if (rows.archived(id))
+        return restore(id);
     bool inserted = false;
     return rows.at(id, inserted);
+}
+
+namespace {
+
+template <typename Enum, int Count>
+Enum parseName(const std::string &name, Enum fallback)
+{
+    for (int i = 0; i < Count; ++i)
+        if (name == toString(Enum(i)))
+            return Enum(i);
+    return fallback;
+}
+
+} // namespace
+
+Row &SessionRows::restore(std::uint64_t id)
+{
+    bool inserted = false;
+    Row &r = rows.at(id, inserted);
+    const std::optional<TaskRecord> t = load ? load(id) : std::nullopt;
+    if (!t) { // not found (the database was changed under us): the row starts again
+        log::get("history")->warn("task {} of this session is no longer in the history", id);
+        return r;
+    }
+    auto info = std::make_shared<EventDetail>();
+    info->key = t->key;
+    info->function = t->function;
+    if (!t->group.empty())
+        info->group = std::make_shared<const std::string>(t->group);
+    info->deps = t->deps;
+    r.info = std::move(info);
+    if (!t->optionsJson.empty())
+        r.optionsJson = std::make_shared<const std::string>(t->optionsJson);
+    r.argsJson = t->argsJson;
+    r.resultJson = t->resultJson;
+    if (!t->resultType.empty())
+        r.resultType = &*typeNames.insert(t->resultType).first;
+    r.resultSize = t->resultSize;
+    r.resultStored = t->resultStored;
+    for (const TransitionRecord &step : t->story)
+        r.story.push_back(Step{step.timeUs,
+                               step.worker,
+                               std::uint16_t(std::clamp(step.attempt, 0, 0xffff)),
+                               step.from,
+                               step.to});
+    for (const AttemptRecord &a : t->runs)
+        r.runs.push_back(a);
+    r.submittedUs = t->submittedUs;
+    r.startedUs = t->startedUs;
+    r.finishedUs = t->finishedUs;
+    r.attempts = t->attempts;
+    r.worker = t->worker;
+    r.state = parseName<TaskState, kTaskStateCount>(t->state, TaskState::Memory);
+    r.committedStatus
+        = parseName<FutureStatus, kFutureStatusCount>(t->status, FutureStatus::Finished);
+    r.committed = true;
+    r.tracked = true;
+    // Steps that came while it was archived and are not written yet belong to its story now.
+    std::erase_if(storyAppends, [&](const std::pair<std::uint64_t, Step> &a) {
+        if (a.first != id)
+            return false;
+        r.story.push_back(a.second);
+        return true;
+    });
+    return r;
 }
 
 void SessionRows::markDirty(std::uint64_t id, Row &r)
@@ -56,6 +135,12 @@ void SessionRows::apply(const EventBatch &batch)
         case EventKind::Transition: {
             if (e.to == TaskState::Forgotten)
                 break; // released by everyone: the row keeps its last real state
+            if (e.to == TaskState::Released && rows.archived(e.task)) {
+                // A finished task's result let go (below): one more step for its story,
+                // written without reading the row back.
+                storyAppends.emplace_back(e.task, Step::of(e));
+                break;
+            }
             Row &r = row(e.task);
             r.story.push_back(Step::of(e));
             if (e.to == TaskState::Released && r.terminal()) {

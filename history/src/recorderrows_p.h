@@ -17,9 +17,11 @@
 #include <bitset>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <new>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -151,6 +153,11 @@ struct Row
 /// The rows by task id. The engine numbers a client's tasks 1, 2, 3...: rows are kept in
 /// blocks indexed by id, without a heap node and a hash bucket per task. An id far beyond
 /// the blocks (none the engine makes today) goes to a map instead.
+///
+/// A row that is final and in the database can be archived: it leaves memory and only a bit
+/// says it was there (a block whose rows are all archived gives its storage back). A big map
+/// then costs the recorder almost nothing once it has finished; the rare later event for
+/// such a task (recomputed after its worker was lost) reads the row back (SessionRows::row).
 class RowTable
 {
     static constexpr std::uint64_t kBlock = 4096;
@@ -162,21 +169,31 @@ class RowTable
     class Block
     {
     public:
-        ~Block()
-        {
-            for (std::size_t i = 0; i < kBlock; ++i)
-                if (m_used[i])
-                    slot(i)->~Row();
-        }
+        ~Block() { destroyRows(); }
         Row *find(std::size_t i) { return m_used[i] ? slot(i) : nullptr; }
+        bool archived(std::size_t i) const { return m_archived[i]; }
         Row &at(std::size_t i, bool &inserted)
         {
             inserted = !m_used[i];
             if (inserted) {
+                if (!m_storage)
+                    m_storage = std::make_unique_for_overwrite<Storage[]>(kBlock);
                 new (slot(i)) Row();
                 m_used[i] = true;
+                m_archived[i] = false;
+                ++m_live;
             }
             return *slot(i);
+        }
+        void archive(std::size_t i)
+        {
+            if (!m_used[i])
+                return;
+            slot(i)->~Row();
+            m_used[i] = false;
+            m_archived[i] = true;
+            if (--m_live == 0)
+                m_storage.reset();
         }
 
     private:
@@ -185,12 +202,22 @@ class RowTable
             std::byte bytes[sizeof(Row)];
         };
         Row *slot(std::size_t i) { return std::launder(reinterpret_cast<Row *>(&m_storage[i])); }
-        std::unique_ptr<Storage[]> m_storage = std::make_unique_for_overwrite<Storage[]>(kBlock);
+        void destroyRows()
+        {
+            for (std::size_t i = 0; i < kBlock && m_live > 0; ++i)
+                if (m_used[i]) {
+                    slot(i)->~Row();
+                    --m_live;
+                }
+        }
+        std::unique_ptr<Storage[]> m_storage;
         std::bitset<kBlock> m_used;
+        std::bitset<kBlock> m_archived;
+        std::size_t m_live = 0;
     };
 
 public:
-    /// The row of `id`, made if new (`inserted` says so).
+    /// The row of `id`, made if new (`inserted` says so; an archived one is made anew).
     Row &at(std::uint64_t id, bool &inserted)
     {
         if (id / kBlock < kMaxBlocks) {
@@ -201,6 +228,7 @@ public:
                 m_blocks[b] = std::make_unique<Block>();
             return m_blocks[b]->at(id % kBlock, inserted);
         }
+        m_farArchived.erase(id);
         auto [it, added] = m_far.try_emplace(id);
         inserted = added;
         return it->second;
@@ -216,16 +244,40 @@ public:
         auto it = m_far.find(id);
         return it == m_far.end() ? nullptr : &it->second;
     }
+    /// The row of `id` was archived and not made again since.
+    bool archived(std::uint64_t id) const
+    {
+        if (id / kBlock < kMaxBlocks) {
+            const std::size_t b = id / kBlock;
+            return b < m_blocks.size() && m_blocks[b] && m_blocks[b]->archived(id % kBlock);
+        }
+        return m_farArchived.contains(id);
+    }
+    /// Drops the row of `id` from memory, remembering that it was there.
+    void archive(std::uint64_t id)
+    {
+        if (id / kBlock < kMaxBlocks) {
+            const std::size_t b = id / kBlock;
+            if (b < m_blocks.size() && m_blocks[b])
+                m_blocks[b]->archive(id % kBlock);
+            return;
+        }
+        if (m_far.erase(id))
+            m_farArchived.insert(id);
+    }
     void clear()
     {
         m_blocks.clear();
         m_far.clear();
+        m_farArchived.clear();
     }
 
 private:
     std::vector<std::unique_ptr<Block>> m_blocks;
     std::unordered_map<std::uint64_t, Row> m_far;
+    std::set<std::uint64_t> m_farArchived;
 };
+
 struct SessionRows
 {
     SessionRows(Client &client, const RecorderOptions &options);
@@ -240,6 +292,8 @@ struct SessionRows
     void identify(Row &r);
     /// Something is dirty.
     bool changed() const;
+    /// A written row that no event is likely to change again leaves memory (RowTable).
+    void archiveIfDone(std::uint64_t id, const Row &r);
 
     Client &client;
     std::shared_ptr<FunctionRegistry> registry;
@@ -248,7 +302,11 @@ struct SessionRows
     RowTable rows;
     std::vector<std::uint64_t> dirty;  ///< rows changed since they were last written
     std::vector<std::uint64_t> unseen; ///< tracked before any of their events came
-    std::vector<LogRecord> logs;       ///< not written yet
+    /// Steps of archived rows not written yet: appended to the stored story as they are.
+    std::vector<std::pair<std::uint64_t, Step>> storyAppends;
+    /// Reads an archived row back from the database (set by the recorder once it writes).
+    std::function<std::optional<TaskRecord>(std::uint64_t id)> load;
+    std::vector<LogRecord> logs; ///< not written yet
     std::map<int, WorkerRecord> workers;
     std::set<int> dirtyWorkers;
     std::set<std::string> seenFunctions;
@@ -258,6 +316,7 @@ struct SessionRows
 
 private:
     Row &row(std::uint64_t id);
+    Row &restore(std::uint64_t id);
     void markDirty(std::uint64_t id, Row &r);
     void takeStateFromFuture(Row &r);
     void capture(Row &r);

@@ -131,6 +131,8 @@ const char *const kUpsertTask
       "error_root, traceback, output, story, runs, peak_rss_bytes, cpu_s, result_bytes) "
       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
       "?)";
+const char *const kAppendStory
+    = "UPDATE tasks SET story = story || ? WHERE session_id = ? AND task_id = ?";
 const char *const kInsertLog
     = "INSERT INTO logs(session_id, task_id, time_us, text) VALUES(?, ?, ?, ?)";
 const char *const kUpsertWorker

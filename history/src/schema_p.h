@@ -23,6 +23,9 @@ extern const char *const kFinishSession;
 extern const char *const kUpdateCounts;
 /// One task row, inserted or replaced; parameters numbered by TaskParam.
 extern const char *const kUpsertTask;
+/// One more step at the end of a stored task's story: step (sql::appendTransition),
+/// session_id, task_id.
+extern const char *const kAppendStory;
 /// One log line: session_id, task_id, time_us, text.
 extern const char *const kInsertLog;
 /// One worker, inserted or replaced: session_id, worker_id, name, threads, added_us,

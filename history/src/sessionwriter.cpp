@@ -99,6 +99,7 @@ bool SessionWriter::start(HistoryStore &store, const RecorderOptions &options, s
     const std::pair<Statement *, const char *> statements[] = {
         {&insertSession, schema::kInsertSession},
         {&m_upsertTask, schema::kUpsertTask},
+        {&m_appendStory, schema::kAppendStory},
         {&m_insertLog, schema::kInsertLog},
         {&m_upsertWorker, schema::kUpsertWorker},
         {&m_upsertPlugin, schema::kUpsertPlugin},
@@ -213,7 +214,7 @@ std::optional<std::uint64_t> SessionWriter::write(SessionRows &rows, bool everyt
         = wallClockUs()
           - std::chrono::duration_cast<std::chrono::microseconds>(m_pendingWriteDelay).count();
     std::vector<std::uint64_t> later;
-    std::vector<Row *> done;
+    std::vector<std::pair<std::uint64_t, Row *>> done;
     std::map<std::string, std::int64_t> nextCounts = m_counts;
     try {
         exec("BEGIN");
@@ -227,7 +228,16 @@ std::optional<std::uint64_t> SessionWriter::write(SessionRows &rows, bool everyt
                 continue;
             }
             writeTask(rows, id, r);
-            done.push_back(&r);
+            done.emplace_back(id, &r);
+        }
+        std::string step;
+        for (const auto &[id, s] : rows.storyAppends) {
+            step.clear();
+            sql::appendTransition(step, s.record());
+            m_appendStory.text(1, step);
+            m_appendStory.number(2, m_session);
+            m_appendStory.number(3, std::int64_t(id));
+            m_appendStory.run();
         }
         for (const LogRecord &l : rows.logs) {
             m_insertLog.number(1, m_session);
@@ -263,7 +273,7 @@ std::optional<std::uint64_t> SessionWriter::write(SessionRows &rows, bool everyt
             m_upsertPlugin.run();
         }
         // The session's counts per status, in the same transaction as its task rows.
-        for (const Row *r : done) {
+        for (const auto &[id, r] : done) {
             if (r->committed)
                 --nextCounts[toString(r->committedStatus)];
             ++nextCounts[toString(r->status())];
@@ -282,13 +292,15 @@ std::optional<std::uint64_t> SessionWriter::write(SessionRows &rows, bool everyt
         return std::nullopt;
     }
     m_counts = std::move(nextCounts);
-    const std::uint64_t written = done.size() + rows.logs.size();
-    for (Row *r : done) {
+    const std::uint64_t written = done.size() + rows.logs.size() + rows.storyAppends.size();
+    for (const auto &[id, r] : done) {
         r->dirty = false;
         r->committed = true;
         r->committedStatus = r->status();
+        rows.archiveIfDone(id, *r);
     }
     rows.dirty.swap(later);
+    rows.storyAppends.clear();
     rows.logs.clear();
     rows.dirtyWorkers.clear();
     rows.dirtyPlugins.clear();
@@ -309,6 +321,7 @@ void SessionWriter::finish()
 void SessionWriter::close()
 {
     for (Statement *s : {&m_upsertTask,
+                         &m_appendStory,
                          &m_insertLog,
                          &m_upsertWorker,
                          &m_upsertPlugin,

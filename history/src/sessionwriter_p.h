@@ -58,7 +58,8 @@ public:
     std::int64_t session() const { return m_session; }
 
     /// Writes the dirty rows (`everything`: also the young pending ones, else left for the
-    /// next round) in one transaction and clears what it wrote. The rows written, or nullopt
+    /// next round) in one transaction and clears what it wrote; a finished row leaves memory
+    /// once written (SessionRows::archiveIfDone). The rows written, or nullopt
     /// when nothing was due or the transaction failed (logged; tried again next round).
     std::optional<std::uint64_t> write(SessionRows &rows, bool everything);
     /// The session row becomes "finished".
@@ -76,6 +77,7 @@ private:
     std::int64_t m_session = 0;
     std::map<std::string, std::int64_t> m_counts; ///< committed task rows per status
     Statement m_upsertTask;
+    Statement m_appendStory;
     Statement m_insertLog;
     Statement m_upsertWorker;
     Statement m_upsertPlugin;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs one AT-SPI test script against the workbench, headless: a private Xvfb display
-# (xvfb-run -a), a private D-Bus session (dbus-run-session) and the AT-SPI bus on it
+# (Xvfb -displayfd), a private D-Bus session (dbus-run-session) and the AT-SPI bus on it
 # (at-spi-bus-launcher). The script starts taskbench itself, with a private HOME.
 #   run_a11y.sh SCRIPT.py path/to/taskbench [taskbench args...]
 # Exits 77 (ctest's SKIP_RETURN_CODE) when a tool is missing, except under CI=true, where
@@ -16,8 +16,7 @@ LAUNCHER=/usr/libexec/at-spi-bus-launcher
 if [ -z "${TASKBENCH_A11Y_INNER:-}" ]; then
   missing=()
   { [ -x "$PY" ] && "$PY" -c 'import pyatspi' 2>/dev/null; } || missing+=(python3-pyatspi)
-  command -v xvfb-run >/dev/null || missing+=(xvfb)
-  command -v xauth >/dev/null || missing+=(xauth)
+  command -v Xvfb >/dev/null || missing+=(xvfb)
   command -v dbus-run-session >/dev/null || missing+=(dbus)
   command -v dbus-send >/dev/null || missing+=(dbus)
   [ -x "$LAUNCHER" ] || missing+=(at-spi2-core)
@@ -28,13 +27,32 @@ if [ -z "${TASKBENCH_A11Y_INNER:-}" ]; then
     fi
     exit 77
   fi
+  # The display: Xvfb picks a free number itself (-displayfd) and writes it only once it
+  # listens. xvfb-run guessed a number from lock files, and under a parallel ctest the
+  # app sometimes found no server on it ("could not connect to display").
   export TASKBENCH_A11Y_INNER=1
-  # -a alone starts at display 99 each time: the suite before may still be letting go of it
-  # (its lock file gone, its socket not yet), and the app then cannot connect. Start from a
-  # number of this run's own.
-  exec timeout -k 10 "${TASKBENCH_A11Y_TIMEOUT:-230}" \
-    xvfb-run -a -n "$((100 + $$ % 800))" -s "-screen 0 1400x1000x24 -nolisten tcp" \
-    dbus-run-session -- "$0" "$script" "$@"
+  exec timeout -k 10 "${TASKBENCH_A11Y_TIMEOUT:-230}" "$0" --with-display "$script" "$@"
+fi
+
+if [ "${TASKBENCH_A11Y_INNER:-}" = 1 ] && [ "$script" = "--with-display" ]; then
+  export TASKBENCH_A11Y_INNER=2
+  script="$1"
+  shift
+  xvfb_log=$(mktemp -t taskbench-xvfb.XXXXXX)
+  exec {display_fd}< <(exec Xvfb -displayfd 1 -screen 0 1400x1000x24 -nolisten tcp 2>"$xvfb_log")
+  xvfb=$!
+  trap 'kill "$xvfb" 2>/dev/null; wait "$xvfb" 2>/dev/null; rm -f "$xvfb_log"' EXIT
+  display=""
+  read -r -t 30 -u "$display_fd" display || true
+  if ! [[ "$display" =~ ^[0-9]+$ ]]; then
+    echo "run_a11y: Xvfb did not report a display within 30 s:" >&2
+    cat "$xvfb_log" >&2
+    exit 1
+  fi
+  export DISPLAY=":$display"
+  unset XAUTHORITY # no cookie: a local-only server (-nolisten tcp) admits local clients
+  dbus-run-session -- "$0" "$script" "$@"
+  exit $?
 fi
 
 # Inside the private session: start the accessibility bus and wait until it answers.

@@ -72,9 +72,9 @@ private slots:
     {
         MainWindow w;
         // Plugins only (no cluster needed): the submit and map forms then have fields.
-        w.bridge()->setUseDefaultSearchPath(false);
-        w.bridge()->setExtraPluginFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
-        w.bridge()->scanPlugins();
+        w.bridge()->catalog()->setUseDefaultSearchPath(false);
+        w.bridge()->catalog()->setExtraFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
+        w.bridge()->catalog()->scan();
         w.submitForm()->setCurrentFunction(QStringLiteral("bench.add"));
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
@@ -107,9 +107,9 @@ private slots:
     {
         // A plain QComboBox cannot be set over AT-SPI (Qt 6.4): every choice is a picker.
         MainWindow w;
-        w.bridge()->setUseDefaultSearchPath(false);
-        w.bridge()->setExtraPluginFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
-        w.bridge()->scanPlugins();
+        w.bridge()->catalog()->setUseDefaultSearchPath(false);
+        w.bridge()->catalog()->setExtraFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
+        w.bridge()->catalog()->scan();
         w.submitForm()->setCurrentFunction(QStringLiteral("bench.add"));
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));

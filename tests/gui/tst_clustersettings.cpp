@@ -406,7 +406,7 @@ private slots:
 
         FuturesModel futures;
         auto bridge = std::make_unique<EngineBridge>(&futures);
-        bridge->setUseDefaultSearchPath(false);
+        bridge->catalog()->setUseDefaultSearchPath(false);
         ClusterSettings settings;
         settings.options.workers = 1;
         settings.options.listen = "127.0.0.1:0";

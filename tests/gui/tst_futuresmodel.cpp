@@ -98,7 +98,7 @@ private slots:
         events.push_back(transition(2, TaskState::Processing, TaskState::Erred, 0, 1));
         events.push_back(transition(3, TaskState::Waiting, TaskState::Erred));
         m.applyEvents(events);
-        QCOMPARE(m.row(2)->dependents, std::vector<std::uint64_t>{3});
+        QCOMPARE(m.row(2)->dependents(), std::vector<std::uint64_t>{3});
         QCOMPARE(m.downstreamOf({2}), std::vector<std::uint64_t>{3});
 
         ResultSummary ok;
@@ -140,7 +140,7 @@ private slots:
         m.applyEvents({transition(2, TaskState::Erred, TaskState::Waiting),
                        transition(3, TaskState::Erred, TaskState::Waiting)});
         QCOMPARE(m.count(FutureStatus::Error), 0);
-        QVERIFY(!m.row(2)->hasError);
+        QVERIFY(!m.row(2)->hasError());
         QCOMPARE(em.rowCount(), 0);
     }
 
@@ -155,7 +155,7 @@ private slots:
         s.status = FutureStatus::Error; // fetched while it was erred; it is finished now
         s.error = TaskError{"X", "y", "", "", false, 0, 1, {}};
         m.applyResults({s});
-        QVERIFY(!m.row(1)->hasError);
+        QVERIFY(!m.row(1)->hasError());
     }
 
     void test_forgottenRowsRemoved()

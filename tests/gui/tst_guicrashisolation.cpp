@@ -58,7 +58,7 @@ private:
         return r ? QStringLiteral("%1 %2: %3 %4")
                        .arg(r->function)
                        .arg(int(r->status))
-                       .arg(r->errorType, r->errorMessage)
+                       .arg(r->errorType(), r->errorMessage())
                  : QStringLiteral("no row");
     }
 
@@ -66,7 +66,7 @@ private:
     {
         const FutureRow *r = row(id);
         return r && (r->status == FutureStatus::Finished || r->status == FutureStatus::Error)
-               && (r->status != FutureStatus::Error || r->hasError);
+               && (r->status != FutureStatus::Error || r->hasError());
     }
 
 private slots:
@@ -78,8 +78,8 @@ private slots:
 
         m_window = std::make_unique<MainWindow>();
         EngineBridge *b = m_window->bridge();
-        b->setUseDefaultSearchPath(false);
-        b->setExtraPluginFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
+        b->catalog()->setUseDefaultSearchPath(false);
+        b->catalog()->setExtraFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
         m_window->restoreSettings();
         ClusterOptions options = MainWindow::savedClusterOptions();
         QVERIFY2(options.processes, "a fresh workbench must default to process workers");
@@ -87,7 +87,7 @@ private slots:
         m_window->startEngine(options);
         m_window->show();
         QVERIFY(b->isRunning());
-        QVERIFY(b->function(QStringLiteral("faults.segfault")));
+        QVERIFY(b->catalog()->function(QStringLiteral("faults.segfault")));
         QTRY_COMPARE_WITH_TIMEOUT(m_window->workersPanel()->model()->rowCount(), 2, kTimeoutMs);
     }
 
@@ -127,7 +127,7 @@ private slots:
         // The crash is the task's error, named; the errors panel lists it as a root cause.
         QTRY_VERIFY_WITH_TIMEOUT(settled(boom), kTimeoutMs);
         QVERIFY2(row(boom)->status == FutureStatus::Error, qPrintable(describe(boom)));
-        const QString text = row(boom)->errorType + QLatin1Char(' ') + row(boom)->errorMessage;
+        const QString text = row(boom)->errorType() + QLatin1Char(' ') + row(boom)->errorMessage();
         QVERIFY2(text.contains(cause), qPrintable(text));
         ErrorsModel *errors = m_window->errorsPanel()->model();
         QTRY_VERIFY_WITH_TIMEOUT(errors->rootCauses().size() >= 1, kTimeoutMs);

@@ -17,10 +17,10 @@
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSettings>
 #include <QSpinBox>
 #include <QTabWidget>
 #include <QTableWidget>
-#include <QSettings>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTreeWidget>
@@ -72,14 +72,14 @@ private slots:
 
         m_window = std::make_unique<MainWindow>();
         EngineBridge *b = window()->bridge();
-        b->setUseDefaultSearchPath(false);
-        b->setExtraPluginFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR), m_refusedDir.path()});
+        b->catalog()->setUseDefaultSearchPath(false);
+        b->catalog()->setExtraFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR), m_refusedDir.path()});
         ClusterOptions options;
         options.workers = 2;
         window()->startEngine(options);
         window()->show();
         QVERIFY(b->isRunning());
-        QVERIFY(b->function(QStringLiteral("bench.inc")));
+        QVERIFY(b->catalog()->function(QStringLiteral("bench.inc")));
         window()->errorsPanel()->setConfirm([](const QString &, const QString &) { return true; });
     }
 
@@ -237,7 +237,7 @@ private slots:
         QVERIFY(form->trySubmit());
         QTRY_COMPARE_WITH_TIMEOUT(ids.size(), std::size_t(1), kTimeoutMs);
         const std::uint64_t root = ids.front();
-        QTRY_VERIFY_WITH_TIMEOUT(model->row(root) && model->row(root)->hasError, kTimeoutMs);
+        QTRY_VERIFY_WITH_TIMEOUT(model->row(root) && model->row(root)->hasError(), kTimeoutMs);
         ids.clear();
         form->setCurrentFunction(QStringLiteral("bench.inc"));
         form->fields()[0]->setMode(ArgumentField::OneFuture);
@@ -246,11 +246,11 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(ids.size(), std::size_t(1), kTimeoutMs);
         disconnect(conn);
         const std::uint64_t dependent = ids.front();
-        QTRY_VERIFY_WITH_TIMEOUT(model->row(dependent) && model->row(dependent)->hasError,
+        QTRY_VERIFY_WITH_TIMEOUT(model->row(dependent) && model->row(dependent)->hasError(),
                                  kTimeoutMs);
         QVERIFY(!model->row(root)->fromDependency);
         QVERIFY(model->row(dependent)->fromDependency);
-        QCOMPARE(model->row(dependent)->rootKey, model->row(root)->key);
+        QCOMPARE(model->row(dependent)->rootKey(), model->row(root)->key);
         ErrorsModel *em = window()->errorsPanel()->model();
         QTRY_COMPARE_WITH_TIMEOUT(em->cascadeCount(), 1, kTimeoutMs);
         // Release both: nobody else needs them, so their rows go away.
@@ -281,8 +281,8 @@ private slots:
             QStringLiteral("bench.inc"), {Value::ref(model->row(add)->key.toStdString())}, {});
         QTRY_COMPARE_WITH_TIMEOUT(ids.size(), std::size_t(2), kTimeoutMs);
         const std::uint64_t inc = ids[1];
-        QTRY_VERIFY_WITH_TIMEOUT(model->row(inc) && model->row(inc)->hasError, kTimeoutMs);
-        QCOMPARE(model->row(add)->errorType, QStringLiteral("OverflowError"));
+        QTRY_VERIFY_WITH_TIMEOUT(model->row(inc) && model->row(inc)->hasError(), kTimeoutMs);
+        QCOMPARE(model->row(add)->errorType(), QStringLiteral("OverflowError"));
         QVERIFY(model->row(inc)->fromDependency);
 
         ids.clear();

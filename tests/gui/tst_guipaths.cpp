@@ -41,8 +41,8 @@ private slots:
         QSettings().setValue(QStringLiteral("cache/enabled"), false);
         m_window = std::make_unique<MainWindow>();
         EngineBridge *b = m_window->bridge();
-        b->setUseDefaultSearchPath(false);
-        b->setExtraPluginFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
+        b->catalog()->setUseDefaultSearchPath(false);
+        b->catalog()->setExtraFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
         ClusterOptions options;
         options.workers = 2;
         options.processes = false;

@@ -140,14 +140,14 @@ private slots:
         QSettings().setValue(QStringLiteral("cache/enabled"), false); // watch tasks run
         m_window = std::make_unique<MainWindow>();
         EngineBridge *b = window()->bridge();
-        b->setUseDefaultSearchPath(false);
-        b->setExtraPluginFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
+        b->catalog()->setUseDefaultSearchPath(false);
+        b->catalog()->setExtraFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
         ClusterOptions options;
         options.workers = 2;
         window()->startEngine(options);
         window()->show();
         QVERIFY(b->isRunning());
-        QVERIFY(b->function(QStringLiteral("bench.inc")));
+        QVERIFY(b->catalog()->function(QStringLiteral("bench.inc")));
     }
 
     void cleanupTestCase() { m_window.reset(); }
@@ -295,7 +295,7 @@ private slots:
     {
         auto client = window()->bridge()->client();
         FuturesModel *model = window()->futuresModel();
-        QVERIFY(window()->bridge()->function(QStringLiteral("tutorial.add")));
+        QVERIFY(window()->bridge()->catalog()->function(QStringLiteral("tutorial.add")));
         window()->futuresTable()->selectIds({});
         auto *dialog = openDialog<BreakpointDialog>("addBreakpoint");
         QVERIFY(dialog);

@@ -113,15 +113,15 @@ private slots:
         QCoreApplication::setApplicationName(QStringLiteral("tst_mainwindowinspect"));
         m_window = std::make_unique<MainWindow>();
         EngineBridge *b = window()->bridge();
-        b->setUseDefaultSearchPath(false);
-        b->setExtraPluginFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
+        b->catalog()->setUseDefaultSearchPath(false);
+        b->catalog()->setExtraFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
         ClusterOptions options;
         options.workers = 2;
         window()->startEngine(options);
         window()->show();
         QVERIFY(QTest::qWaitForWindowExposed(window()));
         QVERIFY(b->isRunning());
-        QVERIFY(b->function(QStringLiteral("bench.inc")));
+        QVERIFY(b->catalog()->function(QStringLiteral("bench.inc")));
         window()->errorsPanel()->setConfirm([](const QString &, const QString &) { return true; });
 
         // A small DAG: inc(1), inc(2), add of the two; a failure and a dependent of it.

@@ -60,8 +60,8 @@ private slots:
         settings.setValue("cache/enabled", false);
         m_window = std::make_unique<MainWindow>();
         EngineBridge *b = m_window->bridge();
-        b->setUseDefaultSearchPath(false);
-        b->setExtraPluginFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
+        b->catalog()->setUseDefaultSearchPath(false);
+        b->catalog()->setExtraFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
         ClusterOptions options;
         options.workers = 1;
         m_window->startEngine(options);

@@ -73,9 +73,9 @@ void TestGuiResultCache::test_secondClusterServedFromCacheThenCleared()
     QCOMPARE(GuiResultCache::maxMegabytes(), 256);
     FuturesModel futures;
     EngineBridge bridge(&futures);
-    bridge.setUseDefaultSearchPath(false);
-    bridge.setExtraPluginFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
-    bridge.scanPlugins();
+    bridge.catalog()->setUseDefaultSearchPath(false);
+    bridge.catalog()->setExtraFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
+    bridge.catalog()->scan();
     GuiRecorder recorder(&bridge);
     GuiResultCache cache(&bridge, &recorder);
     QSignalSpy started(&recorder, &GuiRecorder::sessionStarted);

@@ -187,6 +187,7 @@ private slots:
     void test_retriedTaskKeepsItsNewResult();
     void test_taskSubmittedBeforeRecordingIsNamedByItsFuture();
     void test_resultLetGoStaysFinished();
+    void test_recomputedTaskIsReadBackAndExtended();
     void test_exports();
     void test_rerunPureTasksGivesSameResults();
     void test_rerunRefusesMissingFunctionOrVersion();
@@ -384,6 +385,55 @@ void TestHistory::test_resultLetGoStaysFinished()
     QVERIFY(!it->story.empty());
     QCOMPARE(it->story.back().from, TaskState::Memory);
     QCOMPARE(it->story.back().to, TaskState::Released);
+}
+
+void TestHistory::test_recomputedTaskIsReadBackAndExtended()
+{
+    // A finished task's row leaves the recorder's memory once written (a big map then costs
+    // it almost nothing). A later step (its result let go) is appended to the stored story;
+    // when the task runs again (a new task needs the value that was let go), the row is read
+    // back and the second run added to it, not written over it.
+    RecordingClient rc;
+    Client &client = rc.client;
+    Recorder &recorder = rc.recorder;
+    QVERIFY(recorder.ok());
+    Future a = client.submit("bench.inc", {1});
+    Future b = client.submit("bench.add", {Value(a), 2});
+    recorder.track({a, b});
+    QCOMPARE(b.result(30s).toInt(), 4);
+    recorder.flush(); // both written, finished: archived
+    const std::string aKey = a.key();
+    const std::uint64_t aId = a.id();
+    a = Future(); // b keeps it in the graph: released, its value dropped
+    QTRY_VERIFY_WITH_TIMEOUT(client.findFuture(aKey).status() == FutureStatus::Pending, 30000);
+    recorder.flush(); // the release step is stored
+    Future c = client.submit("bench.add", {Value::ref(aKey), 10});
+    recorder.track({c});
+    QCOMPARE(c.result(30s).toInt(), 12);
+    recorder.finish();
+
+    const std::vector<TaskRecord> tasks = recordedTasks(rc.db, recorder.sessionId());
+    const auto it = std::find_if(
+        tasks.begin(), tasks.end(), [&](const TaskRecord &t) { return t.id == aId; });
+    QVERIFY(it != tasks.end());
+    QCOMPARE(it->status, std::string("finished"));
+    QCOMPARE(it->resultJson, std::string("2"));
+    QCOMPARE(it->argsJson, std::string("[1]"));
+    QCOMPARE(it->function, std::string("bench.inc"));
+    QCOMPARE(it->key, aKey);
+    QCOMPARE(it->runs.size(), std::size_t(2));
+    // In order: finished, let go (the appended step), finished again (and let go once more
+    // when c no longer needed it, as the engine may do before the session ends).
+    std::vector<TaskState> milestones;
+    for (const TransitionRecord &step : it->story)
+        if (step.to == TaskState::Memory
+            || (step.from == TaskState::Memory && step.to == TaskState::Released))
+            milestones.push_back(step.to);
+    QVERIFY2(milestones.size() == 3 || milestones.size() == 4,
+             qPrintable(QString::number(milestones.size())));
+    QCOMPARE(milestones[0], TaskState::Memory);
+    QCOMPARE(milestones[1], TaskState::Released);
+    QCOMPARE(milestones[2], TaskState::Memory);
 }
 
 void TestHistory::test_exports()

@@ -56,9 +56,9 @@ void TestHistoryPanel::test_recordBrowseOpenRerun()
 {
     FuturesModel futures;
     EngineBridge bridge(&futures);
-    bridge.setUseDefaultSearchPath(false);
-    bridge.setExtraPluginFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
-    bridge.scanPlugins();
+    bridge.catalog()->setUseDefaultSearchPath(false);
+    bridge.catalog()->setExtraFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
+    bridge.catalog()->scan();
     GuiRecorder recorder(&bridge);
     QSignalSpy started(&recorder, &GuiRecorder::sessionStarted);
     QSignalSpy finished(&recorder, &GuiRecorder::sessionFinished);

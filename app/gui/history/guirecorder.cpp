@@ -39,6 +39,17 @@ struct GuiRecorder::Active
         std::lock_guard lock(mutex);
         return recorder ? recorder->sessionId() : 0;
     }
+    /// Blocks until written. The recorder, once set, lives as long as this Active.
+    void flush()
+    {
+        history::Recorder *r = nullptr;
+        {
+            std::lock_guard lock(mutex);
+            r = recorder.get();
+        }
+        if (r)
+            r->flush();
+    }
 };
 
 GuiRecorder::GuiRecorder(EngineBridge *bridge, QObject *parent)
@@ -97,6 +108,22 @@ void GuiRecorder::setRetention(int sessions, int days)
 std::int64_t GuiRecorder::sessionId() const
 {
     return m_active ? m_active->sessionId() : 0;
+}
+
+void GuiRecorder::whenWritten(QObject *context, std::function<void()> done)
+{
+    QPointer<QObject> ctx(context);
+    m_pool.start([active = m_active, ctx, done = std::move(done)]() mutable {
+        if (active)
+            active->flush();
+        QMetaObject::invokeMethod(
+            QCoreApplication::instance(),
+            [ctx, done = std::move(done)] {
+                if (ctx)
+                    done();
+            },
+            Qt::QueuedConnection);
+    });
 }
 
 void GuiRecorder::startRecording()

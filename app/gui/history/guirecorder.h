@@ -16,6 +16,7 @@
 #include "enginebridge.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 namespace taskbench {
@@ -43,6 +44,9 @@ public:
 
     /// The session being recorded (0: none).
     std::int64_t sessionId() const;
+    /// Calls `done` on the GUI thread (while `context` lives) once everything recorded so
+    /// far is in the database (at once when nothing is recorded). Never blocks.
+    void whenWritten(QObject *context, std::function<void()> done);
 
 signals:
     void sessionStarted(qint64 id);

@@ -6,8 +6,8 @@
 #include "comparewindow.h"
 #include "enginebridge.h"
 #include "guirecorder.h"
-#include "resultcachebox.h"
 #include "historymodels.h"
+#include "resultcachebox.h"
 #include "sessionwindow.h"
 
 #include "taskbench/history/compare.h"
@@ -361,11 +361,10 @@ void HistoryPanel::refresh()
                 emit message(tr("History: %1").arg(error));
             m_sessions->setSessions(std::move(sessions));
             for (int row = 0; row < m_sessions->rowCount(); ++row)
-                if (std::find(keep.begin(), keep.end(), m_sessions->session(row)->id)
-                    != keep.end())
-                    m_sessionsView->selectionModel()->select(
-                        m_sessions->index(row, 0),
-                        QItemSelectionModel::Select | QItemSelectionModel::Rows);
+                if (std::find(keep.begin(), keep.end(), m_sessions->session(row)->id) != keep.end())
+                    m_sessionsView->selectionModel()->select(m_sessions->index(row, 0),
+                                                             QItemSelectionModel::Select
+                                                                 | QItemSelectionModel::Rows);
             if (selectedSession() == 0) {
                 m_tasks->setTasks({});
                 m_tasksLabel->setText(m_sessions->rowCount() == 0 ? tr("No recorded sessions.")
@@ -467,7 +466,7 @@ void HistoryPanel::rerunSelected(bool failedOnly)
     if (!failedOnly)
         for (const QModelIndex &i : m_tasksView->selectionModel()->selectedRows())
             ids.push_back(i.data(HistoryTasksModel::IdRole).toULongLong());
-    std::shared_ptr<FunctionRegistry> registry = m_bridge->registry();
+    std::shared_ptr<FunctionRegistry> registry = m_bridge->catalog()->registry();
     inBackground<std::shared_ptr<history::RerunPlan>>(
         m_pool,
         this,

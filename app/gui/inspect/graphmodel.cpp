@@ -93,14 +93,17 @@ void GraphModel::setStatus(std::uint32_t slot, NodeStatus status)
     markTask(slot);
 }
 
-std::uint32_t GraphModel::addTask(const Event &e)
+std::uint32_t GraphModel::addTask(std::uint64_t id,
+                                  std::string_view key,
+                                  const Event &e,
+                                  std::span<const std::uint64_t> deps)
 {
-    const std::uint32_t known = m_catalog.slotOf(e.task);
+    const std::uint32_t known = m_catalog.slotOf(id);
     const std::uint32_t oldGroup = known == TaskCatalog::npos ? 0 : m_catalog.group(known);
     const bool wasAlive = known != TaskCatalog::npos && m_alive[known];
     if (wasAlive)
         setAlive(known, false); // re-announced: take it out of its old group's counts
-    const std::uint32_t slot = m_catalog.add(e.task, e.key(), e.function(), e.group());
+    const std::uint32_t slot = m_catalog.add(id, key, e.function(), e.group());
     grow(slot);
     Group &g = groupOf(slot);
     if (known == TaskCatalog::npos || m_catalog.group(slot) != oldGroup) {
@@ -111,7 +114,7 @@ std::uint32_t GraphModel::addTask(const Event &e)
     // Dependencies (known ones only: an unknown id was forgotten before we subscribed).
     m_depBegin[slot] = std::uint32_t(m_deps.size());
     std::uint32_t count = 0;
-    for (std::uint64_t dep : e.deps()) {
+    for (std::uint64_t dep : deps) {
         const std::uint32_t d = m_catalog.slotOf(dep);
         if (d != TaskCatalog::npos && d != slot) {
             m_deps.push_back(d);
@@ -154,8 +157,14 @@ void GraphModel::applyEvents(const Event *begin, const Event *end)
         const Event &e = *it;
         switch (e.kind) {
         case EventKind::TaskAdded:
-            addTask(e);
+            addTask(e.task, e.key(), e, e.deps());
             break;
+        case EventKind::TasksAdded: { // the engine's: one per submit
+            const TaskList &tasks = *e.tasks();
+            for (std::size_t i = 0; i < tasks.size(); ++i)
+                addTask(tasks.id(i), tasks.key(i), e, tasks.deps(i));
+            break;
+        }
         case EventKind::Transition: {
             if (e.task == 0)
                 break;

@@ -14,6 +14,7 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -114,7 +115,11 @@ private:
         std::vector<std::uint32_t> members; ///< every slot ever added (dead ones filtered out)
     };
 
-    std::uint32_t addTask(const Event &e);
+    /// A task announced by `e` (a TaskAdded, or one of a TasksAdded's list).
+    std::uint32_t addTask(std::uint64_t id,
+                          std::string_view key,
+                          const Event &e,
+                          std::span<const std::uint64_t> deps);
     std::uint32_t ensureTask(std::uint64_t id);
     void grow(std::uint32_t slot);
     void setAlive(std::uint32_t slot, bool alive);
@@ -124,22 +129,22 @@ private:
     Group &groupOf(std::uint32_t slot);
 
     TaskCatalog m_catalog;
-    std::vector<std::uint8_t> m_state;
-    std::vector<std::uint8_t> m_error;
-    std::vector<std::uint8_t> m_status;
-    std::vector<std::uint8_t> m_alive;
-    std::vector<std::uint16_t> m_attempt;
-    std::vector<std::uint32_t> m_depBegin;
-    std::vector<std::uint32_t> m_depCount;
-    std::vector<std::uint32_t> m_deps;
-    std::vector<std::uint32_t> m_withDeps;      ///< slots that have dependencies
-    std::vector<std::uint8_t> m_withDepsListed; ///< by slot: in m_withDeps
+    gui::ChunkedVector<std::uint8_t> m_state;
+    gui::ChunkedVector<std::uint8_t> m_error;
+    gui::ChunkedVector<std::uint8_t> m_status;
+    gui::ChunkedVector<std::uint8_t> m_alive;
+    gui::ChunkedVector<std::uint16_t> m_attempt;
+    gui::ChunkedVector<std::uint32_t> m_depBegin;
+    gui::ChunkedVector<std::uint32_t> m_depCount;
+    std::vector<std::uint32_t> m_deps;                 ///< contiguous: deps(slot) is a span of it
+    gui::ChunkedVector<std::uint32_t> m_withDeps;      ///< slots that have dependencies
+    gui::ChunkedVector<std::uint8_t> m_withDepsListed; ///< by slot: in m_withDeps
     std::vector<Group> m_groups;
     std::size_t m_aliveCount = 0;
     StatusCounts m_totals{};
 
     // Change tracking, deduplicated through the flags.
-    std::vector<std::uint8_t> m_taskDirty;
+    gui::ChunkedVector<std::uint8_t> m_taskDirty;
     std::vector<std::uint8_t> m_groupDirty;
     Changes m_changes;
 };

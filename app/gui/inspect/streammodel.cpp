@@ -80,7 +80,7 @@ void StreamModel::addExecution(int laneIndex, const Execution &e)
             = std::upper_bound(v.begin(), v.end(), e.start, [](std::int64_t t, const Execution &x) {
                   return t < x.start;
               });
-        v.insert(pos, e);
+        v.insert(std::size_t(pos - v.begin()), e);
     }
     lane.maxDuration = std::max(lane.maxDuration, e.end - e.start);
     ++m_executionCount;
@@ -148,6 +148,12 @@ void StreamModel::applyEvents(const Event *begin, const Event *end)
         case EventKind::TaskAdded:
             m_catalog.add(e.task, e.key(), e.function(), e.group());
             break;
+        case EventKind::TasksAdded: { // the engine's: one per submit
+            const TaskList &tasks = *e.tasks();
+            for (std::size_t i = 0; i < tasks.size(); ++i)
+                m_catalog.add(tasks.id(i), tasks.key(i), e.function(), e.group());
+            break;
+        }
         case EventKind::WorkerAdded: {
             setThreads(e.worker, int(e.value));
             Worker &w = worker(e.worker);

@@ -11,6 +11,8 @@
 // O(executions).
 #pragma once
 
+#include "chunkedvector.h"
+
 #include "taskcatalog.h"
 
 #include "taskbench/events.h"
@@ -51,9 +53,10 @@ struct Lane
 {
     int worker = 0;
     int thread = 0;
-    std::vector<Execution> executions; ///< sorted by start
-    std::int64_t maxDuration = 0;      ///< bounds the backwards search of a visible window
-    bool removed = false;              ///< the worker left the cluster
+    /// Sorted by start; in blocks, so a lane of a million executions grows without copying.
+    gui::ChunkedVector<Execution> executions;
+    std::int64_t maxDuration = 0; ///< bounds the backwards search of a visible window
+    bool removed = false;         ///< the worker left the cluster
 };
 
 /// An assigned execution shown as running (growing until its finish arrives).

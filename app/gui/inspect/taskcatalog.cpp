@@ -46,9 +46,9 @@ std::uint32_t TaskCatalog::add(std::uint64_t id,
     if (slot != npos) {
         // Known (a placeholder, or the same task announced twice): refresh what we learnt.
         if (!key.empty() && key != this->key(slot)) {
-            m_keyOffset[slot] = std::uint32_t(m_keys.size());
-            m_keyLength[slot] = std::uint32_t(key.size());
-            m_keys.append(key);
+            const std::string_view k = key.substr(0, kKeyBlockSize);
+            m_keyOffset[slot] = storeKey(k);
+            m_keyLength[slot] = std::uint32_t(k.size());
         }
         m_function[slot] = f;
         m_group[slot] = g;
@@ -56,20 +56,31 @@ std::uint32_t TaskCatalog::add(std::uint64_t id,
     }
     slot = std::uint32_t(m_ids.size());
     m_ids.push_back(id);
-    m_keyOffset.push_back(std::uint32_t(m_keys.size()));
-    m_keyLength.push_back(std::uint32_t(key.size()));
-    m_keys.append(key);
+    const std::string_view k = key.substr(0, kKeyBlockSize); // a key is never that long
+    m_keyOffset.push_back(storeKey(k));
+    m_keyLength.push_back(std::uint32_t(k.size()));
     m_function.push_back(f);
     m_group.push_back(g);
     if (id < kDenseLimit) {
         if (id >= m_slotById.size())
-            m_slotById.resize(std::max<std::size_t>(std::size_t(id) + 1, m_slotById.size() * 2),
-                              npos);
+            m_slotById.resize(std::size_t(id) + 1, npos);
         m_slotById[std::size_t(id)] = slot;
     } else {
         m_sparse.emplace(id, slot);
     }
     return slot;
+}
+
+std::uint32_t TaskCatalog::storeKey(std::string_view key)
+{
+    if (m_keyBlocks.empty() || m_keyBlocks.back().size() + key.size() > kKeyBlockSize) {
+        m_keyBlocks.emplace_back();
+        m_keyBlocks.back().reserve(kKeyBlockSize);
+    }
+    std::string &block = m_keyBlocks.back();
+    const auto at = std::uint32_t((m_keyBlocks.size() - 1) << kKeyBlockBits | block.size());
+    block.append(key);
+    return at;
 }
 
 std::uint32_t TaskCatalog::ensure(std::uint64_t id)

@@ -1,8 +1,12 @@
 // A compact table of the tasks an inspect view has seen: task id -> dense slot, the key (in
-// one string arena), and interned function and group names. Slots are never reused until
+// a string arena), and interned function and group names. Slots are never reused until
 // clear(), so other vectors indexed by slot stay valid; a 100,000-task map costs a few MB
-// here, not an object per task.
+// here, not an object per task. Everything is stored in fixed-size blocks (ChunkedVector,
+// key blocks of 1 MiB): growing never copies, so a million-task map never stalls the GUI
+// thread on a doubling buffer and its page faults.
 #pragma once
+
+#include "chunkedvector.h"
 
 #include <cstdint>
 #include <limits>
@@ -39,7 +43,9 @@ public:
     std::uint64_t id(std::uint32_t slot) const { return m_ids[slot]; }
     std::string_view key(std::uint32_t slot) const
     {
-        return std::string_view(m_keys).substr(m_keyOffset[slot], m_keyLength[slot]);
+        const std::uint32_t at = m_keyOffset[slot];
+        return std::string_view(m_keyBlocks[at >> kKeyBlockBits])
+            .substr(at & (kKeyBlockSize - 1), m_keyLength[slot]);
     }
     std::uint32_t function(std::uint32_t slot) const { return m_function[slot]; }
     std::uint32_t group(std::uint32_t slot) const { return m_group[slot]; }
@@ -60,14 +66,19 @@ private:
                                 std::unordered_map<std::string, std::uint32_t> &index,
                                 std::uint32_t &last);
 
-    std::vector<std::uint64_t> m_ids;
-    std::vector<std::uint32_t> m_keyOffset;
-    std::vector<std::uint32_t> m_keyLength;
-    std::vector<std::uint32_t> m_function;
-    std::vector<std::uint32_t> m_group;
-    std::string m_keys;
-    // Engine ids are dense from 1, so a vector maps them; absurdly large ids go to the map.
-    std::vector<std::uint32_t> m_slotById;
+    static constexpr unsigned kKeyBlockBits = 20;
+    static constexpr std::uint32_t kKeyBlockSize = 1u << kKeyBlockBits;
+    /// Appends a key to the arena; its position (block << kKeyBlockBits | offset).
+    std::uint32_t storeKey(std::string_view key);
+
+    gui::ChunkedVector<std::uint64_t> m_ids;
+    gui::ChunkedVector<std::uint32_t> m_keyOffset; ///< see storeKey()
+    gui::ChunkedVector<std::uint32_t> m_keyLength;
+    gui::ChunkedVector<std::uint32_t> m_function;
+    gui::ChunkedVector<std::uint32_t> m_group;
+    std::vector<std::string> m_keyBlocks; ///< each reserved once: keys never move
+    // Engine ids are dense from 1, so a table maps them; absurdly large ids go to the map.
+    gui::ChunkedVector<std::uint32_t> m_slotById;
     std::unordered_map<std::uint64_t, std::uint32_t> m_sparse;
     std::vector<std::string> m_functions;
     std::unordered_map<std::string, std::uint32_t> m_functionIndex;

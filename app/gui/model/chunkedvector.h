@@ -84,6 +84,21 @@ public:
         m_blocks[m_size / BlockSize].push_back(std::move(value));
         ++m_size;
     }
+    /// Inserts before index i, shifting the tail up (as vector::insert does).
+    void insert(std::size_t i, T value)
+    {
+        push_back(std::move(value));
+        for (std::size_t j = m_size - 1; j > i; --j)
+            std::swap((*this)[j], (*this)[j - 1]);
+    }
+    /// Grows with copies of `value`, or shrinks, to n elements.
+    void resize(std::size_t n, const T &value = T())
+    {
+        while (m_size < n)
+            push_back(value);
+        while (m_size > n)
+            pop_back();
+    }
     void pop_back()
     {
         --m_size;
