@@ -7,6 +7,7 @@
 #include "filehash_p.h"
 
 #include "taskbench/history/historystore.h"
+#include "taskbench/clock.h"
 #include "taskbench/logging.h"
 #include "taskbench/valuecodec.h"
 
@@ -60,13 +61,6 @@ std::int64_t checksum(std::string_view key, std::string_view bytes)
     mix(std::string_view("\0", 1));
     mix(bytes);
     return std::int64_t(h);
-}
-
-std::int64_t nowUs()
-{
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 struct TransparentHash
@@ -448,7 +442,7 @@ bool SqliteResultCache::Impl::write(std::vector<Store> &s,
         return false;
     }
     auto nextUse = [this] {
-        lastUsedUs = std::max(nowUs(), lastUsedUs + 1);
+        lastUsedUs = std::max(wallClockUs(), lastUsedUs + 1);
         return lastUsedUs;
     };
     struct Added

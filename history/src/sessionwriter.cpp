@@ -28,11 +28,6 @@ using Clock = std::chrono::steady_clock;
 
 } // namespace
 
-std::int64_t wallClockUs()
-{
-    return QDateTime::currentMSecsSinceEpoch() * 1000;
-}
-
 // ---------------------------------------------------------------------------------------
 // Statement
 

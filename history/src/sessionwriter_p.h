@@ -7,6 +7,7 @@
 
 #include "recorderrows_p.h"
 
+#include "taskbench/clock.h"
 #include "taskbench/history/historystore.h"
 
 #include <chrono>
@@ -22,8 +23,6 @@ struct sqlite3_stmt;
 
 namespace taskbench::history {
 
-/// Microseconds since the epoch: the history's timestamps.
-std::int64_t wallClockUs();
 
 /// One prepared statement, finalized with its owner (before the connection closes).
 class Statement

@@ -1,5 +1,6 @@
 // Accessibility of the main window: every interactive widget has an accessible name (or a
 // label buddy), the views expose column headers, the key actions have their shortcuts.
+#include "guifixture.h"
 #include "choicepicker.h"
 #include "enginebridge.h"
 #include "mainwindow.h"
@@ -72,8 +73,7 @@ private slots:
     {
         MainWindow w;
         // Plugins only (no cluster needed): the submit and map forms then have fields.
-        w.bridge()->catalog()->setUseDefaultSearchPath(false);
-        w.bridge()->catalog()->setExtraFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
+        testsupport::useBundledPlugins(*w.bridge()->catalog());
         w.bridge()->catalog()->scan();
         w.submitForm()->setCurrentFunction(QStringLiteral("bench.add"));
         w.show();
@@ -107,8 +107,7 @@ private slots:
     {
         // A plain QComboBox cannot be set over AT-SPI (Qt 6.4): every choice is a picker.
         MainWindow w;
-        w.bridge()->catalog()->setUseDefaultSearchPath(false);
-        w.bridge()->catalog()->setExtraFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
+        testsupport::useBundledPlugins(*w.bridge()->catalog());
         w.bridge()->catalog()->scan();
         w.submitForm()->setCurrentFunction(QStringLiteral("bench.add"));
         w.show();

@@ -2,6 +2,7 @@
 // so tasks that segfault, abort or exit kill only their worker process. The window stays,
 // each error names its signal or exit code, the worker comes back, a healthy task's result
 // is right. Waits with QTRY_* on states (no sleeps).
+#include "guifixture.h"
 #include "enginebridge.h"
 #include "errorsmodel.h"
 #include "errorspanel.h"
@@ -78,8 +79,7 @@ private slots:
 
         m_window = std::make_unique<MainWindow>();
         EngineBridge *b = m_window->bridge();
-        b->catalog()->setUseDefaultSearchPath(false);
-        b->catalog()->setExtraFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
+        testsupport::useBundledPlugins(*b->catalog());
         m_window->restoreSettings();
         ClusterOptions options = MainWindow::savedClusterOptions();
         QVERIFY2(options.processes, "a fresh workbench must default to process workers");

@@ -1,6 +1,7 @@
 // End to end with a real Client and the bench plugin: submit through the form, map with
 // failures and Retry all failed, a refused plugin in the plugins panel, the details dialog's
 // transitions, release, and the table after 10,000 tasks. Waits with QTRY_* (no sleeps).
+#include "guifixture.h"
 #include "argumentfield.h"
 #include "detailsdialog.h"
 #include "enginebridge.h"
@@ -72,8 +73,7 @@ private slots:
 
         m_window = std::make_unique<MainWindow>();
         EngineBridge *b = window()->bridge();
-        b->catalog()->setUseDefaultSearchPath(false);
-        b->catalog()->setExtraFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR), m_refusedDir.path()});
+        testsupport::useBundledPlugins(*b->catalog(), {m_refusedDir.path()});
         ClusterOptions options;
         options.workers = 2;
         window()->startEngine(options);

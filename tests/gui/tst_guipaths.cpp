@@ -3,6 +3,7 @@
 // z = add(y, short). "Critical path…" lists exactly x, y, z (short finished long before y)
 // with their shares, and marks them in the task stream while its dialog is open; closing
 // it clears the marks; a task clicked in the stream marks its upstream and downstream.
+#include "guifixture.h"
 #include "criticalpathdialog.h"
 #include "enginebridge.h"
 #include "futuresmodel.h"
@@ -41,8 +42,7 @@ private slots:
         QSettings().setValue(QStringLiteral("cache/enabled"), false);
         m_window = std::make_unique<MainWindow>();
         EngineBridge *b = m_window->bridge();
-        b->catalog()->setUseDefaultSearchPath(false);
-        b->catalog()->setExtraFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
+        testsupport::useBundledPlugins(*b->catalog());
         ClusterOptions options;
         options.workers = 2;
         options.processes = false;

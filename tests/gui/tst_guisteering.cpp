@@ -5,6 +5,7 @@
 // held lets it finish; Add breakpoint on tutorial.add holds the tutorial's z = add(x, y),
 // whose details show its inputs as 2 and 3, and Edit held arguments runs it on new ones;
 // the dialog's group and attempt; Pause now checks the toggle. Waits with QTRY_* (no sleeps).
+#include "guifixture.h"
 #include "argumentfield.h"
 #include "breakpointdialog.h"
 #include "choicepicker.h"
@@ -140,8 +141,7 @@ private slots:
         QSettings().setValue(QStringLiteral("cache/enabled"), false); // watch tasks run
         m_window = std::make_unique<MainWindow>();
         EngineBridge *b = window()->bridge();
-        b->catalog()->setUseDefaultSearchPath(false);
-        b->catalog()->setExtraFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
+        testsupport::useBundledPlugins(*b->catalog());
         ClusterOptions options;
         options.workers = 2;
         window()->startEngine(options);

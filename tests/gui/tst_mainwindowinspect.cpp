@@ -5,6 +5,7 @@
 // the errors panel and the log; no key is ambiguous between the window and the views (Delete in the
 // graph releases); a worker restarts from the workers panel; `taskbench --bench-gui` prints
 // the inspect figures as JSON lines. Waits with QTRY_* and signal spies, never sleeps.
+#include "guifixture.h"
 #include "enginebridge.h"
 #include "errorsmodel.h"
 #include "errorspanel.h"
@@ -113,8 +114,7 @@ private slots:
         QCoreApplication::setApplicationName(QStringLiteral("tst_mainwindowinspect"));
         m_window = std::make_unique<MainWindow>();
         EngineBridge *b = window()->bridge();
-        b->catalog()->setUseDefaultSearchPath(false);
-        b->catalog()->setExtraFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
+        testsupport::useBundledPlugins(*b->catalog());
         ClusterOptions options;
         options.workers = 2;
         window()->startEngine(options);

@@ -3,6 +3,7 @@
 // and that very command (once the recorder wrote the task) runs the call again in the
 // foreground and fails the same way; without a terminal emulator, "Replay in terminal"
 // copies the command and says so; with recording off, both say there is nothing to replay.
+#include "guifixture.h"
 #include "enginebridge.h"
 #include "futuresmodel.h"
 #include "futurestable.h"
@@ -60,8 +61,7 @@ private slots:
         settings.setValue("cache/enabled", false);
         m_window = std::make_unique<MainWindow>();
         EngineBridge *b = m_window->bridge();
-        b->catalog()->setUseDefaultSearchPath(false);
-        b->catalog()->setExtraFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
+        testsupport::useBundledPlugins(*b->catalog());
         ClusterOptions options;
         options.workers = 1;
         m_window->startEngine(options);

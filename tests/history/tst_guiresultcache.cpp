@@ -2,6 +2,7 @@
 // while the setting is on; a second cluster serves the first one's pure results from it; the
 // History panel's box shows what it holds, and "Clear result cache" empties it (the running
 // cluster's index too); with the setting off the next cluster runs without a cache.
+#include "guifixture.h"
 #include "enginebridge.h"
 #include "futuresmodel.h"
 #include "guirecorder.h"
@@ -73,8 +74,7 @@ void TestGuiResultCache::test_secondClusterServedFromCacheThenCleared()
     QCOMPARE(GuiResultCache::maxMegabytes(), 256);
     FuturesModel futures;
     EngineBridge bridge(&futures);
-    bridge.catalog()->setUseDefaultSearchPath(false);
-    bridge.catalog()->setExtraFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
+    testsupport::useBundledPlugins(*bridge.catalog());
     bridge.catalog()->scan();
     GuiRecorder recorder(&bridge);
     GuiResultCache cache(&bridge, &recorder);

@@ -3,6 +3,7 @@
 // when the cluster restarts; the HistoryPanel lists sessions and tasks, searches, opens a
 // session read-only in the futures/graph/stream views (replayed states and results), and
 // re-runs failed tasks through the bridge, or refuses with the reason.
+#include "guifixture.h"
 #include "enginebridge.h"
 #include "futuresmodel.h"
 #include "futurestable.h"
@@ -56,8 +57,7 @@ void TestHistoryPanel::test_recordBrowseOpenRerun()
 {
     FuturesModel futures;
     EngineBridge bridge(&futures);
-    bridge.catalog()->setUseDefaultSearchPath(false);
-    bridge.catalog()->setExtraFolders({QStringLiteral(TASKBENCH_PLUGIN_DIR)});
+    testsupport::useBundledPlugins(*bridge.catalog());
     bridge.catalog()->scan();
     GuiRecorder recorder(&bridge);
     QSignalSpy started(&recorder, &GuiRecorder::sessionStarted);

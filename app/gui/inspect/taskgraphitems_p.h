@@ -14,6 +14,34 @@ namespace taskbench::inspect {
 
 class TaskGraphView;
 
+// Small helpers of the view's parts (taskgraphview.cpp, taskgraphinteraction.cpp,
+// taskgraphexport.cpp).
+inline bool isRetryable(TaskState s)
+{
+    return s == TaskState::Erred || s == TaskState::Cancelled || s == TaskState::Lost;
+}
+
+inline bool isCancellable(TaskState s)
+{
+    return s == TaskState::Released || s == TaskState::Waiting || s == TaskState::Queued
+           || s == TaskState::Processing;
+}
+
+inline bool isAnyState(TaskState s)
+{
+    return s != TaskState::Forgotten;
+}
+
+inline QString htmlEscaped(std::string_view s)
+{
+    return QString::fromUtf8(s.data(), qsizetype(s.size())).toHtmlEscaped();
+}
+
+inline QString colorName(const QColor &c)
+{
+    return c.name(QColor::HexRgb);
+}
+
 enum class Emphasis : std::uint8_t { Normal, Related, Dimmed };
 
 class GraphNodeItem : public QGraphicsItem

@@ -7,6 +7,7 @@
 
 #include "slurm/slurmcommands_p.h"
 
+#include "taskbench/clock.h"
 #include "taskbench/logging.h"
 
 #include <algorithm>
@@ -35,13 +36,6 @@ std::shared_ptr<spdlog::logger> slurmLog()
 {
     static const std::shared_ptr<spdlog::logger> logger = log::get("slurm");
     return logger;
-}
-
-std::int64_t nowUs()
-{
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 /// A word for a POSIX shell: single-quoted unless it is plainly safe.
@@ -667,7 +661,7 @@ void SlurmCluster::State::submit(int n)
         job.state = SlurmJobState::Pending;
         job.slurmState = "PENDING";
         job.workerName = kWorkerNamePrefix + *id;
-        job.submittedUs = nowUs();
+        job.submittedUs = wallClockUs();
         slurmLog()->info("submitted worker job {}", job.id);
         std::lock_guard lock(mutex);
         jobs.push_back(std::move(job));

@@ -3,13 +3,17 @@
 
 #include <chrono>
 
-namespace taskbench::detail {
+namespace taskbench {
 
 std::int64_t wallClockUs()
 {
     using namespace std::chrono;
     return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
 }
+
+} // namespace taskbench
+
+namespace taskbench::detail {
 
 std::int64_t steadyUs()
 {

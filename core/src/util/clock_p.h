@@ -3,11 +3,13 @@
 // timeouts, intervals).
 #pragma once
 
+#include "taskbench/clock.h"
+
 #include <cstdint>
 
 namespace taskbench::detail {
 
-std::int64_t wallClockUs();
+using taskbench::wallClockUs; // public: the GUI and the history stamp with it too
 std::int64_t steadyUs();
 
 } // namespace taskbench::detail

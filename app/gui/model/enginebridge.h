@@ -136,6 +136,8 @@ signals:
 private:
     /// After each frame of events: results to preview, workers to count.
     void onFrame(bool workersCameOrWent);
+    /// Counts the live workers in the background; workersChanged() says how many.
+    void countWorkers();
     void requestResults(std::vector<std::uint64_t> ids);
     /// Runs `work(Client &) -> std::vector<Future>` on the submission thread (see submit()).
     template <typename Work>

@@ -100,21 +100,7 @@ void EngineBridge::start(const ClusterSettings &settings)
     // submit, shared with the recorder), so the engine makes no event and no detail per task.
     m_pump.attach(*m_client, kAllEvents & ~eventBit(EventKind::TaskAdded));
     ++m_generation;
-    // Workers announced before the subscription existed: ask once, in the background.
-    auto client = m_client;
-    const auto gen = m_generation;
-    m_queryPool.start([this, client, gen] {
-        const int n = int(client->workers().size());
-        QMetaObject::invokeMethod(
-            this,
-            [this, n, gen] {
-                if (gen != m_generation)
-                    return;
-                m_workers = n;
-                emit workersChanged(n);
-            },
-            Qt::QueuedConnection);
-    });
+    countWorkers(); // those announced before the subscription existed
     if (m_settings.kind == ClusterKind::Slurm)
         startSlurm();
     else
@@ -207,25 +193,32 @@ void EngineBridge::flushNow()
 void EngineBridge::onFrame(bool workersCameOrWent)
 {
     requestResults(m_futures->takeResultRequests());
-    if (workersCameOrWent && m_client) {
-        auto client = m_client;
-        const auto gen = m_generation;
-        m_queryPool.start([this, client, gen] {
-            int alive = 0;
-            for (const WorkerInfo &w : client->workers())
-                alive += w.alive;
-            QMetaObject::invokeMethod(
-                this,
-                [this, alive, gen] {
-                    if (gen != m_generation)
-                        return;
-                    m_workers = alive;
-                    emit workersChanged(alive);
-                },
-                Qt::QueuedConnection);
-        });
-    }
+    if (workersCameOrWent)
+        countWorkers();
     emit frameApplied();
+}
+
+void EngineBridge::countWorkers()
+{
+    if (!m_client)
+        return;
+    // Asked in the background; an answer about an earlier cluster is dropped.
+    auto client = m_client;
+    const auto gen = m_generation;
+    m_queryPool.start([this, client, gen] {
+        int alive = 0;
+        for (const WorkerInfo &w : client->workers())
+            alive += w.alive;
+        QMetaObject::invokeMethod(
+            this,
+            [this, alive, gen] {
+                if (gen != m_generation)
+                    return;
+                m_workers = alive;
+                emit workersChanged(alive);
+            },
+            Qt::QueuedConnection);
+    });
 }
 
 std::vector<Future> EngineBridge::handlesFor(const std::vector<std::uint64_t> &ids) const
