@@ -5,9 +5,10 @@
 #include "taskbench/history/resultcache.h"
 
 #include "filehash_p.h"
+#include "sqlstatement_p.h"
 
-#include "taskbench/history/historystore.h"
 #include "taskbench/clock.h"
+#include "taskbench/history/historystore.h"
 #include "taskbench/logging.h"
 #include "taskbench/valuecodec.h"
 
@@ -67,53 +68,6 @@ struct TransparentHash
 {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
-/// A prepared statement, reset after each use.
-class Statement
-{
-public:
-    Statement() = default;
-    Statement(const Statement &) = delete;
-    Statement &operator=(const Statement &) = delete;
-    ~Statement() { sqlite3_finalize(m_stmt); }
-    bool prepare(sqlite3 *db, const char *sql)
-    {
-        return sqlite3_prepare_v2(db, sql, -1, &m_stmt, nullptr) == SQLITE_OK;
-    }
-    sqlite3_stmt *get() const { return m_stmt; }
-    void text(int i, std::string_view s)
-    {
-        sqlite3_bind_text(m_stmt, i, s.data(), int(s.size()), SQLITE_TRANSIENT);
-    }
-    void blob(int i, std::string_view s)
-    {
-        sqlite3_bind_blob(m_stmt, i, s.data(), int(s.size()), SQLITE_TRANSIENT);
-    }
-    void integer(int i, std::int64_t v) { sqlite3_bind_int64(m_stmt, i, v); }
-    int step() { return sqlite3_step(m_stmt); }
-    void reset()
-    {
-        sqlite3_reset(m_stmt);
-        sqlite3_clear_bindings(m_stmt);
-    }
-    std::string_view columnText(int i) const
-    {
-        const auto *p = reinterpret_cast<const char *>(sqlite3_column_text(m_stmt, i));
-        return p ? std::string_view(p, std::size_t(sqlite3_column_bytes(m_stmt, i)))
-                 : std::string_view();
-    }
-    std::string_view columnBlob(int i) const
-    {
-        const auto *p = static_cast<const char *>(sqlite3_column_blob(m_stmt, i));
-        return p ? std::string_view(p, std::size_t(sqlite3_column_bytes(m_stmt, i)))
-                 : std::string_view();
-    }
-    std::int64_t columnInt(int i) const { return sqlite3_column_int64(m_stmt, i); }
-    int columnType(int i) const { return sqlite3_column_type(m_stmt, i); }
-
-private:
-    sqlite3_stmt *m_stmt = nullptr;
 };
 
 bool exec(sqlite3 *db, const char *sql, std::string *error)
@@ -353,9 +307,9 @@ void SqliteResultCache::Impl::loadIndex()
 std::optional<Value>
 SqliteResultCache::Impl::readRow(std::string_view key, const Origin &o, std::int64_t &sessionOut)
 {
-    readValue.text(1, key);
-    readValue.text(2, o.function);
-    readValue.text(3, o.sha);
+    readValue.copyText(1, key);
+    readValue.copyText(2, o.function);
+    readValue.copyText(3, o.sha);
     std::optional<Value> v;
     const int rc = readValue.step();
     if (rc == SQLITE_ROW) {
@@ -461,9 +415,9 @@ bool SqliteResultCache::Impl::write(std::vector<Store> &s,
         if (failed)
             break;
         const Origin &o = originsNow[x.origin];
-        remove.text(1, x.key);
-        remove.text(2, o.function);
-        remove.text(3, o.sha);
+        remove.copyText(1, x.key);
+        remove.copyText(2, o.function);
+        remove.copyText(3, o.sha);
         failed = remove.step() != SQLITE_DONE;
         remove.reset();
     }
@@ -476,15 +430,15 @@ bool SqliteResultCache::Impl::write(std::vector<Store> &s,
             || toJson(st.value).size() > options.resultLimitBytes)
             continue;
         const Origin &o = originsNow[st.origin];
-        insert.text(1, st.key);
-        insert.text(2, o.function);
-        insert.text(3, o.sha);
-        insert.blob(4, bytes);
-        insert.integer(5, checksum(st.key, bytes));
-        insert.integer(
+        insert.copyText(1, st.key);
+        insert.copyText(2, o.function);
+        insert.copyText(3, o.sha);
+        insert.copyBlob(4, bytes);
+        insert.number(5, checksum(st.key, bytes));
+        insert.number(
             6, std::int64_t(bytes.size() + st.key.size() + o.function.size() + o.sha.size()));
-        insert.integer(7, nextUse());
-        insert.integer(8, st.session);
+        insert.number(7, nextUse());
+        insert.number(8, st.session);
         const int rc = insert.step();
         insert.reset();
         if (rc != SQLITE_DONE) {
@@ -500,10 +454,10 @@ bool SqliteResultCache::Impl::write(std::vector<Store> &s,
         if (failed)
             break;
         const Origin &o = originsNow[x.origin];
-        touch.integer(1, nextUse());
-        touch.text(2, x.key);
-        touch.text(3, o.function);
-        touch.text(4, o.sha);
+        touch.number(1, nextUse());
+        touch.copyText(2, x.key);
+        touch.copyText(3, o.function);
+        touch.copyText(4, o.sha);
         failed = touch.step() != SQLITE_DONE;
         touch.reset();
     }
@@ -528,7 +482,7 @@ bool SqliteResultCache::Impl::write(std::vector<Store> &s,
                 }
                 oldest.reset();
                 for (std::int64_t row : rows) {
-                    drop.integer(1, row);
+                    drop.number(1, row);
                     failed = failed || drop.step() != SQLITE_DONE;
                     drop.reset();
                 }

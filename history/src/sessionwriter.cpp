@@ -29,55 +29,6 @@ using Clock = std::chrono::steady_clock;
 } // namespace
 
 // ---------------------------------------------------------------------------------------
-// Statement
-
-Statement::~Statement()
-{
-    finalize();
-}
-
-bool Statement::prepare(sqlite3 *db, const char *sql)
-{
-    finalize();
-    m_db = db;
-    return sqlite3_prepare_v2(db, sql, -1, &m_stmt, nullptr) == SQLITE_OK;
-}
-
-void Statement::text(int i, std::string_view s)
-{
-    sqlite3_bind_text(m_stmt, i, s.data(), int(s.size()), SQLITE_STATIC);
-}
-
-void Statement::number(int i, std::int64_t v)
-{
-    sqlite3_bind_int64(m_stmt, i, v);
-}
-
-void Statement::real(int i, double v)
-{
-    sqlite3_bind_double(m_stmt, i, v);
-}
-
-void Statement::null(int i)
-{
-    sqlite3_bind_null(m_stmt, i);
-}
-
-void Statement::run()
-{
-    const int rc = sqlite3_step(m_stmt);
-    sqlite3_reset(m_stmt);
-    if (rc != SQLITE_DONE)
-        throw std::runtime_error(sqlite3_errmsg(m_db));
-}
-
-void Statement::finalize()
-{
-    sqlite3_finalize(m_stmt);
-    m_stmt = nullptr;
-}
-
-// ---------------------------------------------------------------------------------------
 // SessionWriter
 
 bool SessionWriter::start(HistoryStore &store, const RecorderOptions &options, std::string &error)

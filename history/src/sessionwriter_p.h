@@ -6,6 +6,7 @@
 #pragma once
 
 #include "recorderrows_p.h"
+#include "sqlstatement_p.h"
 
 #include "taskbench/clock.h"
 #include "taskbench/history/historystore.h"
@@ -19,34 +20,8 @@
 #include <utility>
 
 struct sqlite3;
-struct sqlite3_stmt;
 
 namespace taskbench::history {
-
-
-/// One prepared statement, finalized with its owner (before the connection closes).
-class Statement
-{
-public:
-    Statement() = default;
-    ~Statement();
-    Statement(const Statement &) = delete;
-    Statement &operator=(const Statement &) = delete;
-
-    bool prepare(sqlite3 *db, const char *sql);
-    /// Binds without copying (SQLITE_STATIC): `s` must outlive the next run().
-    void text(int i, std::string_view s);
-    void number(int i, std::int64_t v);
-    void real(int i, double v);
-    void null(int i);
-    /// Steps and resets it; throws std::runtime_error with SQLite's message.
-    void run();
-    void finalize();
-
-private:
-    sqlite3 *m_db = nullptr;
-    sqlite3_stmt *m_stmt = nullptr;
-};
 
 class SessionWriter
 {
