@@ -93,11 +93,7 @@ Row &SessionRows::restore(std::uint64_t id)
     r.resultSize = t->resultSize;
     r.resultStored = t->resultStored;
     for (const TransitionRecord &step : t->story)
-        r.story.push_back(Step{step.timeUs,
-                               step.worker,
-                               std::uint16_t(std::clamp(step.attempt, 0, 0xffff)),
-                               step.from,
-                               step.to});
+        r.story.push_back(Step::of(step));
     for (const AttemptRecord &a : t->runs)
         r.runs.push_back(a);
     r.submittedUs = t->submittedUs;

@@ -85,8 +85,12 @@ struct Step
 
     static Step of(const Event &e)
     {
+        return of(TransitionRecord{e.from, e.to, e.timeUs, e.worker, e.attempt});
+    }
+    static Step of(const TransitionRecord &t)
+    {
         return Step{
-            e.timeUs, e.worker, std::uint16_t(std::clamp(e.attempt, 0, 0xffff)), e.from, e.to};
+            t.timeUs, t.worker, std::uint16_t(std::clamp(t.attempt, 0, 0xffff)), t.from, t.to};
     }
     TransitionRecord record() const { return TransitionRecord{from, to, timeUs, worker, attempt}; }
 };

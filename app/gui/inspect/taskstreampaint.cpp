@@ -69,6 +69,17 @@ QString formatOffset(std::int64_t us, std::int64_t step)
     return QStringLiteral("%1 µs").arg(us);
 }
 
+/// A legend's box, `width` wide, at the bottom right of the plot (drawn; its rect returned).
+QRect drawLegendBox(QPainter &p, const QRect &plot, int width, const QFontMetrics &fm)
+{
+    const QRect box(
+        plot.right() - width - 8, plot.bottom() - fm.height() - 14, width, fm.height() + 8);
+    p.setPen(QColor(0xd0, 0xd7, 0xde));
+    p.setBrush(QColor(255, 255, 255, 235));
+    p.drawRoundedRect(box, 4, 4);
+    return box;
+}
+
 } // namespace
 
 void TaskStreamView::paintEvent(QPaintEvent *)
@@ -262,11 +273,7 @@ void TaskStreamView::paintMemoryLegend(QPainter &p, const QRect &plot, int lowCl
                          formatBytes(std::uint64_t(2 * memoryClassBytes(std::uint8_t(highClass)))));
     const int swatches = highClass == 0 ? 1 : 5;
     const int width = 8 + swatches * 12 + 6 + fm.horizontalAdvance(text) + 8;
-    const QRect box(
-        plot.right() - width - 8, plot.bottom() - fm.height() - 14, width, fm.height() + 8);
-    p.setPen(QColor(0xd0, 0xd7, 0xde));
-    p.setBrush(QColor(255, 255, 255, 235));
-    p.drawRoundedRect(box, 4, 4);
+    const QRect box = drawLegendBox(p, plot, width, fm);
     int x = box.left() + 8;
     const int y = box.top() + (box.height() - 10) / 2;
     p.setPen(Qt::NoPen);
@@ -316,11 +323,7 @@ void TaskStreamView::paintFunctionLegend(QPainter &p, const QRect &plot)
         names << tr("+%1 more").arg(functions.size() - shown);
         width += fm.horizontalAdvance(names.back()) + 8;
     }
-    const QRect box(
-        plot.right() - width - 8, plot.bottom() - fm.height() - 14, width, fm.height() + 8);
-    p.setPen(QColor(0xd0, 0xd7, 0xde));
-    p.setBrush(QColor(255, 255, 255, 235));
-    p.drawRoundedRect(box, 4, 4);
+    const QRect box = drawLegendBox(p, plot, width, fm);
     int x = box.left() + 8;
     for (qsizetype i = 0; i < names.size(); ++i) {
         if (std::size_t(i) < shown) {

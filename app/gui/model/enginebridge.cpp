@@ -298,6 +298,36 @@ void EngineBridge::tap(const std::vector<Future> &futures)
         m_tap(futures);
 }
 
+bool EngineBridge::submissionLanded(std::uint64_t generation,
+                                    std::uint64_t request,
+                                    const QString &error)
+{
+    --m_pendingSubmissions;
+    if (generation != m_generation)
+        return false; // made on a cluster that has gone since
+    if (!error.isEmpty()) {
+        emit submitFailed(request, error);
+        return false;
+    }
+    return true;
+}
+
+std::vector<std::uint64_t> EngineBridge::takeHandles(std::vector<Future> futures)
+{
+    std::vector<std::uint64_t> ids;
+    std::vector<std::uint64_t> ready;
+    ids.reserve(futures.size());
+    for (const Future &f : futures) {
+        const std::uint64_t id = f.id();
+        ids.push_back(id);
+        if (!m_resultsWaiting.empty() && m_resultsWaiting.erase(id))
+            ready.push_back(id);
+    }
+    m_handles.insert(std::move(futures));
+    requestResults(std::move(ready)); // those that finished before their handle came
+    return ids;
+}
+
 template <typename Work>
 std::uint64_t EngineBridge::queueSubmission(Work work)
 {
@@ -326,25 +356,8 @@ std::uint64_t EngineBridge::queueSubmission(Work work)
         QMetaObject::invokeMethod(
             this,
             [this, gen, request, futures, error] {
-                --m_pendingSubmissions;
-                if (gen != m_generation)
-                    return;
-                if (!error.isEmpty()) {
-                    emit submitFailed(request, error);
-                    return;
-                }
-                std::vector<std::uint64_t> ids;
-                std::vector<std::uint64_t> ready;
-                ids.reserve(futures->size());
-                for (const Future &f : *futures) {
-                    const std::uint64_t id = f.id();
-                    ids.push_back(id);
-                    if (!m_resultsWaiting.empty() && m_resultsWaiting.erase(id))
-                        ready.push_back(id);
-                }
-                m_handles.insert(std::move(*futures));
-                requestResults(std::move(ready));
-                emit submitted(request, ids);
+                if (submissionLanded(gen, request, error))
+                    emit submitted(request, takeHandles(std::move(*futures)));
             },
             Qt::QueuedConnection);
     });
@@ -448,18 +461,9 @@ std::uint64_t EngineBridge::editAndRetry(std::uint64_t id, std::vector<Value> ar
             QMetaObject::invokeMethod(
                 this,
                 [this, gen, request, created, replaced, error] {
-                    --m_pendingSubmissions;
-                    if (gen != m_generation)
+                    if (!submissionLanded(gen, request, error))
                         return;
-                    if (!error.isEmpty()) {
-                        emit submitFailed(request, error);
-                        return;
-                    }
-                    std::vector<std::uint64_t> ids;
-                    for (const Future &f : created) {
-                        ids.push_back(f.id());
-                        m_handles.insert(f);
-                    }
+                    const std::vector<std::uint64_t> ids = takeHandles(created);
                     release(replaced);
                     emit message(tr("Re-ran 1 task with new arguments and %n downstream task(s)",
                                     nullptr,

@@ -139,6 +139,11 @@ private:
     /// Counts the live workers in the background; workersChanged() says how many.
     void countWorkers();
     void requestResults(std::vector<std::uint64_t> ids);
+    /// On the GUI thread, as a submission comes back: false when it failed (submitFailed()
+    /// is emitted) or belongs to a cluster that has gone since.
+    bool submissionLanded(std::uint64_t generation, std::uint64_t request, const QString &error);
+    /// Holds the new futures' handles (fetching results that came first); their ids.
+    std::vector<std::uint64_t> takeHandles(std::vector<Future> futures);
     /// Runs `work(Client &) -> std::vector<Future>` on the submission thread (see submit()).
     template <typename Work>
     std::uint64_t queueSubmission(Work work);

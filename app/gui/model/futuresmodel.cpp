@@ -326,7 +326,13 @@ void FuturesModel::applyEvents(const Event *begin, const Event *end)
     const bool anyEvents = begin != end;
     // Pass 1: new tasks, inserted as one block at the end.
     std::vector<FutureRow> added;
+    // The function and group of an announcement, interned once for all its tasks.
+    const auto namesOf = [this](const Event &e) {
+        return std::pair{intern(e.function()),
+                         intern(e.group().empty() ? e.function() : e.group())};
+    };
     const auto add = [&](const Event &e,
+                         const std::pair<QString, QString> &names,
                          std::uint64_t id,
                          std::string_view key,
                          std::span<const std::uint64_t> deps) {
@@ -335,8 +341,8 @@ void FuturesModel::applyEvents(const Event *begin, const Event *end)
         FutureRow r;
         r.id = id;
         r.key = QString::fromUtf8(key.data(), qsizetype(key.size()));
-        r.function = intern(e.function());
-        r.group = intern(e.group().empty() ? e.function() : e.group());
+        r.function = names.first;
+        r.group = names.second;
         r.addedUs = e.timeUs;
         if (!deps.empty())
             r.editLinks().deps.assign(deps.begin(), deps.end());
@@ -346,12 +352,13 @@ void FuturesModel::applyEvents(const Event *begin, const Event *end)
     for (const Event *it = begin; it != end; ++it) {
         const Event &e = *it;
         if (e.kind == EventKind::TaskAdded) {
-            add(e, e.task, e.key(), e.deps());
+            add(e, namesOf(e), e.task, e.key(), e.deps());
         } else if (e.kind == EventKind::TasksAdded) { // the engine's: one per submit
             const TaskList &tasks = *e.tasks();
+            const auto names = namesOf(e);
             added.reserve(added.size() + tasks.size());
             for (std::size_t i = 0; i < tasks.size(); ++i)
-                add(e, tasks.id(i), tasks.key(i), tasks.deps(i));
+                add(e, names, tasks.id(i), tasks.key(i), tasks.deps(i));
         }
     }
     if (!added.empty()) {
