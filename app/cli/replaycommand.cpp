@@ -24,6 +24,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/// Called once the plugin is loaded, right before the call: `replay --gdb` stops here to set
+/// its breakpoint in the plugin only (a name like "add" is also a function of this program).
+extern "C" __attribute__((noinline, visibility("default"))) void taskbench_replay_call_ready()
+{
+    asm volatile("" ::: "memory");
+}
+
 namespace taskbench::cli {
 
 namespace {
@@ -68,6 +75,7 @@ int callHere(const history::ReplayCall &call)
         return kExitTaskFailed;
     }
     ReplayContext ctx(call);
+    taskbench_replay_call_ready();
     try {
         const Value result = fn->invoke(call.args, ctx);
         std::cout << "finished  " << result.typeName() << "  " << repr(result) << "\n";
@@ -135,6 +143,18 @@ std::string findOnPath(const std::string &name)
     return {};
 }
 
+/// A Python string literal of text (for gdb's python command).
+std::string pythonString(const std::string &text)
+{
+    std::string out = "'";
+    for (const char c : text) {
+        if (c == '\\' || c == '\'')
+            out += '\\';
+        out += c;
+    }
+    return out + "'";
+}
+
 /// Replaces this process with gdb running this command again in-process.
 int underGdb(const history::ReplayCall &call, const Options &opts)
 {
@@ -147,23 +167,50 @@ int underGdb(const history::ReplayCall &call, const Options &opts)
     std::error_code ec;
     const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
     // The plugin function's own name: "faults.segfault" -> "segfault"; gdb matches it in
-    // any namespace once the plugin is loaded (a pending breakpoint until then).
+    // any namespace (set at taskbench_replay_call_ready, when the plugin is loaded).
     const std::string name = call.function.substr(call.function.find('.') + 1);
+    // Only the breakpoint's locations in the plugin file stay enabled (gdb 13's
+    // BreakpointLocation; with an older gdb every function of that name stops).
+    const std::string onlyInPlugin
+        = "python import os; p = os.path.realpath(" + pythonString(call.pluginPath)
+          + "); ls = [l for b in gdb.breakpoints() for l in b.locations]; [setattr(l, "
+            "'enabled', os.path.realpath(gdb.solib_name(l.address) or '') == p) for l in ls]; "
+            "any(l.enabled for l in ls) or print('taskbench-cli: replay --gdb: no function "
+          + name + " in ' + p + ' (its C++ name may differ); running without a breakpoint')";
     std::vector<std::string> args = {gdb,
                                      "-batch",
                                      "-nx",
                                      "-ex",
-                                     "set breakpoint pending on",
+                                     "set confirm off",
+                                     // Stop once the plugin is loaded, then break in it.
                                      "-ex",
-                                     "break " + name,
+                                     "break taskbench_replay_call_ready",
                                      "-ex",
                                      "run",
                                      "-ex",
-                                     "bt",
+                                     "delete",
+                                     "-ex",
+                                     "break " + name,
+                                     "-ex",
+                                     onlyInPlugin,
                                      "-ex",
                                      "continue",
                                      "-ex",
                                      "bt",
+                                     // Past the breakpoint, on to the fault or the end
+                                     // (a recursive function would stop at it again).
+                                     "-ex",
+                                     "delete",
+                                     "-ex",
+                                     "continue",
+                                     "-ex",
+                                     "bt",
+                                     // The replay's outcome as without --gdb: the call's
+                                     // exit status, or 128 + N when signal N stopped it
+                                     // (gdb -batch would exit 0 after a successful bt).
+                                     "-ex",
+                                     "quit $_isvoid($_exitcode) ? ($_isvoid($_siginfo) ? 1 : "
+                                     "128 + $_siginfo.si_signo) : $_exitcode",
                                      "--args",
                                      self,
                                      "replay",

@@ -1,8 +1,9 @@
 // Forensics from the run history: the critical path (a pure function on made-up times, and a
 // recorded graph of sleeps whose chain is known from its structure, also through
 // `taskbench-cli history critical-path`), what each attempt used as recorded (runs, columns,
-// exports), and `taskbench-cli replay` of a recorded faults.segfault: the signal comes back,
-// and under `gdb -batch` it stops in the plugin function.
+// exports, Perfetto flows and memory counters), and `taskbench-cli replay` of a recorded
+// faults.segfault: the signal comes back, and under `gdb -batch` it stops in the plugin
+// function (not in a host function of the same name) and exits with the outcome.
 #include "clirunner.h"
 
 #include "taskbench/client.h"
@@ -16,9 +17,13 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <algorithm>
+#include <map>
 
 using namespace taskbench;
 using namespace taskbench::history;
@@ -170,6 +175,49 @@ private slots:
         QVERIFY2(run.out.contains("Critical path: 3 tasks"), qPrintable(run.out));
         QVERIFY(run.out.contains(QString::fromStdString(expected[0])));
 
+        // The Perfetto export draws an arrow per dependency (c <- a, c <- b, d <- c, f <- a):
+        // each "s" inside a slice of the dependency, its "f" at the start of the dependent's.
+        {
+            HistoryStore store;
+            QVERIFY(store.open(db.toStdString()));
+            const QJsonArray events
+                = QJsonDocument::fromJson(QByteArray::fromStdString(exportPerfetto(store, session)))
+                      .object()["traceEvents"]
+                      .toArray();
+            std::map<qint64, QJsonObject> starts, finishes;
+            QList<QJsonObject> slices;
+            for (const QJsonValue &v : events) {
+                const QJsonObject e = v.toObject();
+                const QString ph = e["ph"].toString();
+                if (ph == "X")
+                    slices.append(e);
+                else if (ph == "s")
+                    starts[e["id"].toInteger()] = e;
+                else if (ph == "f")
+                    finishes[e["id"].toInteger()] = e;
+            }
+            QCOMPARE(starts.size(), std::size_t(4));
+            QCOMPARE(finishes.size(), std::size_t(4));
+            const auto inSlice = [&](const QJsonObject &e, bool atStart) {
+                for (const QJsonObject &x : slices) {
+                    const qint64 ts = x["ts"].toInteger(), dur = x["dur"].toInteger();
+                    if (x["pid"] != e["pid"] || x["tid"] != e["tid"])
+                        continue;
+                    const qint64 t = e["ts"].toInteger();
+                    if (atStart ? t == ts : (t >= ts && t <= ts + dur))
+                        return true;
+                }
+                return false;
+            };
+            for (const auto &[id, s] : starts) {
+                QVERIFY(finishes.count(id));
+                QVERIFY2(inSlice(s, false), qPrintable(QJsonDocument(s).toJson()));
+                QVERIFY2(inSlice(finishes[id], true),
+                         qPrintable(QJsonDocument(finishes[id]).toJson()));
+                QCOMPARE(finishes[id]["bp"].toString(), QString("e"));
+            }
+        }
+
         // Bad input: a clear message, exit 2.
         QVERIFY(testsupport::runCli({"history", "critical-path", "--db", db}, run));
         QCOMPARE(run.exitCode, 2);
@@ -230,6 +278,17 @@ private slots:
             QVERIFY(run["cpu_s"].isDouble());
         }
         QVERIFY(seen);
+        // Perfetto: the attempt's peak memory on a counter track of its worker thread.
+        double counterPeakMiB = 0;
+        for (const QJsonValue &v :
+             QJsonDocument::fromJson(QByteArray::fromStdString(exportPerfetto(store, session)))
+                 .object()["traceEvents"]
+                 .toArray()) {
+            const QJsonObject e = v.toObject();
+            if (e["ph"].toString() == "C" && e["name"].toString().startsWith("peak memory"))
+                counterPeakMiB = std::max(counterPeakMiB, e["args"].toObject()["MiB"].toDouble());
+        }
+        QCOMPARE(counterPeakMiB, double(big.runs[0].usage.peakRssBytes) / double(kMiB));
         const std::string csv = exportCsv(store, session);
         QVERIFY(csv.find(",peak_rss_bytes,cpu_s,result_bytes\r\n") != std::string::npos);
         QVERIFY(csv.find(",1003\r\n") != std::string::npos);
@@ -268,8 +327,21 @@ private slots:
         slow.timeoutMs = 120000;
         QVERIFY(testsupport::runCli({"replay", "seg-1", "--db", db, "--gdb"}, slow, run));
         const QString all = run.out + run.err;
-        QVERIFY2(all.contains("Breakpoint 1, ") && all.contains("segfault ()"), qPrintable(all));
+        // Breakpoint 1 is the replay's own stop once the plugin is loaded; 2 the function.
+        QVERIFY2(all.contains("Breakpoint 2, (anonymous namespace)::segfault () at"),
+                 qPrintable(all));
         QVERIFY2(all.contains("SIGSEGV"), qPrintable(all));
+        QVERIFY2(run.exitCode == 128 + 11, qPrintable(all)); // the outcome, as without --gdb
+
+        // A name that this program has too (FunctionRegistry::add): it stops in the plugin.
+        QVERIFY(testsupport::runCli({"replay", "add-1", "--db", db, "--gdb"}, slow, run));
+        const QString add = run.out + run.err;
+        // "Breakpoint 2.N": the one enabled location of a name with many.
+        static const QRegularExpression stopInPlugin(
+            R"(Breakpoint 2(\.\d+)?, \(anonymous namespace\)::add \(x=2, y=3\) at [^\n]*bench\.cpp)");
+        QVERIFY2(add.contains(stopInPlugin), qPrintable(add));
+        QVERIFY2(!add.contains("FunctionRegistry::add"), qPrintable(add));
+        QVERIFY2(run.exitCode == 0, qPrintable(add));
     }
 };
 
