@@ -139,6 +139,7 @@ void GuiBench::startRun()
     measureEngine(run, opts);
     m_rssBeforeKiB = residentKiB();
     m_heapBefore = heapInUse();
+    m_heapPeak = m_heapBefore;
     std::vector<std::vector<Value>> args(std::size_t(run.tasks));
     m_maxGap = 0;
     m_submittedMs = -1;
@@ -213,6 +214,9 @@ void GuiBench::samplePaints()
         m_paintSum[i] += ms;
     }
     ++m_paintCount;
+    // The heap's high-water mark, sampled as often as the paints (the engine's transient
+    // share is in it too: an upper bound of the GUI's peak).
+    m_heapPeak = std::max(m_heapPeak, heapInUse());
     m_lastTick = m_clock.elapsed();
     m_lastTickCpuMs = threadCpuMs();
 }
@@ -227,8 +231,15 @@ void GuiBench::tick()
     }
     m_lastTick = now;
     m_lastTickCpuMs = cpu;
-    if (!m_running)
+    if (!m_running) {
+        // Between rows shown and the recorder's backlog written: the heap's peak still
+        // counts (the recorder folds its queue into rows meanwhile).
+        if (now - m_lastPaintSample >= kPaintSampleMs) {
+            m_lastPaintSample = now;
+            m_heapPeak = std::max(m_heapPeak, heapInUse());
+        }
         return;
+    }
     if (now - m_lastPaintSample >= kPaintSampleMs) {
         m_lastPaintSample = now;
         samplePaints();
@@ -250,7 +261,6 @@ void GuiBench::endRun(bool ok)
     if (!m_running)
         return;
     m_running = false;
-    m_ticker.stop();
     const int tasks = m_runs[m_run].tasks;
     if (ok) {
         const QString s = suffix();
@@ -273,6 +283,15 @@ void GuiBench::endRun(bool ok)
         const double heap = heapInUse() - m_heapBefore;
         printFigure(QStringLiteral("engine_heap_bytes_per_task_") + s, m_engineBytes / tasks);
         printFigure(QStringLiteral("gui_heap_bytes_per_task_") + s, (heap - m_engineBytes) / tasks);
+        printFigure(QStringLiteral("gui_heap_peak_bytes_per_task_") + s,
+                    (std::max(m_heapPeak, heapInUse()) - m_heapBefore - m_engineBytes) / tasks);
+        if (const auto r = m_window->recorder()->stats()) {
+            // What the recorder still holds at this moment (see gui_heap_settled_...).
+            printFigure(QStringLiteral("recorder_backlog_events_per_task_") + s,
+                        double(r->queuedEvents) / tasks);
+            printFigure(QStringLiteral("recorder_rows_in_memory_per_task_") + s,
+                        double(r->rowsInMemory) / tasks);
+        }
         static const char *const names[3] = {"futures_table", "graph_collapsed", "stream"};
         for (int i = 0; i < 3; ++i) {
             const QString n
@@ -286,6 +305,7 @@ void GuiBench::endRun(bool ok)
         measureSortAndFilter();
     m_ok = m_ok && ok;
     if (!ok) {
+        m_ticker.stop();
         nextRun();
         return;
     }
@@ -293,8 +313,11 @@ void GuiBench::endRun(bool ok)
     // not written yet: it runs at a low priority and catches up once the run is over). What
     // the GUI keeps per task is the heap once the recorder has written everything.
     m_window->recorder()->whenWritten(this, [this, tasks] {
+        m_ticker.stop();
         printFigure(QStringLiteral("gui_heap_settled_bytes_per_task_") + suffix(),
                     (heapInUse() - m_heapBefore - m_engineBytes) / tasks);
+        printFigure(QStringLiteral("gui_heap_peak_until_written_bytes_per_task_") + suffix(),
+                    (m_heapPeak - m_heapBefore - m_engineBytes) / tasks);
         nextRun();
     });
 }

@@ -66,6 +66,7 @@ private:
     qint64 m_submittedMs = -1;
     double m_rssBeforeKiB = 0;
     double m_heapBefore = 0;
+    double m_heapPeak = 0; ///< sampled until the recorder has written the run (tick)
     double m_engineBytes = 0; ///< heap the same map kept without the GUI
     double m_paintMax[3] = {};
     double m_paintSum[3] = {};

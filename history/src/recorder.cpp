@@ -3,6 +3,7 @@
 // the thread here folds it into rows (recorderrows.cpp) and writes them (sessionwriter.cpp).
 #include "taskbench/history/recorder.h"
 
+#include "queuedevents_p.h"
 #include "recorderrows_p.h"
 #include "sessionwriter_p.h"
 
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -44,9 +46,23 @@ constexpr EventMask kRecordedEvents
 /// Queued events that wake the recorder before its interval is up.
 constexpr std::size_t kDrainEvents = 4 * 1024;
 
-/// Engine batches are queued as the engine hands them over (shared, not copied): the
-/// engine's thread does nothing more per event for recording.
-using QueueItem = std::variant<EventBatchPtr, TrackItem>;
+/// Events folded per pass over the queue. A backlog (the recorder runs niced and falls
+/// behind a big map) is taken in such slices, each followed by a write when the rows
+/// outgrow kMaxLiveRows: memory then holds about the tasks in flight, not a row for every
+/// task of the backlog (a row is ~25 times a queued event).
+constexpr std::size_t kFoldEvents = 64 * 1024;
+constexpr std::size_t kMaxLiveRows = 32 * 1024;
+
+/// Engine batches are queued in the recorder's compact form (QueuedEvents): the engine's
+/// batch goes back to its pool as soon as the other subscribers are done with it, and a
+/// backlog of a big map costs about a quarter of what the events did.
+using QueueItem = std::variant<QueuedEvents, TrackItem>;
+
+struct Queued
+{
+    QueueItem item;
+    std::size_t events = 0;
+};
 
 /// What the engine's callback and the callers share with the recorder thread. Held by
 /// shared_ptr: a callback may still run on a snapshot of the subscriber list after
@@ -56,23 +72,35 @@ struct Shared
     std::mutex mutex;
     std::condition_variable wake;
     std::condition_variable written;
-    std::vector<QueueItem> queue;
+    std::deque<Queued> queue;
     std::size_t queuedEvents = 0;
     std::uint64_t flushRequested = 0;
     std::uint64_t flushDone = 0;
     bool stopping = false;
     bool closed = false; ///< the thread has stopped: nothing more is taken
 
+    /// Moves the oldest items, about kFoldEvents events of them, into `out` (locked).
+    bool take(std::vector<QueueItem> &out)
+    {
+        std::size_t taken = 0;
+        while (!queue.empty() && taken < kFoldEvents) {
+            taken += queue.front().events;
+            out.push_back(std::move(queue.front().item));
+            queue.pop_front();
+        }
+        queuedEvents -= std::min(queuedEvents, taken);
+        return queue.empty();
+    }
+
     void push(QueueItem item, std::size_t events)
     {
         std::lock_guard lock(mutex);
         if (closed || stopping)
             return;
-        queue.push_back(std::move(item));
+        queue.push_back(Queued{std::move(item), events});
         queuedEvents += events;
-        // Drained early rather than held: the engine's batches go back to its pool only once
-        // the recorder has read them, and a scheduler that has to take fresh memory for every
-        // batch instead runs measurably slower.
+        // Woken early rather than left to its interval: folding as the events come keeps
+        // the backlog (and its memory) small while the CPU allows.
         if (queuedEvents > kDrainEvents)
             wake.notify_one();
     }
@@ -139,11 +167,16 @@ Recorder::Recorder(Client &client, RecorderOptions options)
         e.detail().text = w.name;
         e.value = w.threads;
         e.timeUs = wallClockUs();
-        d->shared->push(std::make_shared<const EventBatch>(EventBatch{e}), 1);
+        d->shared->push(QueuedEvents(EventBatch{e}), 1);
     }
     std::shared_ptr<Shared> shared = d->shared;
     d->subscription = client.subscribeShared(
-        [shared](const EventBatchPtr &batch) { shared->push(batch, batch->size()); },
+        [shared](const EventBatchPtr &batch) {
+            QueuedEvents events(*batch); // outside the lock
+            const std::size_t n = events.size();
+            if (n > 0)
+                shared->push(std::move(events), n);
+        },
         kRecordedEvents);
 }
 
@@ -211,8 +244,14 @@ void Recorder::finish()
 
 RecorderStats Recorder::stats() const
 {
-    std::lock_guard lock(d->statsMutex);
-    return d->stats;
+    RecorderStats s;
+    {
+        std::lock_guard lock(d->statsMutex);
+        s = d->stats;
+    }
+    std::lock_guard lock(d->shared->mutex);
+    s.queuedEvents = d->shared->queuedEvents;
+    return s;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -239,6 +278,7 @@ void Recorder::Impl::run(std::promise<void> &started)
     for (;;) {
         bool stop = false;
         bool flushing = false;
+        bool drained = false; ///< nothing older is left in the queue
         std::uint64_t flushTicket = 0;
         {
             std::unique_lock lock(shared->mutex);
@@ -246,18 +286,17 @@ void Recorder::Impl::run(std::promise<void> &started)
                 return shared->stopping || shared->flushRequested > shared->flushDone
                        || shared->queuedEvents > kDrainEvents;
             });
-            items.swap(shared->queue);
-            shared->queuedEvents = 0;
+            drained = shared->take(items);
             stop = shared->stopping;
             flushTicket = shared->flushRequested;
             flushing = flushTicket > shared->flushDone;
         }
         std::uint64_t events = 0;
         for (QueueItem &item : items) {
-            if (auto *batch = std::get_if<EventBatchPtr>(&item)) {
-                rows.apply(**batch);
-                events += (*batch)->size();
-                batch->reset(); // back to the engine's pool now, not after the whole backlog
+            if (auto *batch = std::get_if<QueuedEvents>(&item)) {
+                batch->applyTo(rows);
+                events += batch->size();
+                item = TrackItem{}; // its memory back now, not after the whole slice
             } else {
                 rows.apply(std::get<TrackItem>(item));
             }
@@ -266,19 +305,24 @@ void Recorder::Impl::run(std::promise<void> &started)
         {
             std::lock_guard lock(statsMutex);
             stats.events += events;
+            stats.rowsInMemory = rows.rows.live();
         }
-        // Events are read as they come (above), so that the engine's batches go back to its
-        // pool. The database is written once per interval, so a busy run pays for few
+        // Events are folded as they come (above): a row is smaller than a task's queued
+        // events. The database is written once per interval, so a busy run pays for few
         // transactions and most tasks are written once, finished; and while events keep
         // coming faster than one drain per wake-up, only once per busyWriteInterval: SQL and
-        // file writes would take CPU the run is using.
+        // file writes would take CPU the run is using. Rows beyond kMaxLiveRows are written
+        // (and the finished ones archived) at once: memory bounds the batching.
         const bool busy = events > kDrainEvents;
         const auto sinceWrite = Clock::now() - lastWrite;
-        if (stop || flushing || (!busy && sinceWrite >= options.flushInterval)
-            || sinceWrite >= options.busyWriteInterval) {
-            write(stop || flushing);
+        const bool final = drained && (stop || flushing);
+        if (final || (!busy && sinceWrite >= options.flushInterval)
+            || sinceWrite >= options.busyWriteInterval || rows.rows.live() > kMaxLiveRows) {
+            write(final);
             lastWrite = Clock::now();
         }
+        if (!drained)
+            continue; // the rest of the backlog before any wait
         if (stop) {
             std::lock_guard lock(shared->mutex);
             if (shared->queue.empty()) {
@@ -334,6 +378,7 @@ void Recorder::Impl::write(bool everything)
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - begin).count();
     std::lock_guard lock(statsMutex);
     stats.rowsWritten += *written;
+    stats.rowsInMemory = rows.rows.live();
     stats.transactions += 1;
     stats.writeMs += ms;
 }

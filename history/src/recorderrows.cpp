@@ -126,102 +126,114 @@ void SessionRows::markDirty(std::uint64_t id, Row &r)
 
 void SessionRows::apply(const EventBatch &batch)
 {
-    for (const Event &e : batch) {
-        switch (e.kind) {
-        case EventKind::Transition: {
-            if (e.to == TaskState::Forgotten)
-                break; // released by everyone: the row keeps its last real state
-            if (e.to == TaskState::Released && rows.archived(e.task)) {
-                // A finished task's result let go (below): one more step for its story,
-                // written without reading the row back.
-                storyAppends.emplace_back(e.task, Step::of(e));
-                break;
-            }
-            Row &r = row(e.task);
-            r.story.push_back(Step::of(e));
-            if (e.to == TaskState::Released && r.terminal()) {
-                // Its result let go while a dependent keeps it in the graph: the story says
-                // so, and the row stays what the task came to (it is not pending again
-                // unless it is computed again).
-                markDirty(e.task, r);
-                break;
-            }
-            r.state = e.to;
-            r.attempts = std::max(r.attempts, e.attempt);
-            if (e.to == TaskState::Processing) { // assigned: as ExecutionStarted says
-                r.worker = e.worker;
-                if (r.startedUs == 0)
-                    r.startedUs = e.timeUs;
-            }
-            if (r.terminal()) {
-                r.finishedUs = e.timeUs;
-                // Finished again after a retry: the future was let go at the first outcome
-                // (see capture()), so look the task up once more for its new result.
-                if (!r.future.valid() && r.tracked && e.to == TaskState::Memory && r.info)
-                    r.future = client.findFuture(r.key());
-                capture(r);
-            }
-            markDirty(e.task, r);
-            break;
+    for (const Event &e : batch)
+        apply(e);
+}
+
+void SessionRows::applyStep(std::uint64_t task, const Step &step)
+{
+    if (step.to == TaskState::Forgotten)
+        return; // released by everyone: the row keeps its last real state
+    if (step.to == TaskState::Released && rows.archived(task)) {
+        // A finished task's result let go (below): one more step for its story, written
+        // without reading the row back.
+        storyAppends.emplace_back(task, step);
+        return;
+    }
+    Row &r = row(task);
+    r.story.push_back(step);
+    if (step.to == TaskState::Released && r.terminal()) {
+        // Its result let go while a dependent keeps it in the graph: the story says so, and
+        // the row stays what the task came to (it is not pending again unless it is
+        // computed again).
+        markDirty(task, r);
+        return;
+    }
+    r.state = step.to;
+    r.attempts = std::max(r.attempts, int(step.attempt));
+    if (step.to == TaskState::Processing) { // assigned: as ExecutionStarted says
+        r.worker = step.worker;
+        if (r.startedUs == 0)
+            r.startedUs = step.timeUs;
+    }
+    if (r.terminal()) {
+        r.finishedUs = step.timeUs;
+        // Finished again after a retry: the future was let go at the first outcome (see
+        // capture()), so look the task up once more for its new result.
+        if (!r.future.valid() && r.tracked && step.to == TaskState::Memory && r.info)
+            r.future = client.findFuture(r.key());
+        capture(r);
+    }
+    markDirty(task, r);
+}
+
+void SessionRows::applyRun(std::uint64_t task, const AttemptRecord &run)
+{
+    Row &r = row(task);
+    r.runs.push_back(run);
+    r.worker = run.worker;
+    markDirty(task, r);
+}
+
+void SessionRows::apply(const Event &e)
+{
+    switch (e.kind) {
+    case EventKind::Transition:
+        applyStep(e.task, Step::of(e));
+        break;
+    case EventKind::ExecutionStarted: {
+        Row &r = row(e.task);
+        r.worker = e.worker;
+        if (r.startedUs == 0)
+            r.startedUs = e.timeUs;
+        markDirty(e.task, r);
+        break;
+    }
+    case EventKind::ExecutionFinished:
+        applyRun(e.task,
+                 AttemptRecord{e.attempt, e.worker, e.thread, e.startUs, e.timeUs, e.ok, e.usage});
+        break;
+    case EventKind::TasksAdded: {
+        const std::shared_ptr<const EventDetail> submit = e.sharedDetail();
+        const TaskList &tasks = *e.tasks();
+        for (std::size_t i = 0; i < tasks.size(); ++i) {
+            Row &r = row(tasks.id(i));
+            r.info = submit;
+            r.index = std::uint32_t(i);
+            r.submittedUs = e.timeUs;
+            markDirty(tasks.id(i), r);
         }
-        case EventKind::ExecutionStarted: {
-            Row &r = row(e.task);
-            r.worker = e.worker;
-            if (r.startedUs == 0)
-                r.startedUs = e.timeUs;
-            markDirty(e.task, r);
-            break;
-        }
-        case EventKind::ExecutionFinished: {
-            Row &r = row(e.task);
-            r.runs.push_back(
-                AttemptRecord{e.attempt, e.worker, e.thread, e.startUs, e.timeUs, e.ok, e.usage});
-            r.worker = e.worker;
-            markDirty(e.task, r);
-            break;
-        }
-        case EventKind::TasksAdded: {
-            const std::shared_ptr<const EventDetail> submit = e.sharedDetail();
-            const TaskList &tasks = *e.tasks();
-            for (std::size_t i = 0; i < tasks.size(); ++i) {
-                Row &r = row(tasks.id(i));
-                r.info = submit;
-                r.index = std::uint32_t(i);
-                r.submittedUs = e.timeUs;
-                markDirty(tasks.id(i), r);
-            }
-            notePlugin(e.function());
-            break;
-        }
-        case EventKind::TaskAdded:
-            break; // made for another subscriber: this one reads TasksAdded
-        case EventKind::Log:
-            logs.push_back(LogRecord{e.task, e.timeUs, e.text()});
-            break;
-        case EventKind::WorkerAdded: {
-            WorkerRecord &w = workers[e.worker];
-            w.id = e.worker;
-            w.name = e.text();
-            w.threads = int(e.value);
-            w.addedUs = e.timeUs;
-            dirtyWorkers.insert(e.worker);
-            break;
-        }
-        case EventKind::WorkerRemoved: {
-            WorkerRecord &w = workers[e.worker];
-            w.id = e.worker;
-            w.removedUs = e.timeUs;
-            w.removedReason = e.text();
-            dirtyWorkers.insert(e.worker);
-            break;
-        }
-        case EventKind::Steering: // paused, resumed, a breakpoint: in the session's log
-            logs.push_back(LogRecord{0, e.timeUs, e.text()});
-            break;
-        case EventKind::Progress:
-        case EventKind::PriorityChanged:
-            break; // transient: the final state and logs tell the story
-        }
+        notePlugin(e.function());
+        break;
+    }
+    case EventKind::TaskAdded:
+        break; // made for another subscriber: this one reads TasksAdded
+    case EventKind::Log:
+        logs.push_back(LogRecord{e.task, e.timeUs, e.text()});
+        break;
+    case EventKind::WorkerAdded: {
+        WorkerRecord &w = workers[e.worker];
+        w.id = e.worker;
+        w.name = e.text();
+        w.threads = int(e.value);
+        w.addedUs = e.timeUs;
+        dirtyWorkers.insert(e.worker);
+        break;
+    }
+    case EventKind::WorkerRemoved: {
+        WorkerRecord &w = workers[e.worker];
+        w.id = e.worker;
+        w.removedUs = e.timeUs;
+        w.removedReason = e.text();
+        dirtyWorkers.insert(e.worker);
+        break;
+    }
+    case EventKind::Steering: // paused, resumed, a breakpoint: in the session's log
+        logs.push_back(LogRecord{0, e.timeUs, e.text()});
+        break;
+    case EventKind::Progress:
+    case EventKind::PriorityChanged:
+        break; // transient: the final state and logs tell the story
     }
 }
 

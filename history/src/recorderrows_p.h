@@ -176,6 +176,7 @@ class RowTable
         ~Block() { destroyRows(); }
         Row *find(std::size_t i) { return m_used[i] ? slot(i) : nullptr; }
         bool archived(std::size_t i) const { return m_archived[i]; }
+        std::size_t live() const { return m_live; }
         Row &at(std::size_t i, bool &inserted)
         {
             inserted = !m_used[i];
@@ -230,7 +231,9 @@ public:
                 m_blocks.resize(b + 1);
             if (!m_blocks[b])
                 m_blocks[b] = std::make_unique<Block>();
-            return m_blocks[b]->at(id % kBlock, inserted);
+            Row &r = m_blocks[b]->at(id % kBlock, inserted);
+            m_live += inserted ? 1 : 0;
+            return r;
         }
         m_farArchived.erase(id);
         auto [it, added] = m_far.try_emplace(id);
@@ -262,22 +265,29 @@ public:
     {
         if (id / kBlock < kMaxBlocks) {
             const std::size_t b = id / kBlock;
-            if (b < m_blocks.size() && m_blocks[b])
+            if (b < m_blocks.size() && m_blocks[b]) {
+                const std::size_t before = m_blocks[b]->live();
                 m_blocks[b]->archive(id % kBlock);
+                m_live -= before - m_blocks[b]->live();
+            }
             return;
         }
         if (m_far.erase(id))
             m_farArchived.insert(id);
     }
+    /// Rows in memory (made and not archived).
+    std::size_t live() const { return m_live + m_far.size(); }
     void clear()
     {
         m_blocks.clear();
         m_far.clear();
         m_farArchived.clear();
+        m_live = 0;
     }
 
 private:
     std::vector<std::unique_ptr<Block>> m_blocks;
+    std::size_t m_live = 0; ///< in m_blocks
     std::unordered_map<std::uint64_t, Row> m_far;
     std::set<std::uint64_t> m_farArchived;
 };
@@ -287,6 +297,11 @@ struct SessionRows
     SessionRows(Client &client, const RecorderOptions &options);
 
     void apply(const EventBatch &batch);
+    void apply(const Event &e);
+    /// A transition of `task` (what a Transition event says, as the recorder queues it).
+    void applyStep(std::uint64_t task, const Step &step);
+    /// A finished attempt of `task` (ExecutionFinished).
+    void applyRun(std::uint64_t task, const AttemptRecord &run);
     void apply(TrackItem &item);
     /// A tracked task whose events have come since is seen. At a flush (`everything`) every
     /// event so far has come (flush() and finish() deliver them first): one with none ran

@@ -39,6 +39,13 @@ struct GuiRecorder::Active
         std::lock_guard lock(mutex);
         return recorder ? recorder->sessionId() : 0;
     }
+    std::optional<history::RecorderStats> stats() const
+    {
+        std::lock_guard lock(mutex);
+        if (!recorder)
+            return std::nullopt;
+        return recorder->stats();
+    }
     /// Blocks until written. The recorder, once set, lives as long as this Active.
     void flush()
     {
@@ -108,6 +115,11 @@ void GuiRecorder::setRetention(int sessions, int days)
 std::int64_t GuiRecorder::sessionId() const
 {
     return m_active ? m_active->sessionId() : 0;
+}
+
+std::optional<history::RecorderStats> GuiRecorder::stats() const
+{
+    return m_active ? m_active->stats() : std::nullopt;
 }
 
 void GuiRecorder::whenWritten(QObject *context, std::function<void()> done)

@@ -15,15 +15,15 @@
 
 #include "enginebridge.h"
 
+#include "taskbench/history/recorder.h"
+
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace taskbench {
 class Client;
-namespace history {
-class Recorder;
-}
 } // namespace taskbench
 
 namespace taskbench::gui {
@@ -47,6 +47,8 @@ public:
     /// Calls `done` on the GUI thread (while `context` lives) once everything recorded so
     /// far is in the database (at once when nothing is recorded). Never blocks.
     void whenWritten(QObject *context, std::function<void()> done);
+    /// The current session's recorder figures (its backlog included); none without one.
+    std::optional<history::RecorderStats> stats() const;
 
 signals:
     void sessionStarted(qint64 id);

@@ -52,6 +52,10 @@ struct RecorderStats
     std::uint64_t rowsWritten = 0;
     std::uint64_t transactions = 0;
     double writeMs = 0; ///< time spent in database writes
+    /// The backlog: events handed over and not folded into rows yet, and the task rows held
+    /// in memory (not archived: unfinished, unwritten, or kept for a retry).
+    std::uint64_t queuedEvents = 0;
+    std::uint64_t rowsInMemory = 0;
 };
 
 /// The kinds of events a Recorder asks the engine for.
