@@ -1,5 +1,7 @@
 #include "queuedevents_p.h"
 
+#include <set>
+
 namespace taskbench::history {
 
 namespace {
@@ -65,6 +67,35 @@ QueuedEvents::QueuedEvents(const EventBatch &batch)
     }
 }
 
+const Event *QueuedEvents::other(const Entry &entry) const
+{
+    if (entry.step.to != TaskState::Forgotten || entry.step.from != kOtherMarker)
+        return nullptr;
+    return &m_others[std::size_t(entry.step.worker)];
+}
+
+void QueuedEvents::applyTasks(SessionRows &rows, const IdRange &range) const
+{
+    for (const Entry &entry : m_entries) {
+        if (const Event *e = other(entry)) {
+            if (e->kind == EventKind::TasksAdded)
+                rows.applyTasksAdded(*e, range);
+        } else if (range.contains(entry.task)) {
+            if (entry.step.to != TaskState::Forgotten)
+                rows.applyStep(entry.task, entry.step);
+            else
+                rows.applyRun(entry.task, m_runs[std::size_t(entry.step.worker)]);
+        }
+    }
+}
+
+void QueuedEvents::applySessionEvents(SessionRows &rows) const
+{
+    for (const Entry &entry : m_entries)
+        if (const Event *e = other(entry); e && e->kind != EventKind::TasksAdded)
+            rows.apply(*e);
+}
+
 void QueuedEvents::applyTo(SessionRows &rows) const
 {
     for (const Entry &entry : m_entries) {
@@ -74,6 +105,36 @@ void QueuedEvents::applyTo(SessionRows &rows) const
             rows.applyRun(entry.task, m_runs[std::size_t(entry.step.worker)]);
         else
             rows.apply(m_others[std::size_t(entry.step.worker)]);
+    }
+}
+
+void foldInRanges(std::vector<QueueItem> &items,
+                  SessionRows &rows,
+                  std::uint64_t rangeIds,
+                  const std::function<void()> &afterRange)
+{
+    std::set<std::uint64_t> ranges; // a few dozen for a million tasks
+    for (const QueueItem &item : items) {
+        if (const auto *batch = std::get_if<QueuedEvents>(&item)) {
+            batch->forEachTask([&](std::uint64_t id) { ranges.insert(id / rangeIds); });
+            batch->applySessionEvents(rows);
+        } else {
+            for (const Future &f : std::get<TrackItem>(item).futures)
+                if (f.valid())
+                    ranges.insert(f.id() / rangeIds);
+        }
+    }
+    for (const std::uint64_t r : ranges) {
+        const IdRange range{r * rangeIds,
+                            r + 1 > UINT64_MAX / rangeIds ? UINT64_MAX : (r + 1) * rangeIds};
+        for (QueueItem &item : items) {
+            if (const auto *batch = std::get_if<QueuedEvents>(&item))
+                batch->applyTasks(rows, range);
+            else
+                rows.apply(std::get<TrackItem>(item), range);
+        }
+        if (afterRange)
+            afterRange();
     }
 }
 

@@ -12,6 +12,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <variant>
 #include <vector>
 
 namespace taskbench::history {
@@ -24,6 +26,25 @@ public:
 
     /// Folds the events into `rows`, in the order they came.
     void applyTo(SessionRows &rows) const;
+    /// Folds only the events of tasks in `range` (in the order they came), and
+    /// applySessionEvents() the rest (logs, workers, steering): a backlog folded a range
+    /// of tasks at a time (Recorder) gives each event to the rows exactly once.
+    void applyTasks(SessionRows &rows, const IdRange &range) const;
+    void applySessionEvents(SessionRows &rows) const;
+    /// Calls f(id) for every task an event names (a task may be named more than once).
+    template <typename F>
+    void forEachTask(F &&f) const
+    {
+        for (const Entry &entry : m_entries) {
+            if (const Event *e = other(entry); e && e->kind == EventKind::TasksAdded) {
+                const TaskList &tasks = *e->tasks();
+                for (std::size_t i = 0; i < tasks.size(); ++i)
+                    f(tasks.id(i));
+            } else if (!e) {
+                f(entry.task);
+            }
+        }
+    }
     /// Events kept.
     std::size_t size() const { return m_entries.size(); }
 
@@ -35,9 +56,27 @@ private:
         std::uint64_t task = 0;
         Step step;
     };
+    /// The Event an entry refers to, or null for a transition or a run.
+    const Event *other(const Entry &entry) const;
+
     std::vector<Entry> m_entries;
     std::vector<AttemptRecord> m_runs; ///< ExecutionFinished
     std::vector<Event> m_others;
 };
+
+/// What the recorder queues: engine events, and futures handed to Recorder::track().
+using QueueItem = std::variant<QueuedEvents, TrackItem>;
+
+/// Folds a backlog into `rows` task range by task range (ids [k * rangeIds, (k + 1) *
+/// rangeIds)), calling afterRange() after each (the recorder writes there, which takes the
+/// finished rows out of memory). Folded in the order they came, a big map's events would
+/// make a row for every task of the backlog at once: each task is submitted long before it
+/// finishes. Each event is folded once and a task's events stay in order; only tasks of
+/// different ranges are folded out of order, which rows do not depend on. Session events
+/// (logs, workers, steering) are folded first.
+void foldInRanges(std::vector<QueueItem> &items,
+                  SessionRows &rows,
+                  std::uint64_t rangeIds,
+                  const std::function<void()> &afterRange);
 
 } // namespace taskbench::history

@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -46,17 +45,19 @@ constexpr EventMask kRecordedEvents
 /// Queued events that wake the recorder before its interval is up.
 constexpr std::size_t kDrainEvents = 4 * 1024;
 
-/// Events folded per pass over the queue. A backlog (the recorder runs niced and falls
-/// behind a big map) is taken in such slices, each followed by a write when the rows
-/// outgrow kMaxLiveRows: memory then holds about the tasks in flight, not a row for every
-/// task of the backlog (a row is ~25 times a queued event).
-constexpr std::size_t kFoldEvents = 64 * 1024;
+/// A backlog: more queued events than this are folded task range by task range (see
+/// foldInRanges()). The recorder runs niced and falls behind a big map; its events, folded
+/// in the order they came, would make a row for every task of the backlog at once (a row
+/// is ~15 times a queued event), since each is submitted long before it finishes.
+constexpr std::size_t kBacklogEvents = 64 * 1024;
+/// Task ids per range of a backlog's fold, and the rows in memory that make the recorder
+/// write before its interval is up.
+constexpr std::uint64_t kRangeIds = 32 * 1024;
 constexpr std::size_t kMaxLiveRows = 32 * 1024;
 
-/// Engine batches are queued in the recorder's compact form (QueuedEvents): the engine's
-/// batch goes back to its pool as soon as the other subscribers are done with it, and a
-/// backlog of a big map costs about a quarter of what the events did.
-using QueueItem = std::variant<QueuedEvents, TrackItem>;
+// Engine batches are queued in the recorder's compact form (QueuedEvents, a QueueItem): the
+// engine's batch goes back to its pool as soon as the other subscribers are done with it,
+// and a backlog of a big map costs about a quarter of what the events did.
 
 struct Queued
 {
@@ -72,24 +73,24 @@ struct Shared
     std::mutex mutex;
     std::condition_variable wake;
     std::condition_variable written;
-    std::deque<Queued> queue;
+    std::vector<Queued> queue;
     std::size_t queuedEvents = 0;
     std::uint64_t flushRequested = 0;
     std::uint64_t flushDone = 0;
     bool stopping = false;
     bool closed = false; ///< the thread has stopped: nothing more is taken
 
-    /// Moves the oldest items, about kFoldEvents events of them, into `out` (locked).
-    bool take(std::vector<QueueItem> &out)
+    /// Moves every queued item into `out` (locked); returns the events among them.
+    std::size_t take(std::vector<QueueItem> &out)
     {
-        std::size_t taken = 0;
-        while (!queue.empty() && taken < kFoldEvents) {
-            taken += queue.front().events;
-            out.push_back(std::move(queue.front().item));
-            queue.pop_front();
+        std::size_t events = 0;
+        for (Queued &q : queue) {
+            events += q.events;
+            out.push_back(std::move(q.item));
         }
-        queuedEvents -= std::min(queuedEvents, taken);
-        return queue.empty();
+        queue.clear();
+        queuedEvents = 0;
+        return events;
     }
 
     void push(QueueItem item, std::size_t events)
@@ -278,7 +279,7 @@ void Recorder::Impl::run(std::promise<void> &started)
     for (;;) {
         bool stop = false;
         bool flushing = false;
-        bool drained = false; ///< nothing older is left in the queue
+        std::size_t taken = 0;
         std::uint64_t flushTicket = 0;
         {
             std::unique_lock lock(shared->mutex);
@@ -286,43 +287,44 @@ void Recorder::Impl::run(std::promise<void> &started)
                 return shared->stopping || shared->flushRequested > shared->flushDone
                        || shared->queuedEvents > kDrainEvents;
             });
-            drained = shared->take(items);
+            taken = shared->take(items);
             stop = shared->stopping;
             flushTicket = shared->flushRequested;
             flushing = flushTicket > shared->flushDone;
         }
-        std::uint64_t events = 0;
-        for (QueueItem &item : items) {
-            if (auto *batch = std::get_if<QueuedEvents>(&item)) {
-                batch->applyTo(rows);
-                events += batch->size();
-                item = TrackItem{}; // its memory back now, not after the whole slice
-            } else {
-                rows.apply(std::get<TrackItem>(item));
+        if (taken > kBacklogEvents) {
+            foldInRanges(items, rows, kRangeIds, [this] {
+                if (rows.rows.live() > kMaxLiveRows)
+                    write(false);
+            });
+        } else {
+            for (QueueItem &item : items) {
+                if (auto *batch = std::get_if<QueuedEvents>(&item))
+                    batch->applyTo(rows);
+                else
+                    rows.apply(std::get<TrackItem>(item));
             }
         }
         items.clear();
+        const std::uint64_t events = taken;
         {
             std::lock_guard lock(statsMutex);
             stats.events += events;
             stats.rowsInMemory = rows.rows.live();
         }
-        // Events are folded as they come (above): a row is smaller than a task's queued
-        // events. The database is written once per interval, so a busy run pays for few
+        // Events are folded as they come (above), a backlog a range of tasks at a time. The
+        // database is written once per interval, so a busy run pays for few
         // transactions and most tasks are written once, finished; and while events keep
         // coming faster than one drain per wake-up, only once per busyWriteInterval: SQL and
         // file writes would take CPU the run is using. Rows beyond kMaxLiveRows are written
         // (and the finished ones archived) at once: memory bounds the batching.
         const bool busy = events > kDrainEvents;
         const auto sinceWrite = Clock::now() - lastWrite;
-        const bool final = drained && (stop || flushing);
-        if (final || (!busy && sinceWrite >= options.flushInterval)
+        if (stop || flushing || (!busy && sinceWrite >= options.flushInterval)
             || sinceWrite >= options.busyWriteInterval || rows.rows.live() > kMaxLiveRows) {
-            write(final);
+            write(stop || flushing);
             lastWrite = Clock::now();
         }
-        if (!drained)
-            continue; // the rest of the backlog before any wait
         if (stop) {
             std::lock_guard lock(shared->mutex);
             if (shared->queue.empty()) {

@@ -33,6 +33,9 @@ void SessionRows::archiveIfDone(std::uint64_t id, const Row &r)
 
 void SessionRows::settleUnseen(bool everything)
 {
+    if (everything) // no event will come for these: their rows are made now
+        for (const std::uint64_t id : parked.ids())
+            row(id);
     std::erase_if(unseen, [&](std::uint64_t id) {
         Row *r = rows.find(id);
         if (!r || !r->story.empty() || !r->future.valid())
@@ -49,10 +52,11 @@ void SessionRows::settleUnseen(bool everything)
 
 Row &SessionRows::row(std::uint64_t id)
 {
-    if (rows.archived(id))
-        return restore(id);
     bool inserted = false;
-    return rows.at(id, inserted);
+    Row &r = rows.archived(id) ? restore(id) : rows.at(id, inserted);
+    if (std::optional<TrackParking::Parked> p = parked.take(id))
+        adopt(id, r, std::move(p->future), p->optionsJson);
+    return r;
 }
 
 namespace {
@@ -193,19 +197,9 @@ void SessionRows::apply(const Event &e)
         applyRun(e.task,
                  AttemptRecord{e.attempt, e.worker, e.thread, e.startUs, e.timeUs, e.ok, e.usage});
         break;
-    case EventKind::TasksAdded: {
-        const std::shared_ptr<const EventDetail> submit = e.sharedDetail();
-        const TaskList &tasks = *e.tasks();
-        for (std::size_t i = 0; i < tasks.size(); ++i) {
-            Row &r = row(tasks.id(i));
-            r.info = submit;
-            r.index = std::uint32_t(i);
-            r.submittedUs = e.timeUs;
-            markDirty(tasks.id(i), r);
-        }
-        notePlugin(e.function());
+    case EventKind::TasksAdded:
+        applyTasksAdded(e, IdRange{});
         break;
-    }
     case EventKind::TaskAdded:
         break; // made for another subscriber: this one reads TasksAdded
     case EventKind::Log:
@@ -237,7 +231,24 @@ void SessionRows::apply(const Event &e)
     }
 }
 
-void SessionRows::apply(TrackItem &item)
+void SessionRows::applyTasksAdded(const Event &e, const IdRange &range)
+{
+    const std::shared_ptr<const EventDetail> submit = e.sharedDetail();
+    const TaskList &tasks = *e.tasks();
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+        const std::uint64_t id = tasks.id(i);
+        if (!range.contains(id))
+            continue;
+        Row &r = row(id);
+        r.info = submit;
+        r.index = std::uint32_t(i);
+        r.submittedUs = e.timeUs;
+        markDirty(id, r);
+    }
+    notePlugin(e.function());
+}
+
+void SessionRows::apply(TrackItem &item, const IdRange &range)
 {
     // Default options are stored as "" (most tasks of a big map): fewer bytes per row.
     const SubmitOptions defaults;
@@ -256,26 +267,43 @@ void SessionRows::apply(TrackItem &item)
     const auto optionsJson
         = plain ? nullptr : std::make_shared<const std::string>(toJson(Value(std::move(opts))));
     // Moved, not copied: a copy of a Future touches its task's and its engine's reference
-    // counts, cache lines the caller and the scheduler are using at the same time.
+    // counts, cache lines the caller and the scheduler are using at the same time. A task
+    // with no row yet is parked until its first event makes one (TrackParking).
+    bool parking = false;
     for (Future &f : item.futures) {
-        if (!f.valid())
+        if (!f.valid() || !range.contains(f.id()))
             continue;
         const std::uint64_t id = f.id();
-        Row &r = row(id);
-        try {
-            r.argsJson = toJson(Value(client.arguments(f)));
-        } catch (const std::exception &) {
-            r.argsJson.clear();
+        if (rows.find(id) || rows.archived(id)) {
+            adopt(id, row(id), std::move(f), optionsJson);
+            continue;
         }
-        r.optionsJson = optionsJson;
-        r.future = std::move(f);
-        r.tracked = true;
-        if (r.story.empty())
-            unseen.push_back(id); // its events may still come; see write()
-        if (r.terminal())
-            capture(r);
-        markDirty(id, r);
+        if (!parking) {
+            parked.beginList(optionsJson);
+            parking = true;
+        }
+        parked.park(id, std::move(f));
     }
+}
+
+void SessionRows::adopt(std::uint64_t id,
+                        Row &r,
+                        Future future,
+                        const std::shared_ptr<const std::string> &optionsJson)
+{
+    try {
+        r.argsJson = toJson(Value(client.arguments(future)));
+    } catch (const std::exception &) {
+        r.argsJson.clear();
+    }
+    r.optionsJson = optionsJson;
+    r.future = std::move(future);
+    r.tracked = true;
+    if (r.story.empty())
+        unseen.push_back(id); // its events may still come; see write()
+    if (r.terminal())
+        capture(r);
+    markDirty(id, r);
 }
 
 void SessionRows::takeStateFromFuture(Row &r)

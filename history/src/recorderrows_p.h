@@ -11,6 +11,7 @@
 #include "taskbench/client.h"
 #include "taskbench/history/historytypes.h"
 #include "taskbench/history/recorder.h"
+#include "trackparking_p.h"
 
 #include <algorithm>
 #include <array>
@@ -292,6 +293,14 @@ private:
     std::set<std::uint64_t> m_farArchived;
 };
 
+/// Task ids [lo, hi) that a fold is limited to (a backlog is folded a range at a time).
+struct IdRange
+{
+    std::uint64_t lo = 0;
+    std::uint64_t hi = UINT64_MAX;
+    bool contains(std::uint64_t id) const { return id >= lo && id < hi; }
+};
+
 struct SessionRows
 {
     SessionRows(Client &client, const RecorderOptions &options);
@@ -302,7 +311,11 @@ struct SessionRows
     void applyStep(std::uint64_t task, const Step &step);
     /// A finished attempt of `task` (ExecutionFinished).
     void applyRun(std::uint64_t task, const AttemptRecord &run);
-    void apply(TrackItem &item);
+    void apply(TrackItem &item) { apply(item, IdRange{}); }
+    /// Only the futures of tasks in `range` (taken from `item`; the rest stay).
+    void apply(TrackItem &item, const IdRange &range);
+    /// The tasks of a TasksAdded event that are in `range`.
+    void applyTasksAdded(const Event &e, const IdRange &range);
     /// A tracked task whose events have come since is seen. At a flush (`everything`) every
     /// event so far has come (flush() and finish() deliver them first): one with none ran
     /// before the recording started, and its future tells the outcome.
@@ -321,6 +334,7 @@ struct SessionRows
     RowTable rows;
     std::vector<std::uint64_t> dirty;  ///< rows changed since they were last written
     std::vector<std::uint64_t> unseen; ///< tracked before any of their events came
+    TrackParking parked;               ///< tracked, and no row yet
     /// Steps of archived rows not written yet: appended to the stored story as they are.
     std::vector<std::pair<std::uint64_t, Step>> storyAppends;
     /// Reads an archived row back from the database (set by the recorder once it writes).
@@ -335,6 +349,11 @@ struct SessionRows
 
 private:
     Row &row(std::uint64_t id);
+    /// A tracked future becomes part of its row.
+    void adopt(std::uint64_t id,
+               Row &r,
+               Future future,
+               const std::shared_ptr<const std::string> &optionsJson);
     Row &restore(std::uint64_t id);
     void markDirty(std::uint64_t id, Row &r);
     void takeStateFromFuture(Row &r);
