@@ -34,8 +34,9 @@ bool kept(const Event &e)
 
 } // namespace
 
-QueuedEvents::QueuedEvents(const EventBatch &batch)
+QueuedEvents::QueuedEvents(const EventBatchPtr &shared)
 {
+    const EventBatch &batch = *shared;
     std::size_t n = 0, runs = 0;
     for (const Event &e : batch) {
         n += kept(e);
@@ -43,7 +44,8 @@ QueuedEvents::QueuedEvents(const EventBatch &batch)
     }
     m_entries.reserve(n);
     m_runs.reserve(runs);
-    for (const Event &e : batch) {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        const Event &e = batch[i];
         if (!kept(e))
             continue;
         Entry entry{e.task, Step::of(e)};
@@ -61,8 +63,8 @@ QueuedEvents::QueuedEvents(const EventBatch &batch)
             continue;
         }
         entry.step.from = kOtherMarker;
-        entry.step.worker = std::int32_t(m_others.size());
-        m_others.push_back(e);
+        entry.step.worker = std::int32_t(i);
+        m_batch = shared;
         m_entries.push_back(entry);
     }
 }
@@ -71,7 +73,7 @@ const Event *QueuedEvents::other(const Entry &entry) const
 {
     if (entry.step.to != TaskState::Forgotten || entry.step.from != kOtherMarker)
         return nullptr;
-    return &m_others[std::size_t(entry.step.worker)];
+    return &(*m_batch)[std::size_t(entry.step.worker)];
 }
 
 void QueuedEvents::applyTasks(SessionRows &rows, const IdRange &range) const
@@ -104,7 +106,7 @@ void QueuedEvents::applyTo(SessionRows &rows) const
         else if (entry.step.from == kRunMarker)
             rows.applyRun(entry.task, m_runs[std::size_t(entry.step.worker)]);
         else
-            rows.apply(m_others[std::size_t(entry.step.worker)]);
+            rows.apply((*m_batch)[std::size_t(entry.step.worker)]);
     }
 }
 

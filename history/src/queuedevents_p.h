@@ -21,8 +21,10 @@ namespace taskbench::history {
 class QueuedEvents
 {
 public:
-    /// Copies what the recorder reads from `batch` (kinds it ignores are left out).
-    explicit QueuedEvents(const EventBatch &batch);
+    /// Copies what the recorder reads from `batch` (kinds it ignores are left out). The
+    /// rare events kept whole (submits, logs, workers) are read in the engine's batch, which
+    /// is then held: copying an Event would share its detail with the engine's pooled one.
+    explicit QueuedEvents(const EventBatchPtr &batch);
 
     /// Folds the events into `rows`, in the order they came.
     void applyTo(SessionRows &rows) const;
@@ -50,7 +52,7 @@ public:
 
 private:
     /// A transition (`step`), or, with `step.to == Forgotten` (never kept as a transition),
-    /// a reference to m_runs or m_others by `step.worker` and the marker in `step.from`.
+    /// a reference to m_runs or m_batch by `step.worker` and the marker in `step.from`.
     struct Entry
     {
         std::uint64_t task = 0;
@@ -61,7 +63,7 @@ private:
 
     std::vector<Entry> m_entries;
     std::vector<AttemptRecord> m_runs; ///< ExecutionFinished
-    std::vector<Event> m_others;
+    EventBatchPtr m_batch; ///< held only if it has events kept whole
 };
 
 /// What the recorder queues: engine events, and futures handed to Recorder::track().

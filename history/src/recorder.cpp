@@ -168,12 +168,12 @@ Recorder::Recorder(Client &client, RecorderOptions options)
         e.detail().text = w.name;
         e.value = w.threads;
         e.timeUs = wallClockUs();
-        d->shared->push(QueuedEvents(EventBatch{e}), 1);
+        d->shared->push(QueuedEvents(std::make_shared<const EventBatch>(EventBatch{e})), 1);
     }
     std::shared_ptr<Shared> shared = d->shared;
     d->subscription = client.subscribeShared(
         [shared](const EventBatchPtr &batch) {
-            QueuedEvents events(*batch); // outside the lock
+            QueuedEvents events(batch); // outside the lock
             const std::size_t n = events.size();
             if (n > 0)
                 shared->push(std::move(events), n);

@@ -11,6 +11,7 @@
 #include <QtTest>
 
 #include <mutex>
+#include <variant>
 
 using namespace taskbench;
 using namespace taskbench::history;
@@ -54,17 +55,18 @@ private slots:
 
 void TestRecorderBacklog::test_rangedFoldGivesTheSameRows()
 {
+    // What the recorder would queue: the engine's batches as the recorder takes them, later
+    // queued twice (folded in order and by ranges) with the tracked futures where track()
+    // put them. Declared before the client: a subscriber may still be called while it closes.
+    std::mutex mutex;
+    std::vector<std::variant<EventBatchPtr, TrackItem>> arrived;
     ClusterOptions options;
     options.workers = 2;
     Client client(options, testsupport::loadBundledPlugins());
-    // Two copies of what the recorder would queue: one folded in order, one by ranges.
-    std::mutex mutex;
-    std::vector<QueueItem> inOrder, ranged;
-    Subscription sub = client.subscribe(
-        [&](const EventBatch &batch) {
+    Subscription sub = client.subscribeShared(
+        [&](const EventBatchPtr &batch) {
             std::lock_guard lock(mutex);
-            inOrder.emplace_back(QueuedEvents(batch));
-            ranged.emplace_back(QueuedEvents(batch));
+            arrived.emplace_back(batch);
         },
         recordedEvents());
 
@@ -77,8 +79,7 @@ void TestRecorderBacklog::test_rangedFoldGivesTheSameRows()
     std::vector<Future> all = client.map("bench.flaky_inc_det", inputs, retry);
     {
         std::lock_guard lock(mutex);
-        inOrder.emplace_back(TrackItem{all, retry});
-        ranged.emplace_back(TrackItem{all, retry});
+        arrived.emplace_back(TrackItem{all, retry});
     }
     std::vector<Future> more;
     more.push_back(client.submit("bench.add", {Value(all[1]), Value(all[299])}));
@@ -93,10 +94,19 @@ void TestRecorderBacklog::test_rangedFoldGivesTheSameRows()
     client.deliverEvents();
     {
         std::lock_guard lock(mutex);
-        inOrder.emplace_back(TrackItem{more, {}});
-        ranged.emplace_back(TrackItem{more, {}});
+        arrived.emplace_back(TrackItem{more, {}});
     }
     sub = Subscription();
+    std::vector<QueueItem> inOrder, ranged;
+    for (const auto &item : arrived) {
+        if (const auto *batch = std::get_if<EventBatchPtr>(&item)) {
+            inOrder.emplace_back(QueuedEvents(*batch));
+            ranged.emplace_back(QueuedEvents(*batch));
+        } else {
+            inOrder.emplace_back(std::get<TrackItem>(item));
+            ranged.emplace_back(std::get<TrackItem>(item));
+        }
+    }
 
     RecorderOptions ro;
     SessionRows a(client, ro);
@@ -142,17 +152,19 @@ void TestRecorderBacklog::test_rangedFoldGivesTheSameRows()
     // Session events (logs) are folded once.
     QCOMPARE(b.logs.size(), a.logs.size());
     QVERIFY(!a.logs.empty());
+    client.close(); // no callback after this: the tracked futures in `arrived` go first
+    arrived.clear();
 }
 
 void TestRecorderBacklog::test_futuresTrackedBeforeTheirEventsAreParked()
 {
+    std::mutex mutex; // before the client, as above
+    std::vector<EventBatchPtr> batches;
     ClusterOptions options;
     options.workers = 2;
     Client client(options, testsupport::loadBundledPlugins());
-    std::mutex mutex;
-    std::vector<EventBatch> batches;
-    Subscription sub = client.subscribe(
-        [&](const EventBatch &batch) {
+    Subscription sub = client.subscribeShared(
+        [&](const EventBatchPtr &batch) {
             std::lock_guard lock(mutex);
             batches.push_back(batch);
         },
@@ -177,7 +189,7 @@ void TestRecorderBacklog::test_futuresTrackedBeforeTheirEventsAreParked()
             items.emplace_back(TrackItem{mapped, retry});
             items.emplace_back(TrackItem{failing, {}});
         }
-        for (const EventBatch &b : batches)
+        for (const EventBatchPtr &b : batches)
             items.emplace_back(QueuedEvents(b));
         if (!trackFirst) {
             items.emplace_back(TrackItem{mapped, retry});
