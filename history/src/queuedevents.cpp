@@ -100,14 +100,9 @@ void QueuedEvents::applySessionEvents(SessionRows &rows) const
 
 void QueuedEvents::applyTo(SessionRows &rows) const
 {
-    for (const Entry &entry : m_entries) {
-        if (entry.step.to != TaskState::Forgotten)
-            rows.applyStep(entry.task, entry.step);
-        else if (entry.step.from == kRunMarker)
-            rows.applyRun(entry.task, m_runs[std::size_t(entry.step.worker)]);
-        else
-            rows.apply((*m_batch)[std::size_t(entry.step.worker)]);
-    }
+    // Session events first, as foldInRanges() does: they do not touch task rows.
+    applySessionEvents(rows);
+    applyTasks(rows, IdRange{});
 }
 
 void foldInRanges(std::vector<QueueItem> &items,

@@ -26,7 +26,8 @@ public:
     /// is then held: copying an Event would share its detail with the engine's pooled one.
     explicit QueuedEvents(const EventBatchPtr &batch);
 
-    /// Folds the events into `rows`, in the order they came.
+    /// Folds the events into `rows`: the session events, then every task's in the order
+    /// they came.
     void applyTo(SessionRows &rows) const;
     /// Folds only the events of tasks in `range` (in the order they came), and
     /// applySessionEvents() the rest (logs, workers, steering): a backlog folded a range
@@ -63,7 +64,7 @@ private:
 
     std::vector<Entry> m_entries;
     std::vector<AttemptRecord> m_runs; ///< ExecutionFinished
-    EventBatchPtr m_batch; ///< held only if it has events kept whole
+    EventBatchPtr m_batch;             ///< held only if it has events kept whole
 };
 
 /// What the recorder queues: engine events, and futures handed to Recorder::track().

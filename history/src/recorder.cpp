@@ -59,12 +59,6 @@ constexpr std::size_t kMaxLiveRows = 32 * 1024;
 // engine's batch goes back to its pool as soon as the other subscribers are done with it,
 // and a backlog of a big map costs about a quarter of what the events did.
 
-struct Queued
-{
-    QueueItem item;
-    std::size_t events = 0;
-};
-
 /// What the engine's callback and the callers share with the recorder thread. Held by
 /// shared_ptr: a callback may still run on a snapshot of the subscriber list after
 /// unsubscribing.
@@ -73,32 +67,19 @@ struct Shared
     std::mutex mutex;
     std::condition_variable wake;
     std::condition_variable written;
-    std::vector<Queued> queue;
+    std::vector<QueueItem> queue;
     std::size_t queuedEvents = 0;
     std::uint64_t flushRequested = 0;
     std::uint64_t flushDone = 0;
     bool stopping = false;
     bool closed = false; ///< the thread has stopped: nothing more is taken
 
-    /// Moves every queued item into `out` (locked); returns the events among them.
-    std::size_t take(std::vector<QueueItem> &out)
-    {
-        std::size_t events = 0;
-        for (Queued &q : queue) {
-            events += q.events;
-            out.push_back(std::move(q.item));
-        }
-        queue.clear();
-        queuedEvents = 0;
-        return events;
-    }
-
     void push(QueueItem item, std::size_t events)
     {
         std::lock_guard lock(mutex);
         if (closed || stopping)
             return;
-        queue.push_back(Queued{std::move(item), events});
+        queue.push_back(std::move(item));
         queuedEvents += events;
         // Woken early rather than left to its interval: folding as the events come keeps
         // the backlog (and its memory) small while the CPU allows.
@@ -287,7 +268,9 @@ void Recorder::Impl::run(std::promise<void> &started)
                 return shared->stopping || shared->flushRequested > shared->flushDone
                        || shared->queuedEvents > kDrainEvents;
             });
-            taken = shared->take(items);
+            taken = shared->queuedEvents;
+            items.swap(shared->queue);
+            shared->queuedEvents = 0;
             stop = shared->stopping;
             flushTicket = shared->flushRequested;
             flushing = flushTicket > shared->flushDone;
@@ -306,10 +289,9 @@ void Recorder::Impl::run(std::promise<void> &started)
             }
         }
         items.clear();
-        const std::uint64_t events = taken;
         {
             std::lock_guard lock(statsMutex);
-            stats.events += events;
+            stats.events += taken;
             stats.rowsInMemory = rows.rows.live();
         }
         // Events are folded as they come (above), a backlog a range of tasks at a time. The
@@ -318,7 +300,7 @@ void Recorder::Impl::run(std::promise<void> &started)
         // coming faster than one drain per wake-up, only once per busyWriteInterval: SQL and
         // file writes would take CPU the run is using. Rows beyond kMaxLiveRows are written
         // (and the finished ones archived) at once: memory bounds the batching.
-        const bool busy = events > kDrainEvents;
+        const bool busy = taken > kDrainEvents;
         const auto sinceWrite = Clock::now() - lastWrite;
         if (stop || flushing || (!busy && sinceWrite >= options.flushInterval)
             || sinceWrite >= options.busyWriteInterval || rows.rows.live() > kMaxLiveRows) {

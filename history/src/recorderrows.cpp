@@ -128,12 +128,6 @@ void SessionRows::markDirty(std::uint64_t id, Row &r)
     }
 }
 
-void SessionRows::apply(const EventBatch &batch)
-{
-    for (const Event &e : batch)
-        apply(e);
-}
-
 void SessionRows::applyStep(std::uint64_t task, const Step &step)
 {
     if (step.to == TaskState::Forgotten)

@@ -305,7 +305,6 @@ struct SessionRows
 {
     SessionRows(Client &client, const RecorderOptions &options);
 
-    void apply(const EventBatch &batch);
     void apply(const Event &e);
     /// A transition of `task` (what a Transition event says, as the recorder queues it).
     void applyStep(std::uint64_t task, const Step &step);

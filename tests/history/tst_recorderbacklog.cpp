@@ -42,6 +42,65 @@ std::string describe(const Row &r)
     return s;
 }
 
+/// A client on two thread workers whose recorded events are kept as the recorder takes them
+/// (the engine's shared batches), with tracked futures where track() put them among them.
+struct CapturedRun
+{
+    // Before the client: a subscriber may still be called while it closes.
+    std::mutex mutex;
+    std::vector<std::variant<EventBatchPtr, TrackItem>> arrived;
+    Client client{twoWorkers(), testsupport::loadBundledPlugins()};
+    Subscription sub = client.subscribeShared(
+        [this](const EventBatchPtr &batch) {
+            std::lock_guard lock(mutex);
+            arrived.emplace_back(batch);
+        },
+        recordedEvents());
+
+    ~CapturedRun()
+    {
+        client.close(); // no callback after this: the tracked futures go first
+        arrived.clear();
+    }
+    static ClusterOptions twoWorkers()
+    {
+        ClusterOptions o;
+        o.workers = 2;
+        return o;
+    }
+    /// flaky_inc_det over 0..n-1 (every i % 5 == 0 fails its first attempt).
+    std::vector<Future> mapFlaky(int n, const SubmitOptions &options)
+    {
+        std::vector<Value> inputs;
+        for (int i = 0; i < n; ++i)
+            inputs.emplace_back(i);
+        return client.map("bench.flaky_inc_det", inputs, options);
+    }
+    void track(const std::vector<Future> &futures, const SubmitOptions &options)
+    {
+        std::lock_guard lock(mutex);
+        arrived.emplace_back(TrackItem{futures, options});
+    }
+    /// Waits for `futures` and stops listening once their events have come.
+    bool finish(const std::vector<Future> &futures)
+    {
+        const bool done
+            = client.wait(futures, ReturnWhen::AllCompleted, 60s).done.size() == futures.size();
+        client.deliverEvents();
+        sub = Subscription();
+        return done;
+    }
+    std::vector<EventBatchPtr> batches()
+    {
+        std::lock_guard lock(mutex);
+        std::vector<EventBatchPtr> out;
+        for (const auto &item : arrived)
+            if (const auto *batch = std::get_if<EventBatchPtr>(&item))
+                out.push_back(*batch);
+        return out;
+    }
+};
+
 } // namespace
 
 class TestRecorderBacklog : public QObject
@@ -55,32 +114,14 @@ private slots:
 
 void TestRecorderBacklog::test_rangedFoldGivesTheSameRows()
 {
-    // What the recorder would queue: the engine's batches as the recorder takes them, later
-    // queued twice (folded in order and by ranges) with the tracked futures where track()
-    // put them. Declared before the client: a subscriber may still be called while it closes.
-    std::mutex mutex;
-    std::vector<std::variant<EventBatchPtr, TrackItem>> arrived;
-    ClusterOptions options;
-    options.workers = 2;
-    Client client(options, testsupport::loadBundledPlugins());
-    Subscription sub = client.subscribeShared(
-        [&](const EventBatchPtr &batch) {
-            std::lock_guard lock(mutex);
-            arrived.emplace_back(batch);
-        },
-        recordedEvents());
-
+    // What the recorder would queue, later queued twice: folded in order and by ranges.
+    CapturedRun run;
+    Client &client = run.client;
     // Retries (every i % 5 == 0 fails once), dependencies across ranges, an error and logs.
     SubmitOptions retry = testsupport::impure();
     retry.retries = 1;
-    std::vector<Value> inputs;
-    for (int i = 0; i < 300; ++i)
-        inputs.emplace_back(i);
-    std::vector<Future> all = client.map("bench.flaky_inc_det", inputs, retry);
-    {
-        std::lock_guard lock(mutex);
-        arrived.emplace_back(TrackItem{all, retry});
-    }
+    std::vector<Future> all = run.mapFlaky(300, retry);
+    run.track(all, retry);
     std::vector<Future> more;
     more.push_back(client.submit("bench.add", {Value(all[1]), Value(all[299])}));
     Value::List refs;
@@ -90,15 +131,10 @@ void TestRecorderBacklog::test_rangedFoldGivesTheSameRows()
     more.push_back(client.submit("bench.fail", {"boom"}));
     more.push_back(client.submit("bench.log_and_progress", {3}));
     all.insert(all.end(), more.begin(), more.end());
-    QCOMPARE(client.wait(all, ReturnWhen::AllCompleted, 60s).done.size(), all.size());
-    client.deliverEvents();
-    {
-        std::lock_guard lock(mutex);
-        arrived.emplace_back(TrackItem{more, {}});
-    }
-    sub = Subscription();
+    QVERIFY(run.finish(all));
+    run.track(more, {});
     std::vector<QueueItem> inOrder, ranged;
-    for (const auto &item : arrived) {
+    for (const auto &item : run.arrived) {
         if (const auto *batch = std::get_if<EventBatchPtr>(&item)) {
             inOrder.emplace_back(QueuedEvents(*batch));
             ranged.emplace_back(QueuedEvents(*batch));
@@ -152,33 +188,18 @@ void TestRecorderBacklog::test_rangedFoldGivesTheSameRows()
     // Session events (logs) are folded once.
     QCOMPARE(b.logs.size(), a.logs.size());
     QVERIFY(!a.logs.empty());
-    client.close(); // no callback after this: the tracked futures in `arrived` go first
-    arrived.clear();
 }
 
 void TestRecorderBacklog::test_futuresTrackedBeforeTheirEventsAreParked()
 {
-    std::mutex mutex; // before the client, as above
-    std::vector<EventBatchPtr> batches;
-    ClusterOptions options;
-    options.workers = 2;
-    Client client(options, testsupport::loadBundledPlugins());
-    Subscription sub = client.subscribeShared(
-        [&](const EventBatchPtr &batch) {
-            std::lock_guard lock(mutex);
-            batches.push_back(batch);
-        },
-        recordedEvents());
+    CapturedRun run;
+    Client &client = run.client;
     SubmitOptions retry = testsupport::impure();
     retry.retries = 2;
-    std::vector<Value> inputs;
-    for (int i = 0; i < 200; ++i)
-        inputs.emplace_back(i);
-    std::vector<Future> all = client.map("bench.flaky_inc_det", inputs, retry);
+    std::vector<Future> all = run.mapFlaky(200, retry);
     all.push_back(client.submit("bench.fail", {"boom"}));
-    QCOMPARE(client.wait(all, ReturnWhen::AllCompleted, 60s).done.size(), all.size());
-    client.deliverEvents();
-    sub = Subscription();
+    QVERIFY(run.finish(all));
+    const std::vector<EventBatchPtr> batches = run.batches();
     std::vector<Future> mapped(all.begin(), all.end() - 1);
     std::vector<Future> failing(all.end() - 1, all.end());
 
