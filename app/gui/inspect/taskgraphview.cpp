@@ -25,6 +25,7 @@
 #include <cmath>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace taskbench::inspect {
 
@@ -44,11 +45,21 @@ public:
         f.setPointSizeF(8.5);
         setFont(f);
         setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+        setFixedHeight(heightFor(1));
     }
 
-    QSize sizeHint() const override { return QSize(400, QFontMetrics(font()).height() + 10); }
+    QSize sizeHint() const override { return QSize(400, height()); }
+
+    /// Repaints with the new counts; more or fewer rows when the entries no longer fit.
+    void refresh()
+    {
+        fitRows();
+        update();
+    }
 
 protected:
+    void resizeEvent(QResizeEvent *) override { fitRows(); }
+
     void paintEvent(QPaintEvent *) override
     {
         QPainter p(this);
@@ -56,11 +67,14 @@ protected:
         p.setPen(QColor(0xd0, 0xd7, 0xde));
         p.drawLine(0, 0, width(), 0);
         p.setRenderHint(QPainter::Antialiasing);
-        const QFontMetrics fm(font());
         const StatusCounts &totals = m_model->totals();
-        int x = 10;
-        for (int s = 0; s < kNodeStatusCount; ++s) {
-            const auto status = NodeStatus(s);
+        const std::vector<QPoint> at = place(width());
+        for (std::size_t i = 0; i < std::size(kOrder); ++i) {
+            const NodeStatus status = kOrder[i];
+            const std::size_t s = std::size_t(status);
+            int x = at[i].x();
+            const int top = at[i].y();
+            const int line = lineHeight();
             QColor fill, border, text;
             GraphNodeItem::taskColors(status, &fill, &border, &text);
             QPen pen(border, status == NodeStatus::ErrorRoot ? 2 : 1);
@@ -68,25 +82,68 @@ protected:
                 pen.setStyle(Qt::DashLine);
             p.setPen(pen);
             p.setBrush(fill);
-            p.drawRoundedRect(QRectF(x, height() / 2.0 - 5.5, 18, 11), 3, 3);
+            p.drawRoundedRect(QRectF(x, top + line / 2.0 - 5.5, 18, 11), 3, 3);
             x += 24;
-            const bool zero = totals[std::size_t(s)] == 0;
+            const bool zero = totals[s] == 0;
             const QString label = nodeStatusLabel(status);
-            const QString count = formatCount(totals[std::size_t(s)]);
+            const QString count = formatCount(totals[s]);
             p.setPen(zero ? QColor(0x8c, 0x95, 0x9f) : QColor(0x3d, 0x44, 0x4d));
-            p.drawText(QRect(x, 0, 1000, height()), Qt::AlignLeft | Qt::AlignVCenter, label);
-            x += fm.horizontalAdvance(label) + 5;
+            p.drawText(QRect(x, top, 1000, line), Qt::AlignLeft | Qt::AlignVCenter, label);
+            x += QFontMetrics(font()).horizontalAdvance(label) + 5;
             QFont bold = font();
             bold.setBold(!zero);
             p.setFont(bold);
             p.setPen(zero ? QColor(0x8c, 0x95, 0x9f) : QColor(0x1f, 0x23, 0x28));
-            p.drawText(QRect(x, 0, 1000, height()), Qt::AlignLeft | Qt::AlignVCenter, count);
-            x += QFontMetrics(bold).horizontalAdvance(count) + 18;
+            p.drawText(QRect(x, top, 1000, line), Qt::AlignLeft | Qt::AlignVCenter, count);
             p.setFont(font());
         }
     }
 
 private:
+    // Held right after pending: it is where a task waits before it runs, and with the
+    // entries on one row it came last and was cut off in a dock of the default width.
+    static constexpr NodeStatus kOrder[] = {NodeStatus::Pending,
+                                            NodeStatus::Held,
+                                            NodeStatus::Processing,
+                                            NodeStatus::Finished,
+                                            NodeStatus::ErrorRoot,
+                                            NodeStatus::ErrorPropagated,
+                                            NodeStatus::Cancelled,
+                                            NodeStatus::Lost};
+    static_assert(std::size(kOrder) == std::size_t(kNodeStatusCount));
+
+    int lineHeight() const { return QFontMetrics(font()).height() + 6; }
+    int heightFor(int rows) const { return rows * lineHeight() + 4; }
+
+    /// Each entry's top left: left to right, on a new row when it does not fit the width.
+    std::vector<QPoint> place(int width) const
+    {
+        const StatusCounts &totals = m_model->totals();
+        QFont bold = font();
+        bold.setBold(true);
+        const QFontMetrics fm(font()), fb(bold);
+        std::vector<QPoint> at;
+        int x = 10, y = 2;
+        for (const NodeStatus status : kOrder) {
+            const int w = 24 + fm.horizontalAdvance(nodeStatusLabel(status)) + 5
+                          + fb.horizontalAdvance(formatCount(totals[std::size_t(status)]));
+            if (x > 10 && x + w > width - 4) {
+                x = 10;
+                y += lineHeight();
+            }
+            at.emplace_back(x, y);
+            x += w + 18;
+        }
+        return at;
+    }
+
+    void fitRows()
+    {
+        const int rows = (place(width()).back().y() - 2) / lineHeight() + 1;
+        if (height() != heightFor(rows))
+            setFixedHeight(heightFor(rows));
+    }
+
     const GraphModel *m_model;
 };
 
@@ -274,7 +331,7 @@ void TaskGraphView::applyEvents(const Event *begin, const Event *end)
             m_itemByGroup[g]->update();
     if (changes.structural)
         scheduleRelayout();
-    m_legend->update();
+    m_legend->refresh();
     if (!changes.tasks.empty() || !changes.groups.empty()) {
         updateActions();
         refreshInfo();
@@ -300,7 +357,7 @@ void TaskGraphView::clear()
     m_display = DisplayGraph();
     m_hasLayout = false;
     m_userNavigated = false;
-    m_legend->update();
+    m_legend->refresh();
     updateActions();
     refreshInfo();
 }
