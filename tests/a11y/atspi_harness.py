@@ -297,6 +297,19 @@ def choose(root, accessible_name, entry):
 # --- the app ---------------------------------------------------------------------------
 
 
+def xvfb_report():
+    """What the display's Xvfb said (run_a11y.sh names its log), for a failed start."""
+    path = os.environ.get("TASKBENCH_A11Y_XVFB_LOG")
+    if not path:
+        return ""
+    try:
+        with open(path, errors="replace") as f:
+            text = f.read().strip()
+    except OSError as e:
+        text = f"(unreadable: {e})"
+    return f"\nXvfb on {os.environ.get('DISPLAY')} said: {text or '(nothing)'}"
+
+
 class App:
     """Starts build/bin/taskbench with a fresh private HOME and finds it on the bus."""
 
@@ -337,7 +350,9 @@ class App:
 
     def _find_app(self):
         if self.proc.poll() is not None:
-            raise Failure(f"taskbench exited with {self.proc.returncode}:\n{self.output()}")
+            raise Failure(
+                f"taskbench exited with {self.proc.returncode}:\n{self.output()}{xvfb_report()}"
+            )
         desktop = pyatspi.Registry.getDesktop(0)
         for i in range(desktop.childCount):
             a = desktop.getChildAtIndex(i)
