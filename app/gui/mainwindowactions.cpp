@@ -10,6 +10,8 @@
 #include "futurestable.h"
 #include "history/resultcachebox.h"
 #include "icons.h"
+#include "inspect/taskgraphview.h"
+#include "inspect/taskstreamview.h"
 #include "inspect/workerspanel.h"
 #include "mapform.h"
 #include "pathhighlights.h"
@@ -272,6 +274,9 @@ void MainWindow::createActions()
     connect(m_steering, &SteeringActions::message, this, [this](const QString &text) {
         setLabelText(m_lastAction, text);
     });
+    // Where a task is seen running, it can be killed (the views' selection is the table's).
+    m_stream->addTaskActions({m_steering->killAction()});
+    m_graph->addTaskActions({m_steering->killAction()});
     QMenu *cluster = menuBar()->addMenu(tr("&Cluster"));
     for (QAction *a : m_steering->actions()) {
         if (a)

@@ -122,11 +122,12 @@ SteeringActions::SteeringActions(EngineBridge *bridge,
                          QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N),
                          tr("Run the selected task before every queued one"),
                          true);
-    QAction *kill = make(QStringLiteral("killNow"),
-                         tr("Kill now"),
-                         QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_K),
-                         tr("Kill the selected task's process worker now (it is restarted)"),
-                         true);
+    m_kill = make(QStringLiteral("killNow"),
+                  tr("Kill now"),
+                  QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_K),
+                  tr("Kill the selected running task's process worker now (it is restarted)"),
+                  true);
+    m_kill->setEnabled(false);
 
     m_status = new QLabel(window);
     m_status->setAccessibleName(tr("Cluster paused"));
@@ -232,7 +233,7 @@ SteeringActions::SteeringActions(EngineBridge *bridge,
                 .arg(c.runNext(fs.front()));
         });
     });
-    connect(kill, &QAction::triggered, this, [this] {
+    connect(m_kill, &QAction::triggered, this, [this] {
         run([](Client &c, const std::vector<Future> &fs) {
             std::string why;
             return c.killNow(fs.front(), &why)
@@ -240,12 +241,23 @@ SteeringActions::SteeringActions(EngineBridge *bridge,
                        : tr("Not killed: %1").arg(QString::fromStdString(why));
         });
     });
+    connect(table, &FuturesTable::selectionChanged, this, &SteeringActions::updateKillEnabled);
+    connect(bridge, &EngineBridge::frameApplied, this, &SteeringActions::updateKillEnabled);
+    connect(bridge, &EngineBridge::workersChanged, this, &SteeringActions::updateKillEnabled);
     // A new cluster starts running.
     connect(bridge, &EngineBridge::clusterStarted, this, [this] {
         const QSignalBlocker block(m_pause);
         m_pause->setChecked(false);
         setPausedShown(false);
     });
+}
+
+void SteeringActions::updateKillEnabled()
+{
+    const std::vector<std::uint64_t> ids = m_table->selectedIds();
+    const FutureRow *row = ids.size() == 1 ? m_futures->row(ids.front()) : nullptr;
+    m_kill->setEnabled(row && row->status == FutureStatus::Processing
+                       && m_bridge->isKillableWorker(row->worker));
 }
 
 SteeringActions::~SteeringActions()

@@ -4,7 +4,8 @@
 // held arguments…" (its inputs' values, edited, then released), "Release all held", "Step",
 // "Raise priority", "Raise group priority" (a whole map), "Run next" and "Kill now", each with a
 // shortcut and an accessible name. They act on the futures table's selection; the engine calls run
-// on a pool thread, never on the GUI thread, and report in the status bar.
+// on a pool thread, never on the GUI thread, and report in the status bar. "Kill now" is enabled
+// only while the one selected task runs on a local process worker (a thread cannot be killed).
 #pragma once
 
 #include "taskbench/functionregistry.h"
@@ -45,6 +46,8 @@ public:
     ~SteeringActions() override;
 
     QAction *pauseAction() const { return m_pause; }
+    /// "Kill now", also for the task stream's and graph's menus (the selection is linked).
+    QAction *killAction() const { return m_kill; }
     /// Every action, in menu order (a null entry is a separator).
     QList<QAction *> actions() const { return m_actions; }
     /// The actions that apply to selected futures (for the table's context menu).
@@ -63,6 +66,7 @@ private:
              bool needsSelection = true,
              std::optional<std::vector<std::uint64_t>> ids = std::nullopt);
     void setPausedShown(bool paused);
+    void updateKillEnabled();
     void addBreakpoint();
     void editHeldArguments();
     void openHeldEditor(const Future &held,
@@ -75,6 +79,7 @@ private:
     FuturesTable *m_table;
     QWidget *m_window;
     QAction *m_pause = nullptr;
+    QAction *m_kill = nullptr;
     QList<QAction *> m_actions;
     QList<QAction *> m_selection;
     QLabel *m_status = nullptr;

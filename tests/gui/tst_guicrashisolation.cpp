@@ -1,18 +1,30 @@
 // Isolation by default (issue 20): the workbench on a fresh QSettings runs process workers,
 // so tasks that segfault, abort or exit kill only their worker process. The window stays,
 // each error names its signal or exit code, the worker comes back, a healthy task's result
-// is right. Waits with QTRY_* on states (no sleeps).
-#include "guifixture.h"
+// is right. "Kill now" is enabled only for a task running on a process worker, and is in the
+// task stream's and graph's menus too: a hung task is killed, its worker comes back. Waits
+// with QTRY_* on states (no sleeps).
 #include "enginebridge.h"
 #include "errorsmodel.h"
 #include "errorspanel.h"
 #include "futuresmodel.h"
+#include "futurestable.h"
+#include "guifixture.h"
+#include "inspect/taskgraphview.h"
+#include "inspect/taskstreamview.h"
 #include "inspect/workersmodel.h"
 #include "inspect/workerspanel.h"
 #include "mainwindow.h"
 
+#include <QAction>
+#include <QApplication>
+#include <QContextMenuEvent>
+#include <QGraphicsScene>
+#include <QGraphicsView>
+#include <QMenu>
 #include <QSettings>
 #include <QTest>
+#include <QTimer>
 
 #include <algorithm>
 #include <memory>
@@ -68,6 +80,28 @@ private:
         const FutureRow *r = row(id);
         return r && (r->status == FutureStatus::Finished || r->status == FutureStatus::Error)
                && (r->status != FutureStatus::Error || r->hasError());
+    }
+
+    /// The enabled state of the item `text` in the context menu `target` opens from the
+    /// keyboard (as Shift+F10 does): "absent" if the menu has no such item.
+    static QString menuItemState(QWidget *target, const QString &text)
+    {
+        QString state = QStringLiteral("no menu");
+        QTimer::singleShot(0, [&] {
+            auto *menu = qobject_cast<QMenu *>(QApplication::activePopupWidget());
+            if (!menu)
+                return;
+            state = QStringLiteral("absent");
+            for (QAction *a : menu->actions())
+                if (a->text() == text)
+                    state = a->isEnabled() ? QStringLiteral("enabled") : QStringLiteral("disabled");
+            menu->close();
+        });
+        QContextMenuEvent event(QContextMenuEvent::Keyboard,
+                                target->rect().center(),
+                                target->mapToGlobal(target->rect().center()));
+        QCoreApplication::sendEvent(target, &event);
+        return state;
     }
 
 private slots:
@@ -147,6 +181,45 @@ private slots:
             = submit(QStringLiteral("tutorial.inc"), {Value(std::int64_t(healthy + 1000))});
         QTRY_VERIFY_WITH_TIMEOUT(settled(after), kTimeoutMs);
         QVERIFY2(row(after)->status == FutureStatus::Finished, qPrintable(describe(after)));
+    }
+
+    void test_killNowStopsAHungTaskFromTheStreamAndGraphMenus()
+    {
+        QAction *kill = m_window->action(QStringLiteral("killNow"));
+        QVERIFY(kill);
+        const std::uint64_t done = submit(QStringLiteral("tutorial.inc"), {Value(std::int64_t(7))});
+        QTRY_VERIFY_WITH_TIMEOUT(settled(done), kTimeoutMs);
+        m_window->futuresTable()->selectIds({done});
+        QVERIFY(!kill->isEnabled()); // finished: nothing to kill
+
+        const std::uint64_t hung = submit(QStringLiteral("faults.hang"), {Value(false)});
+        QVERIFY(hung);
+        QTRY_VERIFY_WITH_TIMEOUT(row(hung) && row(hung)->status == FutureStatus::Processing,
+                                 kTimeoutMs);
+        m_window->futuresTable()->selectIds({hung});
+        QTRY_VERIFY_WITH_TIMEOUT(kill->isEnabled(), kTimeoutMs);
+        // The stream and the graph show the selection, and offer Kill now for it.
+        auto *stream = m_window->streamView();
+        QTRY_VERIFY_WITH_TIMEOUT(stream->selectedTasks() == QList<quint64>{hung}, kTimeoutMs);
+        QCOMPARE(menuItemState(stream, kill->text()), QStringLiteral("enabled"));
+        auto *graph = m_window->graphView();
+        QTRY_VERIFY_WITH_TIMEOUT(graph->selectedTasks() == QList<quint64>{hung}, kTimeoutMs);
+        // Its node is laid out and selected (the menu key opens the menu of that node).
+        QTRY_VERIFY_WITH_TIMEOUT(
+            !graph->isLayoutPending() && !graph->scene()->selectedItems().isEmpty(), kTimeoutMs);
+        QCOMPARE(menuItemState(graph->graphicsView(), kill->text()), QStringLiteral("enabled"));
+
+        kill->trigger();
+        // Cancelled (as a hard cancel is), not failed: the user stopped it.
+        QTRY_COMPARE_WITH_TIMEOUT(int(row(hung)->status), int(FutureStatus::Cancelled), kTimeoutMs);
+        QTRY_VERIFY_WITH_TIMEOUT(!kill->isEnabled(), kTimeoutMs);
+        QCOMPARE(menuItemState(stream, kill->text()), QStringLiteral("disabled"));
+        // Its worker was restarted: two again, and they run new work.
+        QTRY_COMPARE_WITH_TIMEOUT(m_window->workersPanel()->model()->rowCount(), 2, kTimeoutMs);
+        const std::uint64_t after
+            = submit(QStringLiteral("tutorial.inc"), {Value(std::int64_t(8))});
+        QTRY_VERIFY_WITH_TIMEOUT(settled(after), kTimeoutMs);
+        QCOMPARE(row(after)->preview, QStringLiteral("9"));
     }
 };
 

@@ -1,11 +1,11 @@
 // Steering from the workbench, end to end with a real cluster (2 thread workers) and the
 // bench plugin: Pause cluster (the toolbar toggle) holds a map, Raise priority on the last
-// five selected rows, resume, and those five start first; Break on function (from a selected
+// five selected rows, resume, and those five start first; the same for a tutorial.inc map
+// paused while it runs, read from the task stream; Break on function (from a selected
 // row) holds the next task of that function as "held" with its argument resolved, Release
 // held lets it finish; Add breakpoint on tutorial.add holds the tutorial's z = add(x, y),
 // whose details show its inputs as 2 and 3, and Edit held arguments runs it on new ones;
 // the dialog's group and attempt; Pause now checks the toggle. Waits with QTRY_* (no sleeps).
-#include "guifixture.h"
 #include "argumentfield.h"
 #include "breakpointdialog.h"
 #include "choicepicker.h"
@@ -14,6 +14,9 @@
 #include "enginebridge.h"
 #include "futuresmodel.h"
 #include "futurestable.h"
+#include "guifixture.h"
+#include "inspect/streammodel.h"
+#include "inspect/taskstreamview.h"
 #include "mainwindow.h"
 #include "mapform.h"
 #include "submitform.h"
@@ -31,6 +34,7 @@
 #include <QStatusBar>
 #include <QTest>
 
+#include <algorithm>
 #include <mutex>
 #include <set>
 
@@ -215,6 +219,79 @@ private slots:
         std::lock_guard lock(mutex);
         QCOMPARE(started.size(), ids.size());
         verifyStartedFirst(started, lastFive);
+    }
+
+    /// Issue #19's scenario as a user does it: map tutorial.inc over 0..20 (a second each) on
+    /// the 2 workers, pause while it runs, raise the last five, resume: the task stream shows
+    /// those five run next. The rest is cancelled once that is seen.
+    void test_tutorialMapPausedWhileRunningRaisedFiveRunNextInTheStream()
+    {
+        auto client = window()->bridge()->client();
+        FuturesModel *model = window()->futuresModel();
+        std::vector<std::uint64_t> ids;
+        mapThroughForm(QStringLiteral("tutorial.inc"), QStringLiteral("0..20"), ids);
+        QCOMPARE(ids.size(), std::size_t(21));
+        auto statusOf = [&](std::uint64_t id) {
+            const FutureRow *r = model->row(id);
+            return r ? r->status : FutureStatus::Pending;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(statusOf(ids.front()) == FutureStatus::Processing, kTimeoutMs);
+        QAction *pause = window()->action(QStringLiteral("pauseCluster"));
+        pause->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(client->isPaused(), kTimeoutMs);
+        // The running tasks finish; nothing else starts.
+        auto running = [&] {
+            return std::count_if(ids.begin(), ids.end(), [&](std::uint64_t id) {
+                return statusOf(id) == FutureStatus::Processing;
+            });
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(running(), std::ptrdiff_t(0), kTimeoutMs);
+        std::vector<std::uint64_t> waiting;
+        for (std::uint64_t id : ids)
+            if (statusOf(id) == FutureStatus::Pending)
+                waiting.push_back(id);
+        QVERIFY2(waiting.size() >= 10, qPrintable(QString::number(waiting.size())));
+        const std::vector<std::uint64_t> lastFive(ids.end() - 5, ids.end());
+        QVERIFY(std::includes(waiting.begin(), waiting.end(), lastFive.begin(), lastFive.end()));
+        window()->futuresTable()->selectIds(lastFive);
+        trigger("raisePriority");
+        QTRY_VERIFY_WITH_TIMEOUT(lastActionSays(QStringLiteral("Priority")), kTimeoutMs);
+        QVERIFY(lastActionSays(QStringLiteral("5 task")));
+        pause->trigger(); // resume
+
+        // Read the starts from the task stream once six waiting tasks ran there.
+        const inspect::StreamModel &stream = window()->streamView()->model();
+        auto startInStream = [&](std::uint64_t id) -> std::int64_t {
+            const auto at = stream.executionsOf(id);
+            return at.empty() ? -1
+                              : stream.lanes()[std::size_t(at.front().first)]
+                                    .executions[at.front().second]
+                                    .start;
+        };
+        auto ranAfterResume = [&] {
+            std::vector<std::pair<std::int64_t, std::uint64_t>> out;
+            for (std::uint64_t id : waiting)
+                if (const std::int64_t t = startInStream(id); t >= 0)
+                    out.emplace_back(t, id);
+            std::sort(out.begin(), out.end());
+            return out;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(ranAfterResume().size() >= 6, kTimeoutMs);
+        std::vector<std::uint64_t> order;
+        for (const auto &[t, id] : ranAfterResume())
+            order.push_back(id);
+        verifyStartedFirst(order, lastFive);
+
+        window()->futuresTable()->selectIds(ids);
+        trigger("cancel");
+        QTRY_VERIFY_WITH_TIMEOUT(std::none_of(ids.begin(),
+                                              ids.end(),
+                                              [&](std::uint64_t id) {
+                                                  const FutureStatus s = statusOf(id);
+                                                  return s == FutureStatus::Pending
+                                                         || s == FutureStatus::Processing;
+                                              }),
+                                 kTimeoutMs);
     }
 
     void test_raiseGroupPriorityRaisesTheWholeMap()

@@ -325,6 +325,7 @@ void TaskGraphView::showContextMenu(GraphNodeItem *node, const QPoint &globalPos
         menu.addAction(m_retry);
         menu.addAction(m_cancel);
         menu.addAction(m_release);
+        menu.addActions(m_taskActions);
         menu.addSeparator();
         menu.addAction(m_upstream);
         menu.addAction(m_downstream);

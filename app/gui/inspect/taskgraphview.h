@@ -67,6 +67,9 @@ public:
     void setLeftToRight(bool on);
     bool isLeftToRight() const { return m_leftToRight; }
 
+    /// Actions on the selected tasks that the window owns (e.g. "Kill now"), shown in the
+    /// context menu after Release; their enabled state is theirs to keep.
+    void addTaskActions(const QList<QAction *> &actions) { m_taskActions << actions; }
     const GraphModel &model() const { return m_model; }
     QGraphicsView *graphicsView() const;
     QGraphicsScene *scene() const { return m_scene; }
@@ -189,6 +192,7 @@ private:
     QAction *m_retry;
     QAction *m_cancel;
     QAction *m_release;
+    QList<QAction *> m_taskActions;
     QAction *m_showResult;
     QAction *m_upstream;
     QAction *m_downstream;

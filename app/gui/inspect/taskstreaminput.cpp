@@ -148,6 +148,7 @@ void TaskStreamView::contextMenuEvent(QContextMenuEvent *event)
         menu.addAction(m_retry);
         menu.addAction(m_cancel);
         menu.addAction(m_release);
+        menu.addActions(m_taskActions);
         menu.addSeparator();
     }
     menu.addAction(m_zoomIn);

@@ -54,6 +54,9 @@ public:
     /// The clock running bars grow to (tests and benchmarks use a synthetic one).
     void setClock(std::function<std::int64_t()> nowUs);
 
+    /// Actions on the selected tasks that the window owns (e.g. "Kill now"), shown in the
+    /// context menu after Release; their enabled state is theirs to keep.
+    void addTaskActions(const QList<QAction *> &actions) { m_taskActions << actions; }
     QList<quint64> selectedTasks() const;
     const QList<quint64> &markedTasks() const { return m_markedOrder; }
     int laneHeight() const { return m_laneHeight; }
@@ -168,6 +171,7 @@ private:
     QAction *m_retry;
     QAction *m_cancel;
     QAction *m_release;
+    QList<QAction *> m_taskActions;
     QAction *m_showResult;
     QAction *m_zoomIn;
     QAction *m_zoomOut;

@@ -177,6 +177,7 @@ void EngineBridge::restart(const ClusterSettings &settings)
     m_tokenFile.clear();
     m_futures->clear();
     m_workers = 0;
+    m_killableWorkers.clear();
     emit workersChanged(0);
     emit clusterStopped();
     start(settings);
@@ -207,14 +208,19 @@ void EngineBridge::countWorkers()
     const auto gen = m_generation;
     m_queryPool.start([this, client, gen] {
         int alive = 0;
-        for (const WorkerInfo &w : client->workers())
+        QSet<int> killable;
+        for (const WorkerInfo &w : client->workers()) {
             alive += w.alive;
+            if (w.alive && w.pid != 0 && !w.remote)
+                killable.insert(w.id);
+        }
         QMetaObject::invokeMethod(
             this,
-            [this, alive, gen] {
+            [this, alive, killable = std::move(killable), gen] {
                 if (gen != m_generation)
                     return;
                 m_workers = alive;
+                m_killableWorkers = killable;
                 emit workersChanged(alive);
             },
             Qt::QueuedConnection);

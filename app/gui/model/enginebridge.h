@@ -21,6 +21,7 @@
 #include "taskbench/slurmcluster.h"
 
 #include <QObject>
+#include <QSet>
 #include <QStringList>
 #include <QThreadPool>
 
@@ -70,6 +71,9 @@ public:
     /// The settings as the user chose them.
     const ClusterSettings &clusterSettings() const { return m_settings; }
     int workerCount() const { return m_workers; }
+    /// The worker is a live local process worker, whose running task "Kill now" can stop
+    /// (as of the last count; threads and remote workers cannot be killed from here).
+    bool isKillableWorker(int worker) const { return m_killableWorkers.contains(worker); }
     /// "tcp://host:port" while listening for remote workers, else empty.
     QString listenAddress() const { return m_listenAddress; }
     QString tokenFile() const { return m_tokenFile; }
@@ -165,6 +169,7 @@ private:
     HandleTable m_handles;
     std::unordered_set<std::uint64_t> m_resultsWaiting; ///< done before their handle came back
     int m_workers = 0;
+    QSet<int> m_killableWorkers;
     int m_pendingSubmissions = 0;
     std::uint64_t m_nextRequest = 1;
     std::uint64_t m_generation = 0; ///< bumped on restart: late answers are dropped
