@@ -324,6 +324,44 @@ private slots:
         QVERIFY(logged("remote worker 127.0.0.1:"));
     }
 
+    void test_priorityChangedAfterSubmitIsHonouredByARemoteWorker()
+    {
+        Client c(listening(m_token), loadPlugins());
+        std::vector<std::uint64_t> started;
+        std::mutex mutex;
+        Subscription sub = c.subscribe(
+            [&](const EventBatch &batch) {
+                std::lock_guard lock(mutex);
+                for (const Event &e : batch)
+                    if (e.kind == EventKind::ExecutionStarted)
+                        started.push_back(e.task);
+            },
+            eventBit(EventKind::ExecutionStarted));
+        // One remote thread: starts are sequential, in the scheduler's order.
+        RemoteWorker w(c.listenAddress(),
+                       m_token,
+                       {"--threads", "1", "--runtime-dir", m_dir.filePath("rt-priority")});
+        QTRY_COMPARE_WITH_TIMEOUT(remoteWorkers(c), std::size_t(1), 20000);
+        c.pause();
+        std::vector<Value> inputs;
+        for (int i = 0; i < 8; ++i)
+            inputs.push_back(i);
+        SubmitOptions impure;
+        impure.pure = false;
+        std::vector<Future> fs = c.map("bench.inc", inputs, impure);
+        c.setPriority({fs[6], fs[7]}, 5);
+        const int next = c.runNext(fs[3]);
+        QVERIFY(next > 5);
+        c.resume();
+        QCOMPARE(c.gather(fs, Errors::Raise, 60s).size(), fs.size());
+        c.deliverEvents();
+        std::lock_guard lock(mutex);
+        std::vector<std::uint64_t> expected;
+        for (int i : {3, 6, 7, 0, 1, 2, 4, 5})
+            expected.push_back(fs[std::size_t(i)].id());
+        QCOMPARE(started, expected);
+    }
+
     void test_pluginShippedToWorkerWithoutIt()
     {
         // The scheduler loads a copy of the plugin that is then deleted: the worker cannot
