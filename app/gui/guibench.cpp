@@ -76,14 +76,11 @@ double paintMs(QWidget *w)
 }
 } // namespace
 
-GuiBench::GuiBench(MainWindow *window, int tasks, QObject *parent)
+GuiBench::GuiBench(MainWindow *window, Run run, QObject *parent)
     : QObject(parent)
     , m_window(window)
+    , m_runDef(run)
 {
-    if (tasks > 0)
-        m_runs = {{tasks, false}};
-    else
-        m_runs = {{100000, false}, {1000000, false}, {100000, true}};
     m_ticker.setInterval(kTickMs);
     m_ticker.setTimerType(Qt::PreciseTimer);
     connect(&m_ticker, &QTimer::timeout, this, &GuiBench::tick);
@@ -107,7 +104,7 @@ GuiBench::GuiBench(MainWindow *window, int tasks, QObject *parent)
 
 QString GuiBench::suffix() const
 {
-    const Run &r = m_runs[m_run];
+    const Run &r = m_runDef;
     QString s = r.tasks >= 1000000 ? QStringLiteral("%1m").arg(r.tasks / 1000000)
                                    : QStringLiteral("%1k").arg(r.tasks / 1000);
     return r.processes ? s + QStringLiteral("_processes") : s;
@@ -120,16 +117,15 @@ void GuiBench::start()
         emit finished(false);
         return;
     }
-    m_run = 0;
     startRun();
 }
 
 void GuiBench::startRun()
 {
     EngineBridge *b = m_window->bridge();
-    const Run &run = m_runs[m_run];
-    if (run.processes != b->clusterOptions().processes || m_run > 0) {
-        // A fresh cluster (and empty views) per run; the old one closes in the background.
+    const Run &run = m_runDef;
+    if (run.processes != b->clusterOptions().processes) {
+        // The worker kind of the run; the old cluster closes in the background.
         ClusterSettings settings = b->clusterSettings();
         settings.options.processes = run.processes;
         b->restart(settings);
@@ -244,7 +240,7 @@ void GuiBench::tick()
         m_lastPaintSample = now;
         samplePaints();
     }
-    const int tasks = m_runs[m_run].tasks;
+    const int tasks = m_runDef.tasks;
     FuturesModel *m = m_window->futuresModel();
     const int done = m->count(FutureStatus::Finished) + m->count(FutureStatus::Error)
                      + m->count(FutureStatus::Cancelled) + m->count(FutureStatus::Lost);
@@ -261,7 +257,7 @@ void GuiBench::endRun(bool ok)
     if (!m_running)
         return;
     m_running = false;
-    const int tasks = m_runs[m_run].tasks;
+    const int tasks = m_runDef.tasks;
     if (ok) {
         const QString s = suffix();
         const double totalMs = double(m_total.elapsed());
@@ -324,11 +320,6 @@ void GuiBench::endRun(bool ok)
 
 void GuiBench::nextRun()
 {
-    if (m_ok && m_run + 1 < m_runs.size()) {
-        ++m_run;
-        QTimer::singleShot(200, this, &GuiBench::startRun);
-        return;
-    }
     emit finished(m_ok);
 }
 

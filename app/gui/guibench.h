@@ -1,6 +1,7 @@
-// `taskbench --bench-gui`: measures the GUI's responsiveness under load in the real main
-// window (also on the offscreen platform). For each run (100,000 and 1,000,000 no-op tasks on
-// thread workers, 100,000 on process workers) it maps the tasks the way the Map button does
+// `taskbench --bench-gui --bench-tasks N [--processes]`: measures the GUI's responsiveness
+// under load in the real main window (also on the offscreen platform). One run (N no-op tasks
+// on thread or process workers; guibenchruns.h runs the default ones, each in a fresh
+// process) maps the tasks the way the Map button does
 // (through the bridge), and a fast timer records the largest gap between its ticks until
 // every row is shown and done; meanwhile it repaints the futures table, the task graph
 // (collapsed, as it is at that size) and the task stream now and then and times each paint.
@@ -34,8 +35,7 @@ public:
         int tasks = 100000;
         bool processes = false;
     };
-    /// The default runs (see the file comment); `tasks` > 0 runs only that many on threads.
-    GuiBench(MainWindow *window, int tasks = 0, QObject *parent = nullptr);
+    GuiBench(MainWindow *window, Run run, QObject *parent = nullptr);
     void start();
 
 signals:
@@ -53,8 +53,7 @@ private:
     QString suffix() const;
 
     MainWindow *m_window;
-    std::vector<Run> m_runs;
-    std::size_t m_run = 0;
+    Run m_runDef;
     QTimer m_ticker;
     QElapsedTimer m_clock;
     QElapsedTimer m_total;
@@ -66,7 +65,7 @@ private:
     qint64 m_submittedMs = -1;
     double m_rssBeforeKiB = 0;
     double m_heapBefore = 0;
-    double m_heapPeak = 0; ///< sampled until the recorder has written the run (tick)
+    double m_heapPeak = 0;    ///< sampled until the recorder has written the run (tick)
     double m_engineBytes = 0; ///< heap the same map kept without the GUI
     double m_paintMax[3] = {};
     double m_paintSum[3] = {};

@@ -4,6 +4,7 @@
 #include "demo.h"
 #include "enginebridge.h"
 #include "guibench.h"
+#include "guibenchruns.h"
 #include "mainwindow.h"
 #include "plurals.h"
 
@@ -108,8 +109,12 @@ struct Options
                        "lines and exit.")};
     const QCommandLineOption benchTasks{
         QStringLiteral("bench-tasks"),
-        QStringLiteral("With --bench-gui: one map of N tasks on threads instead of the runs."),
+        QStringLiteral("With --bench-gui: one map of N tasks (on threads, or --processes) "
+                       "instead of the runs and the views' figures."),
         QStringLiteral("N")};
+    const QCommandLineOption benchViews{
+        QStringLiteral("bench-views"),
+        QStringLiteral("With --bench-gui: only the task graph and task stream figures.")};
     const QCommandLineOption size{QStringLiteral("size"),
                                   QStringLiteral("Window size WxH (default 1280x800)."),
                                   QStringLiteral("WxH")};
@@ -137,6 +142,7 @@ struct Options
                            demoPlugin,
                            bench,
                            benchTasks,
+                           benchViews,
                            size,
                            logLevel});
     }
@@ -195,6 +201,29 @@ int main(int argc, char **argv)
         std::fprintf(
             stderr, "taskbench: unknown log level %s\n", qPrintable(parser.value(o.logLevel)));
 
+    if (parser.isSet(o.benchTasks)) {
+        bool isNumber = false;
+        const int n = parser.value(o.benchTasks).toInt(&isNumber);
+        if (!isNumber || n <= 0) {
+            std::fprintf(stderr,
+                         "taskbench: --bench-tasks wants a positive number of tasks, not '%s'\n",
+                         qPrintable(parser.value(o.benchTasks)));
+            return 2;
+        }
+    }
+    if (parser.isSet(o.bench) && parser.isSet(o.benchViews))
+        return inspect::runGuiBenchmarks() == 0 ? 0 : 1;
+    // The default bench runs each map in a fresh process of its own, then the inspect views'.
+    if (parser.isSet(o.bench) && !parser.isSet(o.benchTasks)) {
+        QStringList arguments = QCoreApplication::arguments().mid(1);
+        arguments.removeAll(QStringLiteral("--threads")); // each run picks its worker kind
+        arguments.removeAll(QStringLiteral("--processes"));
+        const bool ok
+            = runGuiBenchInFreshProcesses(QCoreApplication::applicationFilePath(), arguments);
+        const int rc = inspect::runGuiBenchmarks();
+        return ok && rc == 0 ? 0 : 1;
+    }
+
     // Scripted runs are reproducible: they neither read nor write the saved layout.
     const bool scripted
         = parser.isSet(o.screenshot) || parser.isSet(o.demo) || parser.isSet(o.bench);
@@ -230,14 +259,10 @@ int main(int argc, char **argv)
     window.startEngine(options);
 
     if (parser.isSet(o.bench)) {
-        auto *bench = new GuiBench(&window, parser.value(o.benchTasks).toInt(), &window);
-        // Then the inspect views' figures (their own windows and synthetic events).
-        QObject::connect(bench, &GuiBench::finished, &app, [&window](bool ok) {
-            QTimer::singleShot(0, &window, [ok] {
-                const int rc = inspect::runGuiBenchmarks();
-                QApplication::exit(ok && rc == 0 ? 0 : 1);
-            });
-        });
+        auto *bench = new GuiBench(
+            &window, {parser.value(o.benchTasks).toInt(), options.processes}, &window);
+        QObject::connect(
+            bench, &GuiBench::finished, &app, [](bool ok) { QApplication::exit(ok ? 0 : 1); });
         QTimer::singleShot(200, bench, &GuiBench::start);
         return app.exec();
     }

@@ -5,13 +5,13 @@
 // the errors panel and the log; no key is ambiguous between the window and the views (Delete in the
 // graph releases); a worker restarts from the workers panel; `taskbench --bench-gui` prints
 // the inspect figures as JSON lines. Waits with QTRY_* and signal spies, never sleeps.
-#include "guifixture.h"
 #include "enginebridge.h"
 #include "errorsmodel.h"
 #include "errorspanel.h"
 #include "futuresfilter.h"
 #include "futuresmodel.h"
 #include "futurestable.h"
+#include "guifixture.h"
 #include "logmodel.h"
 #include "logpanel.h"
 #include "mainwindow.h"
@@ -364,25 +364,22 @@ private slots:
         QCOMPARE(m->row(m_add)->preview, QStringLiteral("5"));
     }
 
-    void test_benchGuiPrintsInspectFigures()
+    /// Runs `taskbench --bench-gui <arguments>` and reads its JSON figure lines.
+    static void runBench(const QStringList &arguments, QMap<QString, double> &figures)
     {
         QProcess p;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
         p.setProcessEnvironment(env);
         p.start(QStringLiteral(TASKBENCH_BIN_DIR "/taskbench"),
-                {QStringLiteral("--bench-gui"),
-                 QStringLiteral("--bench-tasks"),
-                 QStringLiteral("100000"),
-                 QStringLiteral("--workers"),
-                 QStringLiteral("2"),
-                 QStringLiteral("--plugins"),
-                 QStringLiteral(TASKBENCH_PLUGIN_DIR)});
+                QStringList{QStringLiteral("--bench-gui"),
+                            QStringLiteral("--plugins"),
+                            QStringLiteral(TASKBENCH_PLUGIN_DIR)}
+                    + arguments);
         QVERIFY(p.waitForStarted());
         QVERIFY(p.waitForFinished(280000));
         QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0,
                  p.readAllStandardError().constData());
-        QMap<QString, double> figures;
         const QList<QByteArray> lines = p.readAllStandardOutput().split('\n');
         for (const QByteArray &line : lines) {
             if (line.trimmed().isEmpty())
@@ -395,22 +392,65 @@ private slots:
             figures.insert(o.value(QStringLiteral("figure")).toString(),
                            o.value(QStringLiteral("value")).toDouble());
         }
+    }
+
+    void test_benchGuiMapPrintsFigures()
+    {
+        QMap<QString, double> figures;
+        runBench({QStringLiteral("--bench-tasks"),
+                  QStringLiteral("100000"),
+                  QStringLiteral("--workers"),
+                  QStringLiteral("2")},
+                 figures);
+        if (QTest::currentTestFailed())
+            return;
+        for (const char *key : {"max_stall_ms_map_100k", "map_100k_total_ms", "map_100k_rows"}) {
+            QVERIFY2(figures.contains(QString::fromLatin1(key)), key);
+            QVERIFY2(figures.value(QString::fromLatin1(key)) >= 0, key);
+        }
+        QVERIFY(figures.value(QStringLiteral("map_100k_rows")) == 100000);
+        // One run only: no other map's figures, and not the views'.
+        QVERIFY(!figures.contains(QStringLiteral("max_stall_ms_map_1m")));
+        QVERIFY(!figures.contains(QStringLiteral("layout_2000_ms")));
+    }
+
+    void test_benchViewsPrintsInspectFigures()
+    {
+        QMap<QString, double> figures;
+        runBench({QStringLiteral("--bench-views")}, figures);
+        if (QTest::currentTestFailed())
+            return;
         for (const char *key : {"layout_2000_ms",
                                 "max_stall_ms_layout_2000",
                                 "collapsed_100k_ms",
-                                "stream_frame_ms_100k",
-                                "max_stall_ms_map_100k"}) {
+                                "stream_frame_ms_100k"}) {
             QVERIFY2(figures.contains(QString::fromLatin1(key)), key);
             QVERIFY2(figures.value(QString::fromLatin1(key)) >= 0, key);
         }
         QVERIFY(figures.value(QStringLiteral("layout_2000_ms")) > 0);
         QVERIFY(figures.value(QStringLiteral("stream_frame_ms_100k")) > 0);
+        QVERIFY(!figures.contains(QStringLiteral("max_stall_ms_map_100k")));
         qInfo("layout_2000_ms %.1f, max_stall_ms_layout_2000 %.1f, collapsed_100k_ms %.1f, "
               "stream_frame_ms_100k %.2f",
               figures.value(QStringLiteral("layout_2000_ms")),
               figures.value(QStringLiteral("max_stall_ms_layout_2000")),
               figures.value(QStringLiteral("collapsed_100k_ms")),
               figures.value(QStringLiteral("stream_frame_ms_100k")));
+    }
+
+    void test_benchTasksMustBePositive()
+    {
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+        p.setProcessEnvironment(env);
+        p.start(
+            QStringLiteral(TASKBENCH_BIN_DIR "/taskbench"),
+            {QStringLiteral("--bench-gui"), QStringLiteral("--bench-tasks"), QStringLiteral("0")});
+        QVERIFY(p.waitForStarted());
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 2);
+        QVERIFY(p.readAllStandardError().contains("--bench-tasks wants a positive number"));
     }
 };
 
