@@ -54,12 +54,6 @@ constexpr std::size_t kBacklogEvents = 64 * 1024;
 /// write before its interval is up.
 constexpr std::uint64_t kRangeIds = 32 * 1024;
 constexpr std::size_t kMaxLiveRows = 32 * 1024;
-/// A backlog is held, not folded, while the run keeps the recorder busy (each wake-up
-/// finds more than kDrainEvents): folded later, a task's events are all there at once and
-/// its row is made once, finished, and written and archived — folded during the run, most
-/// rows would be pending and stay in memory until their task finishes. Up to this many
-/// held events (a few hundred MB), then folded anyway.
-constexpr std::size_t kMaxHeldEvents = 8 * 1024 * 1024;
 
 // Engine batches are queued in the recorder's compact form (QueuedEvents, a QueueItem): the
 // engine's batch goes back to its pool as soon as the other subscribers are done with it,
@@ -75,7 +69,6 @@ struct Shared
     std::condition_variable written;
     std::vector<QueueItem> queue;
     std::size_t queuedEvents = 0;
-    std::size_t heldEvents = 0; ///< taken by the thread and held, not folded yet (stats)
     std::uint64_t flushRequested = 0;
     std::uint64_t flushDone = 0;
     bool stopping = false;
@@ -239,7 +232,7 @@ RecorderStats Recorder::stats() const
         s = d->stats;
     }
     std::lock_guard lock(d->shared->mutex);
-    s.queuedEvents = d->shared->queuedEvents + d->shared->heldEvents;
+    s.queuedEvents = d->shared->queuedEvents;
     return s;
 }
 
@@ -263,8 +256,6 @@ void Recorder::Impl::run(std::promise<void> &started)
     started.set_value(); // `started` is gone after this line
 
     std::vector<QueueItem> items;
-    std::vector<QueueItem> held; ///< a backlog held while the run is busy (kMaxHeldEvents)
-    std::size_t heldEvents = 0;
     auto lastWrite = Clock::now();
     for (;;) {
         bool stop = false;
@@ -283,30 +274,6 @@ void Recorder::Impl::run(std::promise<void> &started)
             stop = shared->stopping;
             flushTicket = shared->flushRequested;
             flushing = flushTicket > shared->flushDone;
-        }
-        const bool busy = taken > kDrainEvents;
-        if (busy && !stop && !flushing && heldEvents + taken > kBacklogEvents
-            && heldEvents + taken < kMaxHeldEvents) {
-            held.insert(held.end(),
-                        std::make_move_iterator(items.begin()),
-                        std::make_move_iterator(items.end()));
-            heldEvents += taken;
-            items.clear();
-            std::lock_guard lock(shared->mutex);
-            shared->heldEvents = heldEvents;
-            continue;
-        }
-        if (!held.empty()) {
-            // The held backlog came first.
-            held.insert(held.end(),
-                        std::make_move_iterator(items.begin()),
-                        std::make_move_iterator(items.end()));
-            items.swap(held);
-            held.clear();
-            taken += heldEvents;
-            heldEvents = 0;
-            std::lock_guard lock(shared->mutex);
-            shared->heldEvents = 0;
         }
         if (taken > kBacklogEvents) {
             foldInRanges(items, rows, kRangeIds, [this] {
@@ -333,6 +300,7 @@ void Recorder::Impl::run(std::promise<void> &started)
         // coming faster than one drain per wake-up, only once per busyWriteInterval: SQL and
         // file writes would take CPU the run is using. Rows beyond kMaxLiveRows are written
         // (and the finished ones archived) at once: memory bounds the batching.
+        const bool busy = taken > kDrainEvents;
         const auto sinceWrite = Clock::now() - lastWrite;
         if (stop || flushing || (!busy && sinceWrite >= options.flushInterval)
             || sinceWrite >= options.busyWriteInterval || rows.rows.live() > kMaxLiveRows) {
