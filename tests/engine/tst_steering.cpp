@@ -6,6 +6,7 @@
 // Gates and counters order everything; nothing sleeps.
 #include "clusterfixtures.h"
 #include "gates.h"
+#include "startorder.h"
 #include "taskbench/client.h"
 
 #include <QtTest>
@@ -239,23 +240,14 @@ private slots:
     void test_priorityOrderOnProcessWorkers()
     {
         Client client(testsupport::processCluster(1), testsupport::loadBundledPlugins());
-        std::vector<std::uint64_t> started;
-        std::mutex mutex;
-        Subscription sub = client.subscribe(
-            [&](const EventBatch &batch) {
-                std::lock_guard lock(mutex);
-                for (const Event &e : batch)
-                    if (e.kind == EventKind::ExecutionStarted)
-                        started.push_back(e.task);
-            },
-            eventBit(EventKind::ExecutionStarted));
+        testsupport::StartOrder starts(client);
         client.pause();
         auto fs = client.map("bench.inc", ints(0, 6), impure());
         client.setPriority({fs[4], fs[5]}, 5);
         client.resume();
         QCOMPARE(client.gather(fs, Errors::Raise, 30s).size(), std::size_t(6));
         client.deliverEvents();
-        std::lock_guard lock(mutex);
+        const std::vector<std::uint64_t> started = starts.ids();
         QCOMPARE(started.size(), std::size_t(6));
         QCOMPARE(started[0], fs[4].id());
         QCOMPARE(started[1], fs[5].id());

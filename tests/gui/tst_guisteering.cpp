@@ -19,6 +19,7 @@
 #include "inspect/taskstreamview.h"
 #include "mainwindow.h"
 #include "mapform.h"
+#include "startorder.h"
 #include "submitform.h"
 
 #include "taskbench/client.h"
@@ -298,16 +299,7 @@ private slots:
     {
         auto client = window()->bridge()->client();
         FuturesModel *model = window()->futuresModel();
-        std::mutex mutex;
-        std::vector<std::uint64_t> started;
-        Subscription sub = client->subscribe(
-            [&](const EventBatch &batch) {
-                std::lock_guard lock(mutex);
-                for (const Event &e : batch)
-                    if (e.kind == EventKind::ExecutionStarted)
-                        started.push_back(e.task);
-            },
-            eventBit(EventKind::ExecutionStarted));
+        testsupport::StartOrder starts(*client);
         QAction *pause = window()->action(QStringLiteral("pauseCluster"));
         pause->trigger();
         QTRY_VERIFY_WITH_TIMEOUT(client->isPaused(), kTimeoutMs);
@@ -332,7 +324,7 @@ private slots:
                                }),
             kTimeoutMs);
         client->deliverEvents();
-        std::lock_guard lock(mutex);
+        const std::vector<std::uint64_t> started = starts.ids();
         QCOMPARE(started.size(), first.size() + second.size());
         verifyStartedFirst(started, second);
     }

@@ -5,6 +5,7 @@
 // (logged with the peer's address) while the scheduler keeps working; without `listen` the
 // process has no listening TCP socket; a lost remote worker's running task runs elsewhere,
 // its held result is recomputed, and loseWorker names the cause.
+#include "startorder.h"
 #include "taskbench/client.h"
 #include "taskbench/logging.h"
 #include "taskbench/pluginloader.h"
@@ -327,16 +328,7 @@ private slots:
     void test_priorityChangedAfterSubmitIsHonouredByARemoteWorker()
     {
         Client c(listening(m_token), loadPlugins());
-        std::vector<std::uint64_t> started;
-        std::mutex mutex;
-        Subscription sub = c.subscribe(
-            [&](const EventBatch &batch) {
-                std::lock_guard lock(mutex);
-                for (const Event &e : batch)
-                    if (e.kind == EventKind::ExecutionStarted)
-                        started.push_back(e.task);
-            },
-            eventBit(EventKind::ExecutionStarted));
+        testsupport::StartOrder started(c);
         // One remote thread: starts are sequential, in the scheduler's order.
         RemoteWorker w(c.listenAddress(),
                        m_token,
@@ -355,11 +347,10 @@ private slots:
         c.resume();
         QCOMPARE(c.gather(fs, Errors::Raise, 60s).size(), fs.size());
         c.deliverEvents();
-        std::lock_guard lock(mutex);
         std::vector<std::uint64_t> expected;
         for (int i : {3, 6, 7, 0, 1, 2, 4, 5})
             expected.push_back(fs[std::size_t(i)].id());
-        QCOMPARE(started, expected);
+        QCOMPARE(started.ids(), expected);
     }
 
     void test_pluginShippedToWorkerWithoutIt()
