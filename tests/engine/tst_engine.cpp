@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <set>
+#include <thread>
 
 using namespace taskbench;
 using taskbench::testsupport::Barrier;
@@ -586,6 +587,56 @@ private slots:
         QCOMPARE(keys.size(), std::size_t(n));
         for (int i = 0; i < n; ++i)
             QCOMPARE(keys[std::size_t(i)], fs[std::size_t(i)].key());
+    }
+
+    void test_unsubscribeWaitsForARunningCallback()
+    {
+        // Once a Subscription is reset its callback is not running and is never called
+        // again: what the callback captured may be destroyed right after (tests and the GUI
+        // declare such state after the client).
+        Fixture fx;
+        std::mutex m;
+        std::condition_variable cv;
+        bool entered = false, leave = false, resetReturned = false, resetSeenInside = false;
+        int calls = 0;
+        Subscription sub = fx.client.subscribe([&](const EventBatch &) {
+            std::unique_lock lock(m);
+            ++calls;
+            if (entered)
+                return;
+            entered = true;
+            cv.notify_all();
+            cv.wait(lock, [&] { return leave; });
+            resetSeenInside = resetReturned;
+        });
+        Future f = fx.client.submit("t.inc", {1});
+        {
+            std::unique_lock lock(m);
+            QVERIFY(cv.wait_for(lock, 10s, [&] { return entered; }));
+        }
+        std::thread resetter([&] {
+            sub.reset();
+            std::lock_guard lock(m);
+            resetReturned = true;
+            cv.notify_all();
+        });
+        {
+            // reset() must not return while the callback runs: it does not within this
+            // bound (on an engine that does not wait it returns at once).
+            std::unique_lock lock(m);
+            QVERIFY(!cv.wait_for(lock, 300ms, [&] { return resetReturned; }));
+            leave = true;
+            cv.notify_all();
+        }
+        resetter.join();
+        QVERIFY(resetReturned);
+        QVERIFY(!resetSeenInside);
+        const int before = calls;
+        QCOMPARE(f.result(10s).toInt(), 2);
+        QCOMPARE(fx.client.submit("t.inc", {2}).result(10s).toInt(), 3);
+        fx.client.deliverEvents();
+        std::lock_guard lock(m);
+        QCOMPARE(calls, before);
     }
 
     void test_eventMaskLimitsWhatIsMade()

@@ -232,7 +232,8 @@ private:
     std::shared_ptr<State> m_state;
 };
 
-/// Unsubscribes when destroyed.
+/// Unsubscribes when destroyed (or reset): from then on its callback is not running and is
+/// never called again, so what the callback captured may be destroyed right after.
 class Subscription
 {
 public:

@@ -490,12 +490,20 @@ private:
 
     // Subscribers (copy-on-write snapshot).
     std::mutex m_subscribersMutex;
+    /// Held while a subscriber's callback runs: unsubscribe() closes it, so once that
+    /// returns the callback is neither running nor called again (what it captured may go).
+    struct SubscriberGate
+    {
+        std::mutex mutex;
+        bool open = true; ///< guarded by `mutex`, or read and written on the scheduler thread
+    };
     struct Subscriber
     {
         std::uint64_t id = 0;
         EventCallback plain;
         SharedEventCallback shared;
         EventMask wanted = kAllEvents;
+        std::shared_ptr<SubscriberGate> gate;
     };
     std::shared_ptr<const std::vector<Subscriber>> m_subscribers;
     static EventMask wantedBy(const std::vector<Subscriber> &subscribers);

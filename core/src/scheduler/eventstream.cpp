@@ -19,7 +19,8 @@ std::uint64_t Engine::subscribe(EventCallback plain, SharedEventCallback shared,
     std::lock_guard lock(m_subscribersMutex);
     auto next = std::make_shared<std::vector<Subscriber>>(*m_subscribers);
     const std::uint64_t id = m_nextSubscriber++;
-    next->push_back(Subscriber{id, std::move(plain), std::move(shared), wanted});
+    next->push_back(Subscriber{
+        id, std::move(plain), std::move(shared), wanted, std::make_shared<SubscriberGate>()});
     m_wantedEvents.store(wantedBy(*next));
     m_subscribers = std::move(next);
     return id;
@@ -27,13 +28,28 @@ std::uint64_t Engine::subscribe(EventCallback plain, SharedEventCallback shared,
 
 void Engine::unsubscribe(std::uint64_t id)
 {
-    std::lock_guard lock(m_subscribersMutex);
-    auto next = std::make_shared<std::vector<Subscriber>>(*m_subscribers);
-    next->erase(std::remove_if(
-                    next->begin(), next->end(), [id](const Subscriber &s) { return s.id == id; }),
-                next->end());
-    m_wantedEvents.store(wantedBy(*next));
-    m_subscribers = std::move(next);
+    std::shared_ptr<SubscriberGate> gate;
+    {
+        std::lock_guard lock(m_subscribersMutex);
+        auto next = std::make_shared<std::vector<Subscriber>>(*m_subscribers);
+        const auto it = std::find_if(
+            next->begin(), next->end(), [id](const Subscriber &s) { return s.id == id; });
+        if (it == next->end())
+            return;
+        gate = it->gate;
+        next->erase(it);
+        m_wantedEvents.store(wantedBy(*next));
+        m_subscribers = std::move(next);
+    }
+    // A batch being handed over may still hold the old list: wait until this subscriber's
+    // callback has returned. On the scheduler thread (from inside a callback) nothing else
+    // can be delivering, and its own gate is already held there.
+    if (std::this_thread::get_id() == m_thread.get_id()) {
+        gate->open = false;
+        return;
+    }
+    std::lock_guard lock(gate->mutex);
+    gate->open = false;
 }
 
 void Engine::deliverEvents()
@@ -82,6 +98,9 @@ void Engine::flushEvents()
     });
     m_events = m_eventPool->take();
     for (const Subscriber &s : *subs) {
+        std::lock_guard gateLock(s.gate->mutex);
+        if (!s.gate->open)
+            continue;
         try {
             if (s.shared)
                 s.shared(batch);
