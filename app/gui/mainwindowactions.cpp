@@ -5,11 +5,11 @@
 #include "mainwindow.h"
 
 #include "accessibletext.h"
+#include "actionspec.h"
 #include "enginebridge.h"
 #include "errorspanel.h"
 #include "futurestable.h"
 #include "history/resultcachebox.h"
-#include "icons.h"
 #include "inspect/taskgraphview.h"
 #include "inspect/taskstreamview.h"
 #include "inspect/workerspanel.h"
@@ -37,37 +37,6 @@
 #include <map>
 
 namespace taskbench::gui {
-
-namespace {
-
-struct ActionSpec
-{
-    const char *name; ///< the action's objectName (MainWindow::action() finds it by this)
-    const char *icon; ///< a themed icon's name, or ""
-    QString text;
-    QKeySequence shortcut;
-    QString tip;
-    std::function<void()> run;
-};
-
-QAction *makeAction(QWidget *owner, const ActionSpec &spec)
-{
-    const QString icon = QString::fromLatin1(spec.icon);
-    auto *a = new QAction(icon.isEmpty() ? QIcon() : themedIcon(icon), spec.text, owner);
-    a->setObjectName(QString::fromLatin1(spec.name));
-    if (!spec.shortcut.isEmpty())
-        a->setShortcut(spec.shortcut);
-    a->setToolTip(spec.shortcut.isEmpty()
-                      ? spec.tip
-                      : QStringLiteral("%1 (%2)").arg(
-                          spec.tip, spec.shortcut.toString(QKeySequence::NativeText)));
-    a->setStatusTip(spec.tip);
-    QObject::connect(a, &QAction::triggered, owner, spec.run);
-    owner->addAction(a);
-    return a;
-}
-
-} // namespace
 
 void MainWindow::createActions()
 {

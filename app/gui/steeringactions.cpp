@@ -2,6 +2,7 @@
 #include "steeringactions.h"
 
 #include "accessibletext.h"
+#include "actionspec.h"
 #include "breakpointdialog.h"
 #include "editretrydialog.h"
 #include "enginebridge.h"
@@ -11,6 +12,7 @@
 #include "taskbench/client.h"
 
 #include <QAction>
+#include <QHash>
 #include <QLabel>
 #include <QPointer>
 #include <QSet>
@@ -39,94 +41,170 @@ SteeringActions::SteeringActions(EngineBridge *bridge,
     , m_window(window)
 {
     m_pool.setMaxThreadCount(1); // in the order the user acted
-    auto make = [&](const QString &name,
-                    const QString &text,
-                    const QKeySequence &key,
-                    const QString &tip,
-                    bool selection) {
-        auto *a = new QAction(text, window);
-        a->setObjectName(name);
-        a->setShortcut(key);
-        a->setToolTip(QStringLiteral("%1 (%2)").arg(tip, key.toString(QKeySequence::NativeText)));
-        a->setStatusTip(tip);
-        window->addAction(a);
-        m_actions << a;
-        if (selection)
-            m_selection << a;
-        return a;
+    // Above everything queued now; among themselves in the table's order.
+    const Work raiseAll = [](Client &c, const std::vector<Future> &fs) {
+        const int top = c.runNext(fs.front());
+        c.setPriority(fs, top);
+        return tr("Priority %1 for %2").arg(top).arg(keysOf(fs));
     };
-    m_pause = make(QStringLiteral("pauseCluster"),
-                   tr("Pause cluster"),
-                   QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P),
-                   tr("Pause: running tasks finish, nothing new starts until resumed"),
-                   false);
+    const ActionSpec specs[] = {
+        {"pauseCluster",
+         "",
+         tr("Pause cluster"),
+         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P),
+         tr("Pause: running tasks finish, nothing new starts until resumed"),
+         {}}, // a toggle: connected below
+        {"pauseNow",
+         "",
+         tr("Pause now"),
+         QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_P),
+         tr("Pause, and stop the running tasks: they are queued again without counting a "
+            "failure"),
+         [this] { pauseNow(); }},
+        {"breakOnFunction",
+         "",
+         tr("Break on function"),
+         QKeySequence(Qt::CTRL | Qt::Key_B),
+         tr("Hold every task of the selected futures' functions before it starts"),
+         [this] { breakOnSelectedFunctions(); }},
+        {"addBreakpoint",
+         "",
+         tr("Add breakpoint…"),
+         QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_B),
+         tr("Hold tasks by function, key or group, optionally only retries"),
+         [this] { addBreakpoint(); }},
+        {"removeBreakpoints",
+         "",
+         tr("Remove breakpoints"),
+         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_B),
+         tr("Remove every breakpoint (held tasks stay held)"),
+         [this] {
+             run(
+                 [](Client &c, const std::vector<Future> &) {
+                     int n = 0;
+                     for (const Breakpoint &b : c.breakpoints())
+                         n += c.removeBreakpoint(b.id) ? 1 : 0;
+                     return tr("Removed %n breakpoint(s)", nullptr, n);
+                 },
+                 false);
+         }},
+        {"releaseHeld",
+         "",
+         tr("Release held"),
+         QKeySequence(Qt::CTRL | Qt::Key_J),
+         tr("Let the selected held tasks run"),
+         [this] {
+             run([](Client &c, const std::vector<Future> &fs) {
+                 return tr("Released %n held task(s)", nullptr, int(c.release(fs)));
+             });
+         }},
+        {"releaseAllHeld",
+         "",
+         tr("Release all held"),
+         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_J),
+         tr("Let every held task run"),
+         [this] {
+             run(
+                 [](Client &c, const std::vector<Future> &) {
+                     return tr("Released %n held task(s)", nullptr, int(c.releaseAll()));
+                 },
+                 false);
+         }},
+        {"editHeldArguments",
+         "",
+         tr("Edit held arguments…"),
+         QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_E),
+         tr("Show the selected held task's arguments with its inputs' values, change them and "
+            "release it"),
+         [this] { editHeldArguments(); }},
+        {"stepHeld",
+         "",
+         tr("Step"),
+         QKeySequence(Qt::Key_F10),
+         tr("Let the task held first run"),
+         [this] {
+             run(
+                 [](Client &c, const std::vector<Future> &) {
+                     const Future f = c.step();
+                     return f.valid() ? tr("Released %1").arg(QString::fromStdString(f.key()))
+                                      : tr("No task is held");
+                 },
+                 false);
+         }},
+        {"raisePriority",
+         "",
+         tr("Raise priority"),
+         QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_Up),
+         tr("Raise the priority of the selected tasks that have not started"),
+         [this, raiseAll] { run(raiseAll); }},
+        {"raiseGroupPriority",
+         "",
+         tr("Raise group priority"),
+         QKeySequence(Qt::CTRL | Qt::ALT | Qt::SHIFT | Qt::Key_Up),
+         tr("Raise the priority of every task not started in the selected futures' groups (a "
+            "whole map)"),
+         [this, raiseAll] { raiseSelectedGroups(raiseAll); }},
+        {"runNext",
+         "",
+         tr("Run next"),
+         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N),
+         tr("Run the selected task before every queued one"),
+         [this] {
+             run([](Client &c, const std::vector<Future> &fs) {
+                 return tr("%1 runs next (priority %2)")
+                     .arg(keysOf({fs.front()}))
+                     .arg(c.runNext(fs.front()));
+             });
+         }},
+        {"killNow",
+         "",
+         tr("Kill now"),
+         QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_K),
+         tr("Kill the selected running task's process worker now (it is restarted)"),
+         [this] {
+             run([](Client &c, const std::vector<Future> &fs) {
+                 std::string why;
+                 return c.killNow(fs.front(), &why)
+                            ? tr("Killed %1 (its worker restarts)").arg(keysOf({fs.front()}))
+                            : tr("Not killed: %1").arg(QString::fromStdString(why));
+             });
+         }},
+    };
+    // Menu order, "" a separator; then the actions that act on the selected futures.
+    const char *const menuOrder[] = {"pauseCluster",
+                                     "pauseNow",
+                                     "",
+                                     "breakOnFunction",
+                                     "addBreakpoint",
+                                     "removeBreakpoints",
+                                     "releaseHeld",
+                                     "releaseAllHeld",
+                                     "editHeldArguments",
+                                     "stepHeld",
+                                     "",
+                                     "raisePriority",
+                                     "raiseGroupPriority",
+                                     "runNext",
+                                     "killNow"};
+    const QSet<QString> onSelection = {QStringLiteral("breakOnFunction"),
+                                       QStringLiteral("releaseHeld"),
+                                       QStringLiteral("editHeldArguments"),
+                                       QStringLiteral("raisePriority"),
+                                       QStringLiteral("raiseGroupPriority"),
+                                       QStringLiteral("runNext"),
+                                       QStringLiteral("killNow")};
+    QHash<QString, QAction *> made;
+    for (const ActionSpec &spec : specs)
+        made.insert(QString::fromLatin1(spec.name), makeAction(window, spec, this));
+    for (const char *name : menuOrder) {
+        QAction *a = *name ? made.value(QString::fromLatin1(name)) : nullptr;
+        m_actions << a;
+        if (a && onSelection.contains(a->objectName()))
+            m_selection << a;
+    }
+    m_pause = made.value(QStringLiteral("pauseCluster"));
     m_pause->setCheckable(true);
-    QAction *pauseNow = make(QStringLiteral("pauseNow"),
-                             tr("Pause now"),
-                             QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_P),
-                             tr("Pause, and stop the running tasks: they are queued again "
-                                "without counting a failure"),
-                             false);
-    m_actions << nullptr;
-    QAction *breakOn
-        = make(QStringLiteral("breakOnFunction"),
-               tr("Break on function"),
-               QKeySequence(Qt::CTRL | Qt::Key_B),
-               tr("Hold every task of the selected futures' functions before it starts"),
-               true);
-    QAction *addBreak = make(QStringLiteral("addBreakpoint"),
-                             tr("Add breakpoint…"),
-                             QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_B),
-                             tr("Hold tasks by function, key or group, optionally only retries"),
-                             false);
-    QAction *clearBreaks = make(QStringLiteral("removeBreakpoints"),
-                                tr("Remove breakpoints"),
-                                QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_B),
-                                tr("Remove every breakpoint (held tasks stay held)"),
-                                false);
-    QAction *release = make(QStringLiteral("releaseHeld"),
-                            tr("Release held"),
-                            QKeySequence(Qt::CTRL | Qt::Key_J),
-                            tr("Let the selected held tasks run"),
-                            true);
-    QAction *releaseAll = make(QStringLiteral("releaseAllHeld"),
-                               tr("Release all held"),
-                               QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_J),
-                               tr("Let every held task run"),
-                               false);
-    QAction *editHeld = make(QStringLiteral("editHeldArguments"),
-                             tr("Edit held arguments…"),
-                             QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_E),
-                             tr("Show the selected held task's arguments with its inputs' "
-                                "values, change them and release it"),
-                             true);
-    QAction *step = make(QStringLiteral("stepHeld"),
-                         tr("Step"),
-                         QKeySequence(Qt::Key_F10),
-                         tr("Let the task held first run"),
-                         false);
-    m_actions << nullptr;
-    QAction *raise = make(QStringLiteral("raisePriority"),
-                          tr("Raise priority"),
-                          QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_Up),
-                          tr("Raise the priority of the selected tasks that have not started"),
-                          true);
-    QAction *raiseGroup = make(QStringLiteral("raiseGroupPriority"),
-                               tr("Raise group priority"),
-                               QKeySequence(Qt::CTRL | Qt::ALT | Qt::SHIFT | Qt::Key_Up),
-                               tr("Raise the priority of every task not started in the "
-                                  "selected futures' groups (a whole map)"),
-                               true);
-    QAction *next = make(QStringLiteral("runNext"),
-                         tr("Run next"),
-                         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N),
-                         tr("Run the selected task before every queued one"),
-                         true);
-    m_kill = make(QStringLiteral("killNow"),
-                  tr("Kill now"),
-                  QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_K),
-                  tr("Kill the selected running task's process worker now (it is restarted)"),
-                  true);
+    m_kill = made.value(QStringLiteral("killNow"));
     m_kill->setEnabled(false);
 
     m_status = new QLabel(window);
@@ -142,105 +220,6 @@ SteeringActions::SteeringActions(EngineBridge *bridge,
             },
             false);
     });
-    connect(pauseNow, &QAction::triggered, this, [this] {
-        {
-            const QSignalBlocker block(m_pause);
-            m_pause->setChecked(true);
-        }
-        setPausedShown(true);
-        run(
-            [](Client &c, const std::vector<Future> &) {
-                c.pause(PauseMode::Now);
-                return tr("Cluster paused: running tasks stopped and queued again");
-            },
-            false);
-    });
-    connect(breakOn, &QAction::triggered, this, [this] {
-        run([](Client &c, const std::vector<Future> &fs) {
-            QStringList added;
-            for (const Future &f : fs) {
-                const QString fn = QString::fromStdString(f.function());
-                if (added.contains(fn) || fn == QLatin1String("scatter"))
-                    continue;
-                Breakpoint b;
-                b.pattern = f.function();
-                c.addBreakpoint(b);
-                added << fn;
-            }
-            return tr("Breakpoint on %1").arg(added.join(QStringLiteral(", ")));
-        });
-    });
-    connect(addBreak, &QAction::triggered, this, &SteeringActions::addBreakpoint);
-    connect(editHeld, &QAction::triggered, this, &SteeringActions::editHeldArguments);
-    connect(clearBreaks, &QAction::triggered, this, [this] {
-        run(
-            [](Client &c, const std::vector<Future> &) {
-                int n = 0;
-                for (const Breakpoint &b : c.breakpoints())
-                    n += c.removeBreakpoint(b.id) ? 1 : 0;
-                return tr("Removed %n breakpoint(s)", nullptr, n);
-            },
-            false);
-    });
-    connect(release, &QAction::triggered, this, [this] {
-        run([](Client &c, const std::vector<Future> &fs) {
-            return tr("Released %n held task(s)", nullptr, int(c.release(fs)));
-        });
-    });
-    connect(releaseAll, &QAction::triggered, this, [this] {
-        run(
-            [](Client &c, const std::vector<Future> &) {
-                return tr("Released %n held task(s)", nullptr, int(c.releaseAll()));
-            },
-            false);
-    });
-    connect(step, &QAction::triggered, this, [this] {
-        run(
-            [](Client &c, const std::vector<Future> &) {
-                const Future f = c.step();
-                return f.valid() ? tr("Released %1").arg(QString::fromStdString(f.key()))
-                                 : tr("No task is held");
-            },
-            false);
-    });
-    // Above everything queued now; among themselves in the table's order.
-    const Work raiseAll = [](Client &c, const std::vector<Future> &fs) {
-        const int top = c.runNext(fs.front());
-        c.setPriority(fs, top);
-        return tr("Priority %1 for %2").arg(top).arg(keysOf(fs));
-    };
-    connect(raise, &QAction::triggered, this, [this, raiseAll] { run(raiseAll); });
-    connect(raiseGroup, &QAction::triggered, this, [this, raiseAll] {
-        QSet<QString> groups;
-        for (std::uint64_t id : m_table->selectedIds())
-            if (const FutureRow *row = m_futures->row(id))
-                groups.insert(row->group);
-        std::vector<std::uint64_t> ids;
-        for (const FutureRow &r : m_futures->rows())
-            if ((r.status == FutureStatus::Pending || r.status == FutureStatus::Held)
-                && groups.contains(r.group))
-                ids.push_back(r.id);
-        if (!groups.isEmpty() && ids.empty()) {
-            emit message(tr("Every task of that group has started"));
-            return;
-        }
-        run(raiseAll, true, ids);
-    });
-    connect(next, &QAction::triggered, this, [this] {
-        run([](Client &c, const std::vector<Future> &fs) {
-            return tr("%1 runs next (priority %2)")
-                .arg(keysOf({fs.front()}))
-                .arg(c.runNext(fs.front()));
-        });
-    });
-    connect(m_kill, &QAction::triggered, this, [this] {
-        run([](Client &c, const std::vector<Future> &fs) {
-            std::string why;
-            return c.killNow(fs.front(), &why)
-                       ? tr("Killed %1 (its worker restarts)").arg(keysOf({fs.front()}))
-                       : tr("Not killed: %1").arg(QString::fromStdString(why));
-        });
-    });
     connect(table, &FuturesTable::selectionChanged, this, &SteeringActions::updateKillEnabled);
     connect(bridge, &EngineBridge::frameApplied, this, &SteeringActions::updateKillEnabled);
     connect(bridge, &EngineBridge::workersChanged, this, &SteeringActions::updateKillEnabled);
@@ -250,6 +229,56 @@ SteeringActions::SteeringActions(EngineBridge *bridge,
         m_pause->setChecked(false);
         setPausedShown(false);
     });
+}
+
+void SteeringActions::pauseNow()
+{
+    {
+        const QSignalBlocker block(m_pause);
+        m_pause->setChecked(true);
+    }
+    setPausedShown(true);
+    run(
+        [](Client &c, const std::vector<Future> &) {
+            c.pause(PauseMode::Now);
+            return tr("Cluster paused: running tasks stopped and queued again");
+        },
+        false);
+}
+
+void SteeringActions::breakOnSelectedFunctions()
+{
+    run([](Client &c, const std::vector<Future> &fs) {
+        QStringList added;
+        for (const Future &f : fs) {
+            const QString fn = QString::fromStdString(f.function());
+            if (added.contains(fn) || fn == QLatin1String("scatter"))
+                continue;
+            Breakpoint b;
+            b.pattern = f.function();
+            c.addBreakpoint(b);
+            added << fn;
+        }
+        return tr("Breakpoint on %1").arg(added.join(QStringLiteral(", ")));
+    });
+}
+
+void SteeringActions::raiseSelectedGroups(const Work &raise)
+{
+    QSet<QString> groups;
+    for (std::uint64_t id : m_table->selectedIds())
+        if (const FutureRow *row = m_futures->row(id))
+            groups.insert(row->group);
+    std::vector<std::uint64_t> ids;
+    for (const FutureRow &r : m_futures->rows())
+        if ((r.status == FutureStatus::Pending || r.status == FutureStatus::Held)
+            && groups.contains(r.group))
+            ids.push_back(r.id);
+    if (!groups.isEmpty() && ids.empty()) {
+        emit message(tr("Every task of that group has started"));
+        return;
+    }
+    run(raise, true, ids);
 }
 
 void SteeringActions::updateKillEnabled()

@@ -67,6 +67,9 @@ private:
              std::optional<std::vector<std::uint64_t>> ids = std::nullopt);
     void setPausedShown(bool paused);
     void updateKillEnabled();
+    void pauseNow();
+    void breakOnSelectedFunctions();
+    void raiseSelectedGroups(const Work &raise);
     void addBreakpoint();
     void editHeldArguments();
     void openHeldEditor(const Future &held,
