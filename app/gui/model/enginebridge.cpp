@@ -494,8 +494,11 @@ void EngineBridge::retry(const std::vector<std::uint64_t> &ids)
     std::vector<Future> futures = handlesFor(ids);
     if (futures.empty())
         return;
-    m_client->retry(futures); // posts to the scheduler; does not wait
-    emit message(tr("Retrying %n task(s)", nullptr, int(futures.size())));
+    const int n = int(futures.size());
+    // Client::retry waits for the scheduler's round: on the submit queue, in order with the
+    // submissions before it, never on the GUI thread.
+    onSubmitQueue([futures = std::move(futures)](Client &c) { c.retry(futures); });
+    emit message(tr("Retrying %n task(s)", nullptr, n));
 }
 
 void EngineBridge::cancel(const std::vector<std::uint64_t> &ids)
@@ -505,8 +508,24 @@ void EngineBridge::cancel(const std::vector<std::uint64_t> &ids)
     std::vector<Future> futures = handlesFor(ids);
     if (futures.empty())
         return;
-    m_client->cancel(futures);
-    emit message(tr("Cancelling %n task(s)", nullptr, int(futures.size())));
+    const int n = int(futures.size());
+    onSubmitQueue([futures = std::move(futures)](Client &c) { c.cancel(futures); });
+    emit message(tr("Cancelling %n task(s)", nullptr, n));
+}
+
+void EngineBridge::onSubmitQueue(std::function<void(Client &)> command)
+{
+    m_submitQueue.start([this, client = m_client, command = std::move(command)] {
+        QString error;
+        try {
+            command(*client);
+        } catch (const std::exception &e) {
+            error = QString::fromUtf8(e.what());
+        }
+        if (!error.isEmpty())
+            QMetaObject::invokeMethod(
+                this, [this, error] { emit message(error); }, Qt::QueuedConnection);
+    });
 }
 
 void EngineBridge::release(const std::vector<std::uint64_t> &ids)

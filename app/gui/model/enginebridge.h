@@ -177,6 +177,9 @@ private:
     std::mutex m_tapMutex; ///< the tap is called on the submission thread
     SubmissionTap m_tap;
     void tap(const std::vector<Future> &futures);
+    /// Runs a command that waits for the scheduler off the GUI thread, after the
+    /// submissions queued before it; an error it throws goes to message().
+    void onSubmitQueue(std::function<void(Client &)> command);
     QThreadPool m_submitQueue; ///< one thread: submissions keep their order
     QThreadPool m_queryPool;
 };
