@@ -291,6 +291,9 @@ TaskGraphView::~TaskGraphView()
 {
     // A layout still running owns a copy of its request; its result is simply dropped.
     m_watcher->disconnect(this);
+    // The scene is a child, destroyed after this body: deleting its selected items then emits
+    // selectionChanged, which must not reach this half-destroyed view.
+    m_scene->disconnect(this);
 }
 
 QGraphicsView *TaskGraphView::graphicsView() const
