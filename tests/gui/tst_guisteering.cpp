@@ -282,6 +282,19 @@ private slots:
         for (const auto &[t, id] : ranAfterResume())
             order.push_back(id);
         verifyStartedFirst(order, lastFive);
+        // The stream marks the raised five (and only them) as re-prioritised.
+        auto marked = [&](std::uint64_t id) {
+            const auto at = stream.executionsOf(id);
+            return !at.empty()
+                   && (stream.lanes()[std::size_t(at.front().first)]
+                           .executions[at.front().second]
+                           .flags
+                       & inspect::Execution::Reprioritised);
+        };
+        for (const auto &[t, id] : ranAfterResume()) {
+            const bool raised = std::find(lastFive.begin(), lastFive.end(), id) != lastFive.end();
+            QCOMPARE(marked(id), raised);
+        }
 
         window()->futuresTable()->selectIds(ids);
         trigger("cancel");

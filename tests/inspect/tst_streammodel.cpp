@@ -58,6 +58,35 @@ private slots:
         QCOMPARE(m.catalog().functionName(v[0].function), std::string("bench.inc"));
     }
 
+    void test_reprioritisedExecutionsAreMarked()
+    {
+        // Tasks whose priority was changed after submit are marked in the stream (issue
+        // #19: the user sees the raised tasks run next); the others are not.
+        StreamModel m;
+        m.applyEvents(synthetic::map(4, "tutorial.inc", "inc", 1));
+        m.applyEvents({executionFinished(1, 0, 0, 100, 200)});
+        QVERIFY(!m.hasReprioritised());
+        m.applyEvents({priorityChanged(4, 7), priorityChanged(3, 8)});
+        m.applyEvents({executionFinished(3, 0, 0, 200, 300),
+                       executionFinished(4, 0, 0, 300, 400),
+                       executionFinished(2, 0, 0, 400, 500)});
+        QVERIFY(m.hasReprioritised());
+        const auto &v = m.lanes()[0].executions;
+        QCOMPARE(v.size(), std::size_t(4));
+        std::vector<std::uint64_t> marked;
+        for (std::size_t i = 0; i < v.size(); ++i)
+            if (v[i].flags & Execution::Reprioritised)
+                marked.push_back(v[i].task);
+        QCOMPARE(marked, (std::vector<std::uint64_t>{3, 4}));
+        // Merged below a pixel, the run keeps the mark.
+        std::vector<StreamRun> runs;
+        m.mergedRuns(0, 0, 1000, 1000.0, runs);
+        QCOMPARE(runs.size(), std::size_t(1));
+        QVERIFY(runs[0].flags & Execution::Reprioritised);
+        m.clear();
+        QVERIFY(!m.hasReprioritised());
+    }
+
     void test_visibleRangeMatchesBruteForce_data()
     {
         QTest::addColumn<qint64>("t0");

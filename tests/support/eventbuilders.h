@@ -98,4 +98,14 @@ inline taskbench::Event workerAdded(int worker, int threads)
     return e;
 }
 
+/// PriorityChanged: the task's priority set after submit.
+inline taskbench::Event priorityChanged(std::uint64_t task, std::int64_t priority)
+{
+    taskbench::Event e;
+    e.kind = taskbench::EventKind::PriorityChanged;
+    e.task = task;
+    e.value = priority;
+    return e;
+}
+
 } // namespace testsupport

@@ -210,6 +210,10 @@ void StreamModel::applyEvents(const Event *begin, const Event *end)
             x.flags = e.ok ? 0 : Execution::Failed;
             x.memory = memoryClassOf(e.usage.peakRssBytes);
             x.function = m_catalog.function(m_catalog.ensure(e.task));
+            if (m_reprioritised.count(e.task)) {
+                x.flags |= Execution::Reprioritised;
+                m_reprioritisedShown = true;
+            }
             std::int64_t assignedUs = e.startUs;
             if (auto it = m_assigned.find(e.task); it != m_assigned.end()) {
                 const Assigned a = it->second;
@@ -237,6 +241,9 @@ void StreamModel::applyEvents(const Event *begin, const Event *end)
             fillSlots(e.worker);
             break;
         }
+        case EventKind::PriorityChanged:
+            m_reprioritised.insert(e.task);
+            break;
         case EventKind::Transition:
             // Left processing without a finish: cancelled, worker died, timed out.
             if (e.from == TaskState::Processing && m_assigned.count(e.task))

@@ -22,6 +22,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct Execution
     enum Flag : std::uint8_t {
         Failed = 1,      ///< finished with ok = false
         Interrupted = 2, ///< never finished: cancelled, worker died or removed
+        /// Its priority was changed after submit (raised, "run next"): marked in the stream,
+        /// so a user sees the tasks they steered run where they asked.
+        Reprioritised = 4,
     };
     std::int64_t start = 0; ///< wall-clock µs
     std::int64_t end = 0;
@@ -106,6 +110,8 @@ public:
     std::int64_t lastUs() const { return m_lastUs; }
     /// Recorded executions per function (TaskCatalog function index).
     const std::vector<std::uint32_t> &executionsPerFunction() const { return m_perFunction; }
+    /// Whether any recorded execution is Execution::Reprioritised (the legend says so).
+    bool hasReprioritised() const { return m_reprioritisedShown; }
     /// Bumped on every change (views repaint when it moves).
     std::uint64_t version() const { return m_version; }
 
@@ -155,6 +161,8 @@ private:
     std::map<std::pair<int, int>, int> m_laneIndex;
     std::map<int, Worker> m_workers;
     std::unordered_map<std::uint64_t, Assigned> m_assigned;
+    std::unordered_set<std::uint64_t> m_reprioritised; ///< PriorityChanged seen for these
+    bool m_reprioritisedShown = false;
     std::size_t m_executionCount = 0;
     std::vector<std::uint32_t> m_perFunction;
     std::int64_t m_firstUs = 0;

@@ -33,6 +33,9 @@ const QColor kGutter(0xf6, 0xf8, 0xfa);
 const QColor kGrid(0xe4, 0xe8, 0xec);
 const QColor kText(0x1f, 0x23, 0x28);
 const QColor kMuted(0x6a, 0x73, 0x7d);
+/// The top strip of an execution whose priority was changed after submit.
+const QColor kReprioritisedColor(0x1f, 0x23, 0x28);
+constexpr qreal kReprioritisedStrip = 3;
 
 /// A "nice" tick step (1, 2 or 5 times a power of ten µs) at least `minUs` long.
 std::int64_t niceStep(double minUs)
@@ -128,6 +131,7 @@ void TaskStreamView::paintEvent(QPaintEvent *)
     int lowClass = int(kMemoryClasses), highClass = 0;
     std::vector<QRectF> failed;
     std::vector<QRectF> interrupted;
+    std::vector<QRectF> reprioritised; // a strip along the bar's top
     const qreal barTop = 3;
     const qreal barHeight = m_laneHeight - 6;
     for (int l = firstLane; l <= lastLane; ++l) {
@@ -157,6 +161,9 @@ void TaskStreamView::paintEvent(QPaintEvent *)
             }
             if (r.flags & Execution::Interrupted)
                 interrupted.push_back(rect);
+            if (r.flags & Execution::Reprioritised)
+                reprioritised.push_back(
+                    QRectF(rect.left(), rect.top(), rect.width(), kReprioritisedStrip));
         }
     }
     p.setPen(Qt::NoPen);
@@ -169,6 +176,10 @@ void TaskStreamView::paintEvent(QPaintEvent *)
     if (!interrupted.empty()) {
         p.setBrush(QBrush(QColor(0, 0, 0, 110), Qt::BDiagPattern));
         p.drawRects(interrupted.data(), int(interrupted.size()));
+    }
+    if (!reprioritised.empty()) {
+        p.setBrush(kReprioritisedColor);
+        p.drawRects(reprioritised.data(), int(reprioritised.size()));
     }
     if (!failed.empty()) {
         p.setBrush(failedColor());
@@ -323,6 +334,10 @@ void TaskStreamView::paintFunctionLegend(QPainter &p, const QRect &plot)
         names << tr("+%1 more").arg(functions.size() - shown);
         width += fm.horizontalAdvance(names.back()) + 8;
     }
+    const QString steered = tr("priority changed");
+    const bool showSteered = m_model.hasReprioritised();
+    if (showSteered)
+        width += 14 + fm.horizontalAdvance(steered) + 12;
     const QRect box = drawLegendBox(p, plot, width, fm);
     int x = box.left() + 8;
     for (qsizetype i = 0; i < names.size(); ++i) {
@@ -336,6 +351,17 @@ void TaskStreamView::paintFunctionLegend(QPainter &p, const QRect &plot)
         p.drawText(
             QRect(x, box.top(), 1000, box.height()), Qt::AlignLeft | Qt::AlignVCenter, names[i]);
         x += fm.horizontalAdvance(names[i]) + 12;
+    }
+    if (showSteered) {
+        p.setPen(Qt::NoPen);
+        p.setBrush(QColor(0x9a, 0xa4, 0xb0));
+        p.drawRect(QRect(x, box.center().y() - 4, 9, 9));
+        p.setBrush(kReprioritisedColor);
+        p.drawRect(QRect(x, box.center().y() - 4, 9, int(kReprioritisedStrip)));
+        x += 14;
+        p.setPen(kText);
+        p.drawText(
+            QRect(x, box.top(), 1000, box.height()), Qt::AlignLeft | Qt::AlignVCenter, steered);
     }
 }
 

@@ -454,6 +454,8 @@ QString TaskStreamView::toolTipFor(const Hit &hit) const
                 .arg(lane.thread)
                 .arg(hit.attempt)
                 .arg(formatDuration(hit.start - m_model.firstUs()));
+    if (hit.flags & Execution::Reprioritised)
+        text += tr("<br>priority changed after submit");
     if (hit.running)
         text += tr("<br><i>start estimated from the assignment</i>");
     else if (hit.memory > 0)
