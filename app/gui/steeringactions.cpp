@@ -170,22 +170,9 @@ SteeringActions::SteeringActions(EngineBridge *bridge,
              });
          }},
     };
-    // Menu order, "" a separator; then the actions that act on the selected futures.
-    const char *const menuOrder[] = {"pauseCluster",
-                                     "pauseNow",
-                                     "",
-                                     "breakOnFunction",
-                                     "addBreakpoint",
-                                     "removeBreakpoints",
-                                     "releaseHeld",
-                                     "releaseAllHeld",
-                                     "editHeldArguments",
-                                     "stepHeld",
-                                     "",
-                                     "raisePriority",
-                                     "raiseGroupPriority",
-                                     "runNext",
-                                     "killNow"};
+    // The table is in menu order; a separator follows these. Then the actions that act on
+    // the selected futures (also in the table's context menu).
+    const QSet<QString> separatorAfter = {QStringLiteral("pauseNow"), QStringLiteral("stepHeld")};
     const QSet<QString> onSelection = {QStringLiteral("breakOnFunction"),
                                        QStringLiteral("releaseHeld"),
                                        QStringLiteral("editHeldArguments"),
@@ -194,13 +181,14 @@ SteeringActions::SteeringActions(EngineBridge *bridge,
                                        QStringLiteral("runNext"),
                                        QStringLiteral("killNow")};
     QHash<QString, QAction *> made;
-    for (const ActionSpec &spec : specs)
-        made.insert(QString::fromLatin1(spec.name), makeAction(window, spec, this));
-    for (const char *name : menuOrder) {
-        QAction *a = *name ? made.value(QString::fromLatin1(name)) : nullptr;
+    for (const ActionSpec &spec : specs) {
+        QAction *a = makeAction(window, spec, this);
+        made.insert(a->objectName(), a);
         m_actions << a;
-        if (a && onSelection.contains(a->objectName()))
+        if (onSelection.contains(a->objectName()))
             m_selection << a;
+        if (separatorAfter.contains(a->objectName()))
+            m_actions << nullptr;
     }
     m_pause = made.value(QStringLiteral("pauseCluster"));
     m_pause->setCheckable(true);
