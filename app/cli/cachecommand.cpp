@@ -20,10 +20,20 @@ history::ResultCacheOptions cacheOptions(const std::string &dbPath, const Option
     return o;
 }
 
-std::string mebibytes(std::int64_t bytes)
+/// "812 B", "3.4 KiB", "256 MiB": a few small entries are not "0.0 MiB".
+std::string humanBytes(std::int64_t bytes)
 {
+    if (bytes < 1024)
+        return std::to_string(bytes) + " B";
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
+    double v = double(bytes) / 1024.0;
+    int u = 0;
+    while (v >= 1024.0 && u < 3) {
+        v /= 1024.0;
+        ++u;
+    }
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f MiB", double(bytes) / double(1 << 20));
+    std::snprintf(buf, sizeof buf, v < 10 ? "%.1f %s" : "%.0f %s", v, units[u]);
     return buf;
 }
 
@@ -61,7 +71,7 @@ int commandCache(const std::string &dbPath, const Options &opts)
                 Value(Value::Map{{"cleared", before.entries}, {"path", cache.path()}}))
                       << "\n";
         else
-            std::cout << "cleared " << before.entries << " entries (" << mebibytes(before.bytes)
+            std::cout << "cleared " << before.entries << " entries (" << humanBytes(before.bytes)
                       << ") from " << cache.path() << "\n";
         return kExitOk;
     }
@@ -75,8 +85,8 @@ int commandCache(const std::string &dbPath, const Options &opts)
     } else {
         std::cout << "Result cache: " << cache.path() << "\n"
                   << "  entries: " << s.entries << "\n"
-                  << "  size:    " << mebibytes(s.bytes) << " of "
-                  << mebibytes(std::int64_t(s.maxBytes)) << " (--cache-max-mb)\n";
+                  << "  size:    " << humanBytes(s.bytes) << " of "
+                  << humanBytes(std::int64_t(s.maxBytes)) << " (--cache-max-mb)\n";
     }
     return kExitOk;
 }

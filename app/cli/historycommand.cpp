@@ -9,6 +9,7 @@
 #include "reporting.h"
 
 #include "taskbench/history/exporters.h"
+#include "taskbench/resultcache.h"
 #include "taskbench/valuecodec.h"
 
 #include <iostream>
@@ -68,28 +69,31 @@ int listSessions(history::HistoryStore &store, const Options &opts)
 
 Value taskJson(const history::TaskRecord &t, bool failed)
 {
-    return Value::Map{{"kind", "task"},
-                      {"session", static_cast<long long>(t.session)},
-                      {"id", static_cast<long long>(t.id)},
-                      {"key", t.key},
-                      {"function", t.function},
-                      {"status", t.status},
-                      {"state", t.state},
-                      {"attempts", t.attempts},
-                      {"worker", t.worker},
-                      {"submitted_us", static_cast<long long>(t.submittedUs)},
-                      {"started_us", static_cast<long long>(t.startedUs)},
-                      {"finished_us", static_cast<long long>(t.finishedUs)},
-                      {"arguments", parsedOrNull(t.argsJson)},
-                      {"result", t.resultStored ? parsedOrNull(t.resultJson) : Value()},
-                      {"result_type", t.resultType},
-                      {"result_size", static_cast<long long>(t.resultSize)},
-                      {"error",
-                       failed ? Value(Value::Map{{"type", t.errorType},
-                                                 {"message", t.errorMessage},
-                                                 {"root_key", t.errorRoot},
-                                                 {"traceback", t.traceback}})
-                              : Value()}};
+    return Value::Map{
+        {"kind", "task"},
+        {"session", static_cast<long long>(t.session)},
+        {"id", static_cast<long long>(t.id)},
+        {"key", t.key},
+        {"function", t.function},
+        {"status", t.status},
+        {"state", t.state},
+        {"attempts", t.attempts},
+        {"worker", t.worker},
+        {"submitted_us", static_cast<long long>(t.submittedUs)},
+        {"started_us", static_cast<long long>(t.startedUs)},
+        {"finished_us", static_cast<long long>(t.finishedUs)},
+        {"arguments", parsedOrNull(t.argsJson)},
+        {"result", t.resultStored ? parsedOrNull(t.resultJson) : Value()},
+        {"result_type", t.resultType},
+        {"result_size", static_cast<long long>(t.resultSize)},
+        {"cached", t.cached()},
+        {"cached_from", t.cachedFrom > 0 ? Value(static_cast<long long>(t.cachedFrom)) : Value()},
+        {"error",
+         failed ? Value(Value::Map{{"type", t.errorType},
+                                   {"message", t.errorMessage},
+                                   {"root_key", t.errorRoot},
+                                   {"traceback", t.traceback}})
+                : Value()}};
 }
 
 int listTasks(history::HistoryStore &store, const Options &opts)
@@ -114,6 +118,8 @@ int listTasks(history::HistoryStore &store, const Options &opts)
                   << plural(t.attempts, "attempt");
         if (t.finishedUs > 0 && t.startedUs > 0)
             std::cout << "  " << seconds(t.finishedUs - t.startedUs);
+        if (t.cached())
+            std::cout << "  " << cacheHitNote(t.cachedFrom);
         if (t.resultStored)
             std::cout << "  " << t.resultType << "  " << repr(parsedOrNull(t.resultJson), 60);
         else if (t.resultSize >= 0)

@@ -39,6 +39,7 @@ CompareSide sideOf(const TaskRecord &t)
     s.resultType = t.resultType;
     if (!t.errorType.empty() || !t.errorMessage.empty())
         s.error = t.errorType + (t.errorMessage.empty() ? "" : ": " + t.errorMessage);
+    s.cachedFrom = t.cachedFrom;
     return s;
 }
 
@@ -94,6 +95,8 @@ void summarize(SessionComparison &c)
     std::vector<std::size_t> timed;
     for (std::size_t i = 0; i < c.tasks.size(); ++i) {
         const TaskComparison &t = c.tasks[i];
+        s.cachedInA += t.a && t.a->cached();
+        s.cachedInB += t.b && t.b->cached();
         if (!t.a) {
             ++s.onlyInB;
         } else if (!t.b) {
@@ -148,7 +151,17 @@ Value sideValue(const std::optional<CompareSide> &s)
                       {"duration_us", ll(s->durationUs)},
                       {"result_hash", s->resultHash},
                       {"result_type", s->resultType},
-                      {"error", s->error.empty() ? Value() : Value(s->error)}};
+                      {"error", s->error.empty() ? Value() : Value(s->error)},
+                      {"cached", s->cached()},
+                      {"cached_from", s->cachedFrom > 0 ? Value(ll(s->cachedFrom)) : Value()}};
+}
+
+/// "finished", or "finished (cached)" for a task served from the result cache.
+std::string statusText(const std::optional<CompareSide> &s)
+{
+    if (!s)
+        return "-";
+    return s->cached() ? s->status + " (cached)" : s->status;
 }
 
 Value indexList(const SessionComparison &c, const std::vector<std::size_t> &indexes)
@@ -186,10 +199,9 @@ std::string durationText(const std::optional<CompareSide> &s)
 
 std::string taskLine(const TaskComparison &t)
 {
-    std::string line = "  " + t.key + "  " + (t.a ? t.a->status : "-") + " -> "
-                       + (t.b ? t.b->status : "-") + "  " + durationText(t.a) + " -> "
-                       + durationText(t.b) + " (" + ratioText(t.ratio) + ")  result "
-                       + resultMatchName(t.result);
+    std::string line = "  " + t.key + "  " + statusText(t.a) + " -> " + statusText(t.b) + "  "
+                       + durationText(t.a) + " -> " + durationText(t.b) + " (" + ratioText(t.ratio)
+                       + ")  result " + resultMatchName(t.result);
     if (t.a && !t.a->error.empty())
         line += "  A: " + t.a->error;
     if (t.b && !t.b->error.empty())
@@ -301,14 +313,19 @@ compareSessions(HistoryStore &store, std::int64_t a, std::int64_t b, std::string
 
 std::string compareCsv(const SessionComparison &c)
 {
-    std::string out = "key,function,matched_by,status_a,status_b,duration_a_us,duration_b_us,"
-                      "ratio,result,result_hash_a,result_hash_b,error_a,error_b\r\n";
+    std::string out
+        = "key,function,matched_by,status_a,status_b,duration_a_us,duration_b_us,"
+          "ratio,result,result_hash_a,result_hash_b,error_a,error_b,cached_a,cached_b\r\n";
     for (const TaskComparison &t : c.tasks) {
         char ratio[32] = "";
         if (t.ratio >= 0)
             std::snprintf(ratio, sizeof ratio, "%.4f", t.ratio);
         const auto dur = [](const std::optional<CompareSide> &s) {
             return s && s->durationUs >= 0 ? std::to_string(s->durationUs) : std::string();
+        };
+        // The session that computed a cached value ("0": unknown); "" for a task that ran.
+        const auto cachedFrom = [](const std::optional<CompareSide> &s) {
+            return s && s->cached() ? std::to_string(s->cachedFrom) : std::string();
         };
         const std::vector<std::string> fields{t.key,
                                               t.function,
@@ -322,7 +339,9 @@ std::string compareCsv(const SessionComparison &c)
                                               t.a ? t.a->resultHash : "",
                                               t.b ? t.b->resultHash : "",
                                               t.a ? t.a->error : "",
-                                              t.b ? t.b->error : ""};
+                                              t.b ? t.b->error : "",
+                                              cachedFrom(t.a),
+                                              cachedFrom(t.b)};
         for (std::size_t i = 0; i < fields.size(); ++i)
             out += (i ? "," : "") + csv::field(fields[i]);
         out += "\r\n";
@@ -349,6 +368,8 @@ std::string compareJson(const SessionComparison &c)
                      {"only_in_b", ll(s.onlyInB)},
                      {"results_equal", ll(s.resultsEqual)},
                      {"results_different", ll(s.resultsDifferent)},
+                     {"cached_in_a", ll(s.cachedInA)},
+                     {"cached_in_b", ll(s.cachedInB)},
                      {"median_ratio", s.medianRatio >= 0 ? Value(s.medianRatio) : Value()},
                      {"slowest", indexList(c, s.slowest)},
                      {"fastest", indexList(c, s.fastest)},
@@ -370,6 +391,9 @@ std::string compareText(const SessionComparison &c, bool all)
     out += std::to_string(s.matched) + " matched, " + std::to_string(s.onlyInA) + " only in A, "
            + std::to_string(s.onlyInB) + " only in B; results " + std::to_string(s.resultsEqual)
            + " equal, " + std::to_string(s.resultsDifferent) + " different\n";
+    if (s.cachedInA > 0 || s.cachedInB > 0)
+        out += "From the result cache (not run, so not timed): " + std::to_string(s.cachedInA)
+               + " in A, " + std::to_string(s.cachedInB) + " in B\n";
     out += "Median duration ratio B/A: " + ratioText(s.medianRatio) + "\n";
     const auto section = [&](const char *title, const std::vector<std::size_t> &indexes) {
         if (indexes.empty())

@@ -103,7 +103,8 @@ std::string exportCsv(HistoryStore &store, std::int64_t session)
 {
     std::string out = "session,task_id,key,function,group,status,state,attempts,worker,"
                       "submitted_us,started_us,finished_us,duration_ms,dependencies,arguments,"
-                      "result_type,result_size,result,error,peak_rss_bytes,cpu_s,result_bytes\r\n";
+                      "result_type,result_size,result,error,peak_rss_bytes,cpu_s,result_bytes,"
+                      "cached_from\r\n";
     const std::vector<TaskRecord> tasks = store.tasks(allTasks(session));
     std::unordered_map<std::uint64_t, const std::string *> keys;
     for (const TaskRecord &t : tasks)
@@ -140,7 +141,9 @@ std::string exportCsv(HistoryStore &store, std::int64_t session)
                                       errorText(t),
                                       knownText(t.usage.peakRssBytes),
                                       cpuText(t.usage),
-                                      knownText(t.usage.resultBytes)};
+                                      knownText(t.usage.resultBytes),
+                                      // served from the cache: the computing session
+                                      t.cached() ? std::to_string(t.cachedFrom) : ""};
         bool first = true;
         for (const std::string &f : fields) {
             if (!first)
@@ -230,6 +233,9 @@ std::string exportJson(HistoryStore &store, std::int64_t session)
             {"peak_rss_bytes", known(t.usage.peakRssBytes)},
             {"cpu_s", cpuSeconds(t.usage)},
             {"result_bytes", known(t.usage.resultBytes)},
+            {"cached", t.cached()},
+            {"cached_from",
+             t.cachedFrom > 0 ? Value(static_cast<long long>(t.cachedFrom)) : Value()},
             {"error", std::move(error)},
             {"output", t.output},
             {"story", Value(std::move(story))},

@@ -441,7 +441,7 @@ std::vector<TaskRecord> HistoryStore::tasks(const TaskQuery &query)
     QString sql = "SELECT session_id, task_id, key, function, grp, deps, args, options, state, "
                   "status, attempts, worker, submitted_us, started_us, finished_us, "
                   "result_stored, result, result_type, result_size, error_type, error_message, "
-                  "error_root, traceback, output, story, runs FROM tasks";
+                  "error_root, traceback, output, story, runs, cached_from FROM tasks";
     if (!where.isEmpty())
         sql += " WHERE " + where.join(" AND ");
     sql += " ORDER BY session_id, task_id";
@@ -492,6 +492,8 @@ std::vector<TaskRecord> HistoryStore::tasks(const TaskQuery &query)
         t.runs = sql::parseRuns(q.value(25).toString().toStdString());
         if (!t.runs.empty())
             t.usage = t.runs.back().usage;
+        if (!q.value(26).isNull())
+            t.cachedFrom = q.value(26).toLongLong();
         out.push_back(std::move(t));
     }
     return out;

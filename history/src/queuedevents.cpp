@@ -50,6 +50,8 @@ QueuedEvents::QueuedEvents(const EventBatchPtr &shared)
             continue;
         Entry entry{e.task, Step::of(e)};
         if (e.kind == EventKind::Transition) {
+            if (const std::int64_t from = cacheHitSessionOf(e); from >= 0)
+                m_cacheHits.emplace_back(m_entries.size(), from);
             m_entries.push_back(entry);
             continue;
         }
@@ -78,7 +80,9 @@ const Event *QueuedEvents::other(const Entry &entry) const
 
 void QueuedEvents::applyTasks(SessionRows &rows, const IdRange &range) const
 {
-    for (const Entry &entry : m_entries) {
+    auto hit = m_cacheHits.begin();
+    for (std::size_t i = 0; i < m_entries.size(); ++i) {
+        const Entry &entry = m_entries[i];
         if (const Event *e = other(entry)) {
             if (e->kind == EventKind::TasksAdded)
                 rows.applyTasksAdded(*e, range);
@@ -87,6 +91,11 @@ void QueuedEvents::applyTasks(SessionRows &rows, const IdRange &range) const
                 rows.applyStep(entry.task, entry.step);
             else
                 rows.applyRun(entry.task, m_runs[std::size_t(entry.step.worker)]);
+        }
+        if (hit != m_cacheHits.end() && hit->first == i) {
+            if (range.contains(entry.task))
+                rows.applyCacheHit(entry.task, hit->second);
+            ++hit;
         }
     }
 }

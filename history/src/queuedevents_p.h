@@ -64,7 +64,10 @@ private:
 
     std::vector<Entry> m_entries;
     std::vector<AttemptRecord> m_runs; ///< ExecutionFinished
-    EventBatchPtr m_batch;             ///< held only if it has events kept whole
+    /// Transitions served from the result cache: (index into m_entries, the session that
+    /// computed the value), in entry order. The note is all a Step cannot carry.
+    std::vector<std::pair<std::size_t, std::int64_t>> m_cacheHits;
+    EventBatchPtr m_batch; ///< held only if it has events kept whole
 };
 
 /// What the recorder queues: engine events, and futures handed to Recorder::track().

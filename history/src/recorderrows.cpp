@@ -2,6 +2,7 @@
 #include "recorderrows_p.h"
 
 #include "taskbench/logging.h"
+#include "taskbench/resultcache.h"
 #include "taskbench/valuecodec.h"
 
 #include <algorithm>
@@ -96,6 +97,7 @@ Row &SessionRows::restore(std::uint64_t id)
         r.resultType = &*typeNames.insert(t->resultType).first;
     r.resultSize = t->resultSize;
     r.resultStored = t->resultStored;
+    r.cachedFrom = std::int32_t(std::clamp<std::int64_t>(t->cachedFrom, -1, INT32_MAX));
     for (const TransitionRecord &step : t->story)
         r.story.push_back(Step::of(step));
     for (const AttemptRecord &a : t->runs)
@@ -173,11 +175,28 @@ void SessionRows::applyRun(std::uint64_t task, const AttemptRecord &run)
     markDirty(task, r);
 }
 
+void SessionRows::applyCacheHit(std::uint64_t task, std::int64_t session)
+{
+    Row &r = row(task);
+    r.cachedFrom = std::int32_t(std::clamp<std::int64_t>(session, 0, INT32_MAX));
+    markDirty(task, r);
+}
+
+std::int64_t cacheHitSessionOf(const Event &e)
+{
+    // Only a transition to memory with a note can be a hit: most events have neither.
+    if (e.kind != EventKind::Transition || e.to != TaskState::Memory || !e.sharedDetail())
+        return -1;
+    return cacheHitSession(e.text());
+}
+
 void SessionRows::apply(const Event &e)
 {
     switch (e.kind) {
     case EventKind::Transition:
         applyStep(e.task, Step::of(e));
+        if (const std::int64_t from = cacheHitSessionOf(e); from >= 0)
+            applyCacheHit(e.task, from);
         break;
     case EventKind::ExecutionStarted: {
         Row &r = row(e.task);

@@ -130,6 +130,8 @@ struct Row
     std::int64_t finishedUs = 0;
     int attempts = 0;
     int worker = -1;
+    /// Served from the result cache: the session that computed it (0 unknown); -1 if not.
+    std::int32_t cachedFrom = -1;
     TaskState state = TaskState::Released;
     FutureStatus committedStatus = FutureStatus::Pending; ///< its status in the database
     bool committed = false;                               ///< it has a row in the database
@@ -301,6 +303,10 @@ struct IdRange
     bool contains(std::uint64_t id) const { return id >= lo && id < hi; }
 };
 
+/// The session a Transition event names as the one that computed its cached value (its
+/// note "from cache, session N"; 0 if unknown), or -1 for any other event.
+std::int64_t cacheHitSessionOf(const Event &e);
+
 struct SessionRows
 {
     SessionRows(Client &client, const RecorderOptions &options);
@@ -310,6 +316,9 @@ struct SessionRows
     void applyStep(std::uint64_t task, const Step &step);
     /// A finished attempt of `task` (ExecutionFinished).
     void applyRun(std::uint64_t task, const AttemptRecord &run);
+    /// `task` was served from the result cache with a value computed in `session` (the note
+    /// of its transition to memory; 0 if the session is unknown).
+    void applyCacheHit(std::uint64_t task, std::int64_t session);
     void apply(TrackItem &item) { apply(item, IdRange{}); }
     /// Only the futures of tasks in `range` (taken from `item`; the rest stay).
     void apply(TrackItem &item, const IdRange &range);

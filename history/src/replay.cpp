@@ -1,6 +1,8 @@
 // Recorded session -> event batch (see replay.h).
 #include "taskbench/history/replay.h"
 
+#include "taskbench/resultcache.h"
+
 #include <algorithm>
 #include <map>
 
@@ -59,6 +61,9 @@ EventBatch replayEvents(const std::vector<TaskRecord> &tasks,
             x.worker = tr.worker;
             x.attempt = tr.attempt;
             x.timeUs = tr.timeUs;
+            // The note the live transition had: the futures table shows the task cached.
+            if (t->cached() && tr.to == TaskState::Memory && t->runs.empty())
+                x.detail().text = cacheHitNote(t->cachedFrom);
             timed.push_back(std::move(x));
         }
         for (const AttemptRecord &r : t->runs) {

@@ -107,7 +107,13 @@ ALTER TABLE tasks ADD COLUMN cpu_s REAL;
 ALTER TABLE tasks ADD COLUMN result_bytes INTEGER
 )sql";
 
-const char *const kSteps[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
+// Schema 5: a task served from the result cache, and the session that computed its value
+// (0 unknown); NULL for a task computed in its own session. Its story's "from cache" note.
+const char *const kSchemaV5 = R"sql(
+ALTER TABLE tasks ADD COLUMN cached_from INTEGER
+)sql";
+
+const char *const kSteps[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5};
 static_assert(std::size(kSteps) == kSchemaVersion, "one migration step per schema version");
 
 } // namespace
@@ -128,9 +134,10 @@ const char *const kUpsertTask
     = "INSERT OR REPLACE INTO tasks(session_id, task_id, key, function, grp, deps, args, "
       "options, state, status, attempts, worker, submitted_us, started_us, finished_us, "
       "result_stored, result, result_type, result_size, error_type, error_message, "
-      "error_root, traceback, output, story, runs, peak_rss_bytes, cpu_s, result_bytes) "
+      "error_root, traceback, output, story, runs, peak_rss_bytes, cpu_s, result_bytes, "
+      "cached_from) "
       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-      "?)";
+      "?, ?)";
 const char *const kAppendStory
     = "UPDATE tasks SET story = story || ? WHERE session_id = ? AND task_id = ?";
 const char *const kInsertLog

@@ -66,7 +66,8 @@ enum TaskParam : int {
     PeakRssBytes,
     CpuSeconds,
     ResultBytes,
-    TaskParamCount = ResultBytes,
+    CachedFrom,
+    TaskParamCount = CachedFrom,
 };
 
 } // namespace taskbench::history::schema

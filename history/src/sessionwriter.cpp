@@ -146,6 +146,10 @@ void SessionWriter::writeTask(SessionRows &rows, std::uint64_t id, Row &r)
         q.number(ResultBytes, last.resultBytes);
     else
         q.null(ResultBytes);
+    if (r.cachedFrom >= 0)
+        q.number(CachedFrom, r.cachedFrom);
+    else
+        q.null(CachedFrom);
     q.run();
 }
 

@@ -1,13 +1,16 @@
 // The result cache end to end through taskbench-cli: the check (the tutorial map
 // twice: the second run's futures all "cached": true; a changed plugin file computes
 // again), --no-cache, `cache stats|clear`, bad options, and two CLIs writing one database at
-// once (both succeed, the database stays intact, every result is there).
+// once (both succeed, the database stays intact, every result is there). The history of the
+// cached run says which tasks came from the cache and from which session (tasks, compare).
 #include "clirunner.h"
 
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTemporaryDir>
@@ -48,6 +51,7 @@ private slots:
     void test_secondRunIsCached();
     void test_noCacheComputes();
     void test_changedPluginComputesAgain();
+    void test_historyAndCompareMarkCached();
     void test_statsAndClear();
     void test_badOptions();
     void test_twoProcessesShareOneDatabase();
@@ -142,6 +146,47 @@ void TestCliCache::test_changedPluginComputesAgain()
     }
     runOnce(false);
     runOnce(true);
+}
+
+void TestCliCache::test_historyAndCompareMarkCached()
+{
+    const QStringList map = withDb({"--json", "map", "bench.inc", "--range", "0:6"});
+    for (int run = 0; run < 2; ++run) { // session 1 computes, session 2 is served
+        RUN_CLI(once, map);
+        EXPECT_EXIT(once, 0);
+    }
+    RUN_CLI(tasks, withDb({"history", "tasks", "--session", "2", "--json"}));
+    EXPECT_EXIT(tasks, 0);
+    const QList<QJsonObject> rows = tasks.objects();
+    QCOMPARE(rows.size(), 6);
+    for (const QJsonObject &t : rows) {
+        QVERIFY2(t.value("cached").toBool(), qPrintable(describe(tasks)));
+        QCOMPARE(t.value("cached_from").toInt(), 1);
+    }
+    RUN_CLI(first, withDb({"history", "tasks", "--session", "1", "--json"}));
+    EXPECT_EXIT(first, 0);
+    for (const QJsonObject &t : first.objects()) {
+        QVERIFY(!t.value("cached").toBool());
+        QVERIFY(t.value("cached_from").isNull());
+    }
+    RUN_CLI(json, withDb({"history", "compare", "1", "2", "--json"}));
+    EXPECT_EXIT(json, 0);
+    const QJsonObject doc = QJsonDocument::fromJson(json.out.toUtf8()).object();
+    const QJsonObject summary = doc.value("summary").toObject();
+    QCOMPARE(summary.value("matched").toInt(), 6);
+    QCOMPARE(summary.value("results_equal").toInt(), 6);
+    QCOMPARE(summary.value("cached_in_a").toInt(), 0);
+    QCOMPARE(summary.value("cached_in_b").toInt(), 6);
+    for (const QJsonValue &v : doc.value("tasks").toArray())
+        QVERIFY(v.toObject().value("b").toObject().value("cached").toBool());
+    RUN_CLI(text, withDb({"history", "compare", "1", "2"}));
+    EXPECT_EXIT(text, 0);
+    QVERIFY2(text.out.contains("From the result cache (not run, so not timed): 0 in A, 6 in B"),
+             qPrintable(text.out));
+    RUN_CLI(csv, withDb({"history", "export", "--session", "2", "--format", "csv"}));
+    EXPECT_EXIT(csv, 0);
+    QVERIFY2(csv.out.section("\r\n", 0, 0).endsWith(",cached_from"), qPrintable(csv.out));
+    QCOMPARE(csv.out.count(QRegularExpression(",1\r\n")), 6);
 }
 
 void TestCliCache::test_statsAndClear()

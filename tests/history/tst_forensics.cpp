@@ -290,8 +290,9 @@ private slots:
         }
         QCOMPARE(counterPeakMiB, double(big.runs[0].usage.peakRssBytes) / double(kMiB));
         const std::string csv = exportCsv(store, session);
-        QVERIFY(csv.find(",peak_rss_bytes,cpu_s,result_bytes\r\n") != std::string::npos);
-        QVERIFY(csv.find(",1003\r\n") != std::string::npos);
+        QVERIFY(csv.find(",peak_rss_bytes,cpu_s,result_bytes,cached_from\r\n")
+                != std::string::npos);
+        QVERIFY(csv.find(",1003,\r\n") != std::string::npos);
     }
 
     void test_replayReproducesASegfault()

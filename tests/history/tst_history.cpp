@@ -744,7 +744,7 @@ void TestHistory::test_migrationFromSchema1()
     QVERIFY2(store.open(db.toStdString()), store.errorString().c_str());
     QCOMPARE(store.schemaVersion(), kSchemaVersion);
     QCOMPARE(store.notices().size(), std::size_t(1));
-    QVERIFY(store.notices()[0].find("migrated from schema 1 to 4") != std::string::npos);
+    QVERIFY(store.notices()[0].find("migrated from schema 1 to 5") != std::string::npos);
     const std::vector<SessionSummary> sessions = store.sessions();
     QCOMPARE(sessions.size(), std::size_t(1));
     QCOMPARE(sessions[0].title, std::string("old run"));
@@ -793,9 +793,9 @@ void TestHistory::test_migrationFromSchema2()
 
     HistoryStore store;
     QVERIFY2(store.open(db.toStdString()), store.errorString().c_str());
-    QCOMPARE(store.schemaVersion(), 4);
+    QCOMPARE(store.schemaVersion(), kSchemaVersion);
     QCOMPARE(store.notices().size(), std::size_t(1));
-    QVERIFY(store.notices()[0].find("migrated from schema 2 to 4") != std::string::npos);
+    QVERIFY(store.notices()[0].find("migrated from schema 2 to 5") != std::string::npos);
     const std::vector<SessionSummary> sessions = store.sessions();
     QCOMPARE(sessions.size(), std::size_t(2));
     QCOMPARE(sessions[1].counts.at("finished"), std::int64_t(2)); // newest first

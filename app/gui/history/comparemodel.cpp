@@ -1,6 +1,8 @@
 // CompareModel: formatting of a history::SessionComparison (see comparemodel.h).
 #include "comparemodel.h"
 
+#include "statusstyle.h"
+
 #include <QColor>
 
 #include <cmath>
@@ -11,13 +13,7 @@ namespace {
 
 QString duration(std::int64_t us)
 {
-    if (us < 0)
-        return QStringLiteral("—");
-    if (us < 1000)
-        return QStringLiteral("%1 µs").arg(us);
-    if (us < 1000000)
-        return QStringLiteral("%1 ms").arg(double(us) / 1e3, 0, 'f', 1);
-    return QStringLiteral("%1 s").arg(double(us) / 1e6, 0, 'f', 2);
+    return us < 0 ? QStringLiteral("—") : formatDuration(us);
 }
 
 QString ratio(double r)
@@ -29,6 +25,15 @@ const history::CompareSide *side(const history::TaskComparison &t, bool a)
 {
     const auto &s = a ? t.a : t.b;
     return s ? &*s : nullptr;
+}
+
+/// "finished", "finished (cached)" for a task served from the result cache, "—" if absent.
+QString statusText(const history::CompareSide *s)
+{
+    if (!s)
+        return QStringLiteral("—");
+    const QString status = QString::fromStdString(s->status);
+    return s->cached() ? CompareModel::tr("%1 (cached)").arg(status) : status;
 }
 
 } // namespace
@@ -116,9 +121,9 @@ QVariant CompareModel::data(const QModelIndex &index, int role) const
         return t->matchedBy.empty() ? (a ? tr("only in A") : tr("only in B"))
                                     : QString::fromStdString(t->matchedBy);
     case StatusA:
-        return a ? QString::fromStdString(a->status) : QStringLiteral("—");
+        return statusText(a);
     case StatusB:
-        return b ? QString::fromStdString(b->status) : QStringLiteral("—");
+        return statusText(b);
     case DurationA:
         return duration(a ? a->durationUs : -1);
     case DurationB:
@@ -174,6 +179,10 @@ QString CompareModel::summaryText() const
         const history::TaskComparison &w = c.tasks[s.slowest.front()];
         lines << tr("Slowest change: %1 (%2).").arg(QString::fromStdString(w.key), ratio(w.ratio));
     }
+    if (s.cachedInA > 0 || s.cachedInB > 0)
+        lines << tr("From the result cache (not run, so not timed): %1 in A, %2 in B.")
+                     .arg(s.cachedInA)
+                     .arg(s.cachedInB);
     lines << tr("Results: %1 equal, %2 different. Newly failing: %3. Fixed: %4.")
                  .arg(s.resultsEqual)
                  .arg(s.resultsDifferent)

@@ -32,6 +32,11 @@ struct CompareSide
     std::string resultHash;       ///< SHA-256 hex of the stored result JSON; "" if not stored
     std::string resultType;
     std::string error; ///< "Type: message"; "" if none
+    /// Served from the result cache: the session that computed it (0 unknown); -1 if it ran.
+    /// A cached task has no duration, so it is in no ratio.
+    std::int64_t cachedFrom = -1;
+
+    bool cached() const { return cachedFrom >= 0; }
 };
 
 struct TaskComparison
@@ -55,6 +60,8 @@ struct CompareSummary
     std::int64_t onlyInB = 0;
     std::int64_t resultsEqual = 0;
     std::int64_t resultsDifferent = 0;
+    std::int64_t cachedInA = 0; ///< tasks served from the result cache in A
+    std::int64_t cachedInB = 0;
     double medianRatio = -1;          ///< over the matched tasks with both durations; -1 if none
     std::vector<std::size_t> slowest; ///< indexes into tasks, worst B/A ratio first (> 1 only)
     std::vector<std::size_t> fastest; ///< best B/A ratio first (< 1 only)

@@ -22,7 +22,7 @@ class QSqlDatabase;
 namespace taskbench::history {
 
 /// The schema this build writes. Version 1 was the first released schema.
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 class HistoryStore
 {

@@ -115,6 +115,11 @@ struct TaskRecord
     std::vector<TransitionRecord> story;
     std::vector<AttemptRecord> runs;
     AttemptUsage usage; ///< the last attempt's (also in runs)
+    /// Served from the result cache ("from cache, session N"): the session that computed the
+    /// value, 0 if unknown; -1 for a task that was not served from the cache.
+    std::int64_t cachedFrom = -1;
+
+    bool cached() const { return cachedFrom >= 0; }
 };
 
 /// Which tasks to read. Text filters match substrings, case-insensitively.
