@@ -177,8 +177,15 @@ void TestCliCache::test_historyAndCompareMarkCached()
     QCOMPARE(summary.value("results_equal").toInt(), 6);
     QCOMPARE(summary.value("cached_in_a").toInt(), 0);
     QCOMPARE(summary.value("cached_in_b").toInt(), 6);
-    for (const QJsonValue &v : doc.value("tasks").toArray())
-        QVERIFY(v.toObject().value("b").toObject().value("cached").toBool());
+    // Not run, so not timed: no duration in B, in no ratio.
+    QVERIFY(summary.value("median_ratio").isNull());
+    for (const QJsonValue &v : doc.value("tasks").toArray()) {
+        const QJsonObject b = v.toObject().value("b").toObject();
+        QVERIFY(b.value("cached").toBool());
+        QCOMPARE(b.value("cached_from").toInt(), 1);
+        QCOMPARE(b.value("duration_us").toInt(), -1);
+        QVERIFY(v.toObject().value("ratio").isNull());
+    }
     RUN_CLI(text, withDb({"history", "compare", "1", "2"}));
     EXPECT_EXIT(text, 0);
     QVERIFY2(text.out.contains("From the result cache (not run, so not timed): 0 in A, 6 in B"),

@@ -170,6 +170,38 @@ private slots:
         QVERIFY(error.contains(QStringLiteral("Cannot write")));
         window->close();
     }
+
+    void test_cachedTasksAreMarked()
+    {
+        // B served both tasks from the result cache (computed in session 7): its status
+        // says so, it has no duration, and the summary counts it apart.
+        history::SessionComparison c;
+        for (const char *key : {"inc-1", "inc-2"}) {
+            history::TaskComparison t;
+            t.key = key;
+            t.function = "bench.inc";
+            t.matchedBy = "key";
+            t.a = history::CompareSide{1, "finished", 1500, "h", "int", "", -1};
+            t.b = history::CompareSide{2, "finished", -1, "h", "int", "", 7};
+            t.result = history::ResultMatch::Equal;
+            c.tasks.push_back(t);
+        }
+        c.summary.matched = 2;
+        c.summary.resultsEqual = 2;
+        c.summary.cachedInB = 2;
+        CompareModel model;
+        model.setComparison(c);
+        QCOMPARE(model.index(0, CompareModel::StatusA).data().toString(),
+                 QStringLiteral("finished"));
+        QCOMPARE(model.index(0, CompareModel::StatusB).data().toString(),
+                 QStringLiteral("finished (cached)"));
+        QCOMPARE(model.index(1, CompareModel::DurationB).data().toString(), QStringLiteral("—"));
+        QCOMPARE(model.index(1, CompareModel::DurationA).data().toString(),
+                 QStringLiteral("1.50 ms"));
+        QVERIFY2(model.summaryText().contains(QStringLiteral(
+                     "From the result cache (not run, so not timed): 0 in A, 2 in B")),
+                 qPrintable(model.summaryText()));
+    }
 };
 
 QTEST_MAIN(TestCompareWindow)
