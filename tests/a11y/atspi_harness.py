@@ -310,13 +310,6 @@ def xvfb_report():
     return f"\nXvfb on {os.environ.get('DISPLAY')} said: {text or '(nothing)'}"
 
 
-def display_answers():
-    """Whether the X server on $DISPLAY completes a connection handshake now."""
-    display = os.environ.get("DISPLAY", "").lstrip(":").split(".")[0]
-    probe = os.path.join(os.path.dirname(os.path.abspath(__file__)), "x_handshake.py")
-    return bool(display) and subprocess.run([sys.executable, probe, display]).returncode == 0
-
-
 class App:
     """Starts build/bin/taskbench with a fresh private HOME and finds it on the bus."""
 
@@ -338,28 +331,16 @@ class App:
         )
         env.pop("TASKBENCH_HISTORY_DB", None)
         self.log_path = os.path.join(self.home, "taskbench.log")
-        # A CI run once saw the app refused by an Xvfb that had just completed a handshake
-        # (and answers the next one): that start is the environment's failure, not the
-        # app's, so it is logged and the app started again, at most twice more.
-        for attempt in range(1, 4):
-            self.log_file = open(self.log_path, "w")
-            log(f"starting {binary} {' '.join(args)} (HOME={self.home})")
-            self.proc = subprocess.Popen(
-                [binary, *args],
-                env=env,
-                stdout=self.log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            try:
-                self.app = wait_for("the app on the accessibility bus", self._find_app)
-                break
-            except Failure as e:
-                refused = "could not connect to display" in self.output()
-                self.close()
-                if not refused or attempt == 3 or not display_answers():
-                    raise
-                log(f"start {attempt}: the display refused the app, starting it again:\n{e}")
+        self.log_file = open(self.log_path, "w")
+        log(f"starting {binary} {' '.join(args)} (HOME={self.home})")
+        self.proc = subprocess.Popen(
+            [binary, *args],
+            env=env,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.app = wait_for("the app on the accessibility bus", self._find_app)
         self.window = wait_for(
             f"the {title!r} main window",
             lambda: next(

@@ -41,11 +41,14 @@ if [ "${TASKBENCH_A11Y_INNER:-}" = 1 ] && [ "$script" = "--with-display" ]; then
   xvfb_log=$(mktemp -t taskbench-xvfb.XXXXXX)
   xvfb=""
   trap 'kill "$xvfb" 2>/dev/null; wait "$xvfb" 2>/dev/null; rm -f "$xvfb_log"' EXIT
-  # A display counts once an X client completes the connection handshake on it: a CI run
-  # once saw the app find no server on the number Xvfb had just reported. Up to 3 servers.
+  # A display counts once an X client completes the connection handshake on it. -noreset:
+  # by default an X server resets when its last client leaves, and a client connecting
+  # during the reset is dropped ("could not connect to display"); the handshake's own
+  # client leaving made exactly that race with the app's start (233 of 800 connections
+  # dropped in a two-client loop without the flag, none with it). Up to 3 servers.
   display=""
   for attempt in 1 2 3; do
-    exec {display_fd}< <(exec Xvfb -displayfd 1 -screen 0 1400x1000x24 -nolisten tcp 2>"$xvfb_log")
+    exec {display_fd}< <(exec Xvfb -displayfd 1 -screen 0 1400x1000x24 -nolisten tcp -noreset 2>"$xvfb_log")
     xvfb=$!
     display=""
     read -r -t 30 -u "$display_fd" display || true

@@ -1,8 +1,8 @@
 """Exits 0 when the X server on display :N (argv[1]) completes a connection handshake.
 
 run_a11y.sh asks before starting the app, so that "could not connect to display" means the
-app's fault and not a server that had reported its number but was not (or no longer) there;
-the harness asks again when the display refused the app, before starting it once more.
+app's fault and not a server that had reported its number but was not (or no longer) there.
+(The server runs with -noreset: this client leaving must not reset it under the app.)
 Tries the abstract socket first, as libxcb does, then the socket file; 10 s in all.
 """
 import socket
