@@ -45,25 +45,16 @@ if [ "${TASKBENCH_A11Y_INNER:-}" = 1 ] && [ "$script" = "--with-display" ]; then
   # by default an X server resets when its last client leaves, and a client connecting
   # during the reset is dropped ("could not connect to display"); the handshake's own
   # client leaving made exactly that race with the app's start (233 of 800 connections
-  # dropped in a two-client loop without the flag, none with it). Up to 3 servers.
+  # dropped in a two-client loop without the flag, none with it). That race was the only
+  # reason this script ever started a second server, so one is started, once.
+  exec {display_fd}< <(exec Xvfb -displayfd 1 -screen 0 1400x1000x24 -nolisten tcp -noreset 2>"$xvfb_log")
+  xvfb=$!
   display=""
-  for attempt in 1 2 3; do
-    exec {display_fd}< <(exec Xvfb -displayfd 1 -screen 0 1400x1000x24 -nolisten tcp -noreset 2>"$xvfb_log")
-    xvfb=$!
-    display=""
-    read -r -t 30 -u "$display_fd" display || true
-    if [[ "$display" =~ ^[0-9]+$ ]] && kill -0 "$xvfb" 2>/dev/null &&
-      "$PY" "$(dirname "$0")/x_handshake.py" "$display" 2>>"$xvfb_log"; then
-      break
-    fi
-    echo "run_a11y: Xvfb attempt $attempt gave no usable display (${display:-none}):" >&2
+  read -r -t 30 -u "$display_fd" display || true
+  if ! [[ "$display" =~ ^[0-9]+$ ]] || ! kill -0 "$xvfb" 2>/dev/null ||
+    ! "$PY" "$(dirname "$0")/x_handshake.py" "$display" 2>>"$xvfb_log"; then
+    echo "run_a11y: Xvfb gave no usable display (${display:-none}):" >&2
     cat "$xvfb_log" >&2
-    kill "$xvfb" 2>/dev/null
-    wait "$xvfb" 2>/dev/null
-    display=""
-  done
-  if [ -z "$display" ]; then
-    echo "run_a11y: no Xvfb display after 3 attempts" >&2
     exit 1
   fi
   export TASKBENCH_A11Y_XVFB_LOG="$xvfb_log"
