@@ -101,13 +101,16 @@ void EngineBridge::start(const ClusterSettings &settings)
     m_pump.attach(*m_client, kAllEvents & ~eventBit(EventKind::TaskAdded));
     ++m_generation;
     countWorkers(); // those announced before the subscription existed
-    if (m_settings.kind == ClusterKind::Slurm)
+    if (m_settings.kind == ClusterKind::Slurm) {
         startSlurm();
-    else
+    } else {
+        // The engine's options, not ours: workers = 0 ("one per core") is resolved there.
+        const ClusterOptions &started = m_client->options();
         log::get("gui")->info("cluster started: {} workers x {} threads ({})",
-                              m_options.workers,
-                              m_options.threadsPerWorker,
-                              m_options.processes ? "processes" : "threads");
+                              started.workers,
+                              started.threadsPerWorker,
+                              started.processes ? "processes" : "threads");
+    }
     emit clusterStarted();
 }
 
