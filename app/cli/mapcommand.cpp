@@ -45,15 +45,19 @@ spreadInputs(const FunctionInfo &f, const std::string &name, std::vector<Value> 
 
 void printMapSummary(const std::vector<Future> &mapped)
 {
-    std::int64_t finished = 0, failed = 0, attempts = 0;
+    std::int64_t finished = 0, failed = 0, attempts = 0, cached = 0;
     for (const Future &m : mapped) {
         finished += m.status() == FutureStatus::Finished;
         failed += m.status() != FutureStatus::Finished;
         attempts += m.attempts();
+        cached += m.cached();
     }
     std::cerr << "taskbench-cli: map: " << plural(std::int64_t(mapped.size()), "task") << ", "
-              << finished << " finished, " << failed << " failed, " << plural(attempts, "attempt")
-              << "\n";
+              << finished << " finished";
+    // A user who reruns a map sees at once that nothing was computed again.
+    if (cached > 0)
+        std::cerr << " (" << cached << " from the result cache)";
+    std::cerr << ", " << failed << " failed, " << plural(attempts, "attempt") << "\n";
 }
 
 } // namespace

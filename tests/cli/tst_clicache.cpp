@@ -97,6 +97,14 @@ void TestCliCache::test_secondRunIsCached()
     for (const QJsonValue &t : sum.value("story").toArray())
         noted = noted || t.toObject().value("note").toString().startsWith("from cache, session ");
     QVERIFY2(noted, qPrintable(describe(run)));
+    // Without --json, the summary of the mapped tasks says none of them ran.
+    QStringList human = args;
+    human.removeAll("--json");
+    RUN_CLI(summary, human);
+    EXPECT_EXIT(summary, 0);
+    QVERIFY2(summary.err.contains(
+                 "10 tasks, 10 finished (10 from the result cache), 0 failed, 0 attempts"),
+             qPrintable(describe(summary)));
     // Every mapped future too (without --reduce each one is printed).
     RUN_CLI(each, withDb({"--json", "--workers", "10", "map", "tutorial.inc", "--range", "0:10"}));
     EXPECT_EXIT(each, 0);
