@@ -2,8 +2,9 @@
 # Sets up, builds and runs every Taskbench test on Debian 12; CI runs exactly this.
 #   1. deps  - packaging/install-deps.sh (Debian packages; idempotent; root or sudo)
 #   2. main  - build/ (RelWithDebInfo, GUI included): every target, every ctest test
-#   3. tsan  - build-tsan/ (ThreadSanitizer, no GUI): the tests labelled "core"
-#   4. asan  - build-asan/ (AddressSanitizer + UBSan, no GUI): the "core" tests again,
+#   3. tsan  - build-tsan/ (ThreadSanitizer, no GUI): the tests labelled "core" (the engine)
+#              or "sanitized" (the history's recorder and store)
+#   4. asan  - build-asan/ (AddressSanitizer + UBSan, no GUI): those tests again,
 #              skipped when the run has already used more than TASKBENCH_ASAN_BUDGET_MIN
 #              minutes (CI gives 90 minutes on 2 cores)
 # Stops at the first failure with the phase's name. Prints the time of every phase.
@@ -60,16 +61,19 @@ configure() { # dir, extra cmake args...
   cmake -G Ninja -S "$ROOT" -B "$dir" "$@" || die "configuring $dir failed (see above)"
 }
 
-# The test targets labelled "core": taskbench_add_test names a test after its target; tests
+# The ctest labels the sanitizer builds run (a regular expression, as ctest -L takes it).
+SANITIZED_LABELS='^(core|sanitized)$'
+
+# The test targets labelled so: taskbench_add_test names a test after its target; tests
 # that are commands rather than targets (e.g. an out-of-tree build) need no build here.
-core_tests() { # dir
+sanitized_tests() { # dir
   local known
   known="$(ninja -C "$1" -t targets all | sed -n 's/^\([^:]*\): phony$/\1/p')"
-  ctest --test-dir "$1" -N -L core | sed -n 's/^ *Test *#[0-9]*: *\([^ ]*\).*$/\1/p' \
+  ctest --test-dir "$1" -N -L "$SANITIZED_LABELS" | sed -n 's/^ *Test *#[0-9]*: *\([^ ]*\).*$/\1/p' \
     | while read -r t; do grep -qxF "$t" <<<"$known" && echo "$t"; done
   return 0
 }
-# Every plugin and the worker executable, which core tests load or start; ninja knows them
+# Every plugin and the worker executable, which these tests load or start; ninja knows them
 # by their output paths (<dir>/plugins/*.so, <dir>/bin/taskbench-worker).
 runtime_targets() { # dir
   ninja -C "$1" -t targets all \
@@ -100,16 +104,16 @@ sanitizer_phase() { # name, dir, sanitizer, ctest timeout (s), runner prefix...
   configure "$dir" -DCMAKE_BUILD_TYPE=Debug -DTASKBENCH_SANITIZE="$sanitizer" \
     -DTASKBENCH_BUILD_GUI=OFF -DTASKBENCH_BUILD_TESTS=ON
   local tests=() runtime=()
-  mapfile -t tests < <(core_tests "$dir")
-  [ "${#tests[@]}" -gt 0 ] || die "no tests labelled 'core' in $dir"
+  mapfile -t tests < <(sanitized_tests "$dir")
+  [ "${#tests[@]}" -gt 0 ] || die "no tests labelled 'core' or 'sanitized' in $dir"
   mapfile -t runtime < <(runtime_targets "$dir")
   local targets=("${tests[@]}" "${runtime[@]}")
   echo "$name: building ${#targets[@]} targets: ${targets[*]}"
   cmake --build "$dir" --parallel "$JOBS" --target "${targets[@]}" \
     || die "the $name build failed (see above)"
   "$@" timeout --kill-after=30 "$limit" \
-    ctest --test-dir "$dir" -L core --output-on-failure -j2 --timeout 900 \
-    || die "$name: core tests failed (sanitizer reports are above)"
+    ctest --test-dir "$dir" -L "$SANITIZED_LABELS" --output-on-failure -j2 --timeout 900 \
+    || die "$name: tests failed (sanitizer reports are above)"
 }
 
 # ---------------------------------------------------------------------------------------
@@ -131,7 +135,7 @@ if wants main; then
 fi
 
 if wants tsan; then
-  phase_begin tsan "build-tsan/ (ThreadSanitizer): tests labelled core"
+  phase_begin tsan "build-tsan/ (ThreadSanitizer): tests labelled core or sanitized"
   # halt_on_error: the first race fails the test instead of scrolling by. Debian's Qt is not
   # built with TSan, so its own synchronisation (e.g. the QtTest watchdog) looks racy:
   # tests/tsan.supp silences reports that lie inside Qt.
@@ -151,8 +155,8 @@ if wants asan; then
     echo "==> [asan] skipped: ${used_min} min used, budget for starting it is ${ASAN_BUDGET_MIN} min"
     TIMINGS+=("asan: skipped (time budget)")
   else
-    phase_begin asan "build-asan/ (AddressSanitizer + UBSan): tests labelled core"
-    # LeakSanitizer is on: the core tests leak nothing (plugins stay loaded on purpose, which
+    phase_begin asan "build-asan/ (AddressSanitizer + UBSan): tests labelled core or sanitized"
+    # LeakSanitizer is on: these tests leak nothing (plugins stay loaded on purpose, which
     # LSan does not count). It needs ptrace-like rights that some containers withhold; there
     # it dies with a fatal error on every exit, so probe it once and turn only leaks off.
     leaks=1

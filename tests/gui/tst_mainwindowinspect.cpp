@@ -317,12 +317,12 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(!g->isLayoutPending() && g->nodeRect(extra).has_value(),
                                  kTimeoutMs);
         window()->activateWindow();
-        QVERIFY(QTest::qWaitForWindowActive(window()));
+        QVERIFY(QTest::qWaitForWindowActive(window(), kTimeoutMs));
         const QPoint p = graphPoint(extra);
         QTest::mouseClick(g->graphicsView()->viewport(), Qt::LeftButton, {}, p);
         QCOMPARE(window()->futuresTable()->selectedIds(), std::vector<std::uint64_t>{extra});
         g->graphicsView()->setFocus();
-        QTRY_VERIFY(g->graphicsView()->hasFocus());
+        QTRY_VERIFY_WITH_TIMEOUT(g->graphicsView()->hasFocus(), kTimeoutMs);
         QVERIFY(window()->bridge()->holds(extra));
         QTest::keyClick(g->graphicsView()->viewport(), Qt::Key_Delete);
         QVERIFY(!window()->bridge()->holds(extra));

@@ -278,17 +278,21 @@ private slots:
             QVERIFY(run["cpu_s"].isDouble());
         }
         QVERIFY(seen);
-        // Perfetto: the attempt's peak memory on a counter track of its worker thread.
-        double counterPeakMiB = 0;
+        // Perfetto: the attempt's peak memory on a counter track of its worker thread. Only
+        // the big attempt's own value is looked for: the next attempt's peak can be higher
+        // where the allocator keeps the freed 64 MiB resident (ASan's quarantine does).
+        const double bigPeakMiB = double(big.runs[0].usage.peakRssBytes) / double(kMiB);
+        bool bigCounterSeen = false;
         for (const QJsonValue &v :
              QJsonDocument::fromJson(QByteArray::fromStdString(exportPerfetto(store, session)))
                  .object()["traceEvents"]
                  .toArray()) {
             const QJsonObject e = v.toObject();
-            if (e["ph"].toString() == "C" && e["name"].toString().startsWith("peak memory"))
-                counterPeakMiB = std::max(counterPeakMiB, e["args"].toObject()["MiB"].toDouble());
+            if (e["ph"].toString() == "C" && e["name"].toString().startsWith("peak memory")
+                && qFuzzyCompare(e["args"].toObject()["MiB"].toDouble(), bigPeakMiB))
+                bigCounterSeen = true;
         }
-        QCOMPARE(counterPeakMiB, double(big.runs[0].usage.peakRssBytes) / double(kMiB));
+        QVERIFY2(bigCounterSeen, "no counter event carries the big attempt's peak memory");
         const std::string csv = exportCsv(store, session);
         QVERIFY(csv.find(",peak_rss_bytes,cpu_s,result_bytes,cached_from\r\n")
                 != std::string::npos);
