@@ -5,25 +5,9 @@
 #include "icons.h"
 #include "statusstyle.h"
 
-#include <QFormLayout>
 #include <QLabel>
 
 namespace taskbench::gui {
-
-ChoicePicker *addFunctionPicker(QFormLayout *form,
-                                QWidget *parent,
-                                const QString &label,
-                                const QString &accessibleName)
-{
-    auto *picker = new ChoicePicker(parent);
-    picker->setAccessibleName(accessibleName);
-    picker->setMinimumContentsLength(14);
-    picker->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    auto *l = new QLabel(label, parent);
-    l->setBuddy(picker);
-    form->addRow(l, picker);
-    return picker;
-}
 
 void addFunctionItem(ChoicePicker *picker, const FunctionInfo &f)
 {

@@ -4,6 +4,7 @@
 #include "argumentparsing.h"
 #include "choicepicker.h"
 #include "formparts.h"
+#include "functionchooser.h"
 #include "icons.h"
 #include "mapinput.h"
 #include "statusstyle.h"
@@ -31,7 +32,7 @@ MapForm::MapForm(QWidget *parent)
     layout->setContentsMargins(6, 6, 6, 6);
 
     auto *top = new QFormLayout;
-    m_functionBox = addFunctionPicker(top, this, tr("F&unction:"), tr("Map function"));
+    m_chooser = new FunctionChooser(top, this, tr("F&unction:"), tr("Map function"));
     m_source = new ChoicePicker(this);
     m_source->addItem(tr("Range or list"), int(Values));
     m_source->addItem(tr("File (JSON lines or CSV)"), int(File));
@@ -122,12 +123,8 @@ MapForm::MapForm(QWidget *parent)
     layout->addWidget(reduce);
     layout->addStretch(1);
 
-    connect(m_functionBox, &QComboBox::currentIndexChanged, this, [this](int) {
-        const QString name = m_functionBox->currentData().toString();
-        m_function = nullptr;
-        for (const FunctionPtr &f : m_functions)
-            if (QString::fromStdString(f->qualifiedName) == name)
-                m_function = f;
+    connect(m_chooser, &FunctionChooser::changed, this, [this](const QString &name) {
+        m_function = m_chooser->current();
         rebuildInputs();
         emit functionChanged(name);
     });
@@ -149,17 +146,13 @@ MapForm::MapForm(QWidget *parent)
 
 void MapForm::setFunctions(const std::vector<FunctionPtr> &functions)
 {
-    const QString current = currentFunction();
     const QString currentReduce = m_reduceBox->currentData().toString();
-    m_functions = functions;
     {
-        const QSignalBlocker block(m_functionBox);
-        m_functionBox->clear();
+        const QSignalBlocker block(m_reduceBox);
         m_reduceBox->clear();
         for (const FunctionPtr &f : functions) {
             if (f->params.empty())
                 continue;
-            addFunctionItem(m_functionBox, *f);
             // Reducers take a list as their first parameter.
             const ParamKind first = paramKind(f->params.front().type);
             if (first == ParamKind::List || first == ParamKind::Any)
@@ -169,22 +162,19 @@ void MapForm::setFunctions(const std::vector<FunctionPtr> &functions)
     const int ri = m_reduceBox->findData(currentReduce);
     if (ri >= 0)
         m_reduceBox->setCurrentIndex(ri);
-    const int i = m_functionBox->findData(current);
-    m_functionBox->setCurrentIndex(-1);
-    m_functionBox->setCurrentIndex(i >= 0 ? i : (m_functionBox->count() ? 0 : -1));
+    // A map needs a parameter to map over.
+    m_chooser->setFunctions(functions, [](const FunctionInfo &f) { return !f.params.empty(); });
     m_reduce->setEnabled(m_reduceBox->count() > 0);
 }
 
 void MapForm::setCurrentFunction(const QString &qualifiedName)
 {
-    const int i = m_functionBox->findData(qualifiedName);
-    if (i >= 0)
-        m_functionBox->setCurrentIndex(i);
+    m_chooser->setCurrent(qualifiedName);
 }
 
 QString MapForm::currentFunction() const
 {
-    return m_functionBox->currentData().toString();
+    return m_chooser->currentName();
 }
 
 void MapForm::setSelectionProvider(std::function<QStringList()> provider)

@@ -28,6 +28,7 @@ class QSpinBox;
 namespace taskbench::gui {
 
 class ChoicePicker;
+class FunctionChooser;
 
 class MapForm : public QWidget
 {
@@ -83,9 +84,8 @@ private:
     void updatePreview();
     std::optional<std::vector<std::vector<Value>>> columnsFromFile(QString *error) const;
 
-    std::vector<FunctionPtr> m_functions;
-    FunctionPtr m_function;
-    ChoicePicker *m_functionBox = nullptr;
+    FunctionChooser *m_chooser = nullptr;
+    FunctionPtr m_function; ///< the chooser's, as the inputs were built for it
     QLabel *m_signature = nullptr;
     ChoicePicker *m_source = nullptr;
     QWidget *m_inputsHost = nullptr;

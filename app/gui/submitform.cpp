@@ -4,6 +4,7 @@
 #include "argumentfield.h"
 #include "choicepicker.h"
 #include "formparts.h"
+#include "functionchooser.h"
 #include "icons.h"
 #include "taskoptionsbox.h"
 
@@ -24,7 +25,7 @@ SubmitForm::SubmitForm(QWidget *parent)
     layout->setContentsMargins(6, 6, 6, 6);
 
     auto *top = new QFormLayout;
-    m_functionBox = addFunctionPicker(top, this, tr("&Function:"), tr("Function"));
+    m_chooser = new FunctionChooser(top, this, tr("&Function:"), tr("Function"));
     layout->addLayout(top);
 
     m_signature = new QLabel(this);
@@ -67,12 +68,8 @@ SubmitForm::SubmitForm(QWidget *parent)
     layout->addStretch(1);
 
     connect(m_submit, &QPushButton::clicked, this, &SubmitForm::trySubmit);
-    connect(m_functionBox, &QComboBox::currentIndexChanged, this, [this](int) {
-        const QString name = m_functionBox->currentData().toString();
-        m_function = nullptr;
-        for (const FunctionPtr &f : m_functions)
-            if (QString::fromStdString(f->qualifiedName) == name)
-                m_function = f;
+    connect(m_chooser, &FunctionChooser::changed, this, [this](const QString &name) {
+        m_function = m_chooser->current();
         rebuildFields();
         emit functionChanged(name);
     });
@@ -81,29 +78,17 @@ SubmitForm::SubmitForm(QWidget *parent)
 
 void SubmitForm::setFunctions(const std::vector<FunctionPtr> &functions)
 {
-    const QString current = currentFunction();
-    m_functions = functions;
-    {
-        const QSignalBlocker block(m_functionBox);
-        m_functionBox->clear();
-        for (const FunctionPtr &f : functions)
-            addFunctionItem(m_functionBox, *f);
-    }
-    const int i = m_functionBox->findData(current);
-    m_functionBox->setCurrentIndex(-1);
-    m_functionBox->setCurrentIndex(i >= 0 ? i : (functions.empty() ? -1 : 0));
+    m_chooser->setFunctions(functions);
 }
 
 void SubmitForm::setCurrentFunction(const QString &qualifiedName)
 {
-    const int i = m_functionBox->findData(qualifiedName);
-    if (i >= 0)
-        m_functionBox->setCurrentIndex(i);
+    m_chooser->setCurrent(qualifiedName);
 }
 
 QString SubmitForm::currentFunction() const
 {
-    return m_functionBox->currentData().toString();
+    return m_chooser->currentName();
 }
 
 void SubmitForm::setFutureKeyModel(QAbstractItemModel *model, int column)
@@ -151,7 +136,7 @@ void SubmitForm::rebuildFields()
     m_signature->setText(QString::fromStdString(m_function->signature()));
     m_doc->setText(QString::fromStdString(m_function->doc));
     m_doc->setVisible(!m_function->doc.empty());
-    QWidget *previous = m_functionBox;
+    QWidget *previous = m_chooser->picker();
     for (const sdk::ParamSpec &p : m_function->params) {
         auto *f = new ArgumentField(p, m_fieldsHost);
         if (m_keyModel)

@@ -24,7 +24,7 @@ class QSpinBox;
 namespace taskbench::gui {
 
 class ArgumentField;
-class ChoicePicker;
+class FunctionChooser;
 
 class SubmitForm : public QWidget
 {
@@ -64,9 +64,8 @@ signals:
 private:
     void rebuildFields();
 
-    std::vector<FunctionPtr> m_functions;
-    FunctionPtr m_function;
-    ChoicePicker *m_functionBox = nullptr;
+    FunctionChooser *m_chooser = nullptr;
+    FunctionPtr m_function; ///< the chooser's, as the fields were built for it
     QLabel *m_signature = nullptr;
     QLabel *m_doc = nullptr;
     QWidget *m_fieldsHost = nullptr;

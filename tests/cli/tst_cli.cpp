@@ -335,19 +335,8 @@ void TstCli::test_mapTutorialFlakyInc()
 {
     // The tutorial's own, random flaky_inc on ten workers; 100 retries make it certain.
     RUN_CLI(r,
-            {"--json",
-             "--workers",
-             "10",
-             "--log-level",
-             "error",
-             "map",
-             "tutorial.flaky_inc",
-             "--range",
-             "0:10",
-             "--retries",
-             "100",
-             "--reduce",
-             "tutorial.sum"});
+            QStringList{"--json", "--workers", "10", "--log-level", "error"}
+                + testsupport::tutorialFlakyMapArgs());
     EXPECT_EXIT(r, 0);
     QCOMPARE(r.objects().size(), 1);
     QCOMPARE(r.objects().front()["result"].toInt(), 55);
@@ -487,9 +476,9 @@ void TstCli::test_threadWorkerCrashNamedAtNextStart()
                              R"({"tasks": {"boom": {"function": "faults.segfault", "args": []}}})");
     QProcess crashing;
     crashing.setProcessEnvironment(testsupport::cleanEnvironment());
-    crashing.start(testsupport::cliPath(),
-                   testsupport::withPlugins(
-                       {"--threads", "--db", db, "--log-level", "off", "run", seg}));
+    crashing.start(
+        testsupport::cliPath(),
+        testsupport::withPlugins({"--threads", "--db", db, "--log-level", "off", "run", seg}));
     QVERIFY(crashing.waitForFinished(60000));
     QCOMPARE(crashing.exitStatus(), QProcess::CrashExit);
 

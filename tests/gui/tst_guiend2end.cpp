@@ -1,7 +1,6 @@
 // End to end with a real Client and the bench plugin: submit through the form, map with
 // failures and Retry all failed, a refused plugin in the plugins panel, the details dialog's
 // transitions, release, and the table after 10,000 tasks. Waits with QTRY_* (no sleeps).
-#include "guifixture.h"
 #include "argumentfield.h"
 #include "detailsdialog.h"
 #include "enginebridge.h"
@@ -9,6 +8,7 @@
 #include "errorspanel.h"
 #include "futuresmodel.h"
 #include "futurestable.h"
+#include "guifixture.h"
 #include "mainwindow.h"
 #include "mapform.h"
 #include "pluginspanel.h"
@@ -292,7 +292,7 @@ private slots:
         // The new pair runs: add(40, 1) = 41, inc(41) = 42; the failed pair is gone.
         QTRY_VERIFY_WITH_TIMEOUT(
             model->row(ids[1]) && model->row(ids[1])->preview == QLatin1String("42"), kTimeoutMs);
-        QCOMPARE(model->row(ids[0])->preview, QStringLiteral("41"));
+        QTRY_COMPARE_WITH_TIMEOUT(model->row(ids[0])->preview, QStringLiteral("41"), kTimeoutMs);
         QTRY_VERIFY_WITH_TIMEOUT(!model->row(add) && !model->row(inc), kTimeoutMs);
     }
 

@@ -121,17 +121,8 @@ private slots:
                 == (QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadUser
                     | QFileDevice::WriteUser));
 
-        const Result map = runWithRemoteWorkers({"--json",
-                                                 "map",
-                                                 "tutorial.flaky_inc",
-                                                 "--range",
-                                                 "0:10",
-                                                 "--retries",
-                                                 "100",
-                                                 "--reduce",
-                                                 "tutorial.sum"},
-                                                token,
-                                                2);
+        const Result map = runWithRemoteWorkers(
+            QStringList{"--json"} + testsupport::tutorialFlakyMapArgs(), token, 2);
         QVERIFY2(map.failure.isEmpty(), qPrintable(map.failure));
         QVERIFY2(map.exitCode == 0, qPrintable(map.err));
         const QJsonObject total = map.lastObject();

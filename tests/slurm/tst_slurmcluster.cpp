@@ -289,15 +289,7 @@ void TstSlurmCluster::test_cliTutorialWorkflow()
 
     t.restart();
     const Run sum = run(TASKBENCH_BIN_DIR "/taskbench-cli",
-                        cluster
-                            + QStringList{"map",
-                                          "tutorial.flaky_inc",
-                                          "--range",
-                                          "0:10",
-                                          "--retries",
-                                          "100",
-                                          "--reduce",
-                                          "tutorial.sum"},
+                        cluster + testsupport::tutorialFlakyMapArgs(),
                         m_dir.path());
     QVERIFY2(sum.ok && sum.exitCode == 0, qPrintable(sum.err));
     QCOMPARE(QJsonDocument::fromJson(sum.out.toUtf8()).object()["result"].toInt(), 55);

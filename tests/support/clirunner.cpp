@@ -100,6 +100,18 @@ bool runCli(const QStringList &args, ProcessRun &run)
     return runCli(args, RunOptions{}, run);
 }
 
+QStringList tutorialFlakyMapArgs()
+{
+    return {"map",
+            "tutorial.flaky_inc",
+            "--range",
+            "0:10",
+            "--retries",
+            "100",
+            "--reduce",
+            "tutorial.sum"};
+}
+
 QString describe(const ProcessRun &run)
 {
     return QStringLiteral("exit %1\n--- stdout:\n%2--- stderr:\n%3")

@@ -59,6 +59,10 @@ bool runCli(const QStringList &args, const RunOptions &options, ProcessRun &run)
 bool runCli(const QStringList &args, const QByteArray &input, ProcessRun &run);
 bool runCli(const QStringList &args, ProcessRun &run);
 
+/// The tutorial's retries step as CLI arguments: the random flaky_inc mapped over 0..9 with
+/// 100 retries (which make success certain), reduced by tutorial.sum to 55.
+QStringList tutorialFlakyMapArgs();
+
 /// "exit N", stdout and stderr, for a failed check's message.
 QString describe(const ProcessRun &run);
 

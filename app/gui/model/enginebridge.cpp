@@ -492,19 +492,17 @@ QString EngineBridge::keyOf(std::uint64_t id) const
 
 void EngineBridge::retry(const std::vector<std::uint64_t> &ids)
 {
-    if (!m_client)
-        return;
-    std::vector<Future> futures = handlesFor(ids);
-    if (futures.empty())
-        return;
-    const int n = int(futures.size());
-    // Client::retry waits for the scheduler's round: on the submit queue, in order with the
-    // submissions before it, never on the GUI thread.
-    onSubmitQueue([futures = std::move(futures)](Client &c) { c.retry(futures); });
-    emit message(tr("Retrying %n task(s)", nullptr, n));
+    onHeldFutures(ids, &Client::retry, QT_TR_N_NOOP("Retrying %n task(s)"));
 }
 
 void EngineBridge::cancel(const std::vector<std::uint64_t> &ids)
+{
+    onHeldFutures(ids, &Client::cancel, QT_TR_N_NOOP("Cancelling %n task(s)"));
+}
+
+void EngineBridge::onHeldFutures(const std::vector<std::uint64_t> &ids,
+                                 void (Client::*command)(const std::vector<Future> &),
+                                 const char *doing)
 {
     if (!m_client)
         return;
@@ -512,8 +510,10 @@ void EngineBridge::cancel(const std::vector<std::uint64_t> &ids)
     if (futures.empty())
         return;
     const int n = int(futures.size());
-    onSubmitQueue([futures = std::move(futures)](Client &c) { c.cancel(futures); });
-    emit message(tr("Cancelling %n task(s)", nullptr, n));
+    // Client::retry and cancel wait for the scheduler's round: on the submit queue, in order
+    // with the submissions before them, never on the GUI thread.
+    onSubmitQueue([futures = std::move(futures), command](Client &c) { (c.*command)(futures); });
+    emit message(tr(doing, nullptr, n));
 }
 
 void EngineBridge::onSubmitQueue(std::function<void(Client &)> command)

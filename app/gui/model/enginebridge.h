@@ -180,6 +180,11 @@ private:
     /// Runs a command that waits for the scheduler off the GUI thread, after the
     /// submissions queued before it; an error it throws goes to message().
     void onSubmitQueue(std::function<void(Client &)> command);
+    /// Runs a Client command over the futures of `ids` still held, on the submit queue, and
+    /// says what it does (`doing`, a "%n task(s)" text to translate); nothing if none is held.
+    void onHeldFutures(const std::vector<std::uint64_t> &ids,
+                       void (Client::*command)(const std::vector<Future> &),
+                       const char *doing);
     QThreadPool m_submitQueue; ///< one thread: submissions keep their order
     QThreadPool m_queryPool;
 };
