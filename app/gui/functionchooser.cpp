@@ -23,13 +23,12 @@ FunctionChooser::FunctionChooser(QFormLayout *form,
     auto *l = new QLabel(label, parent);
     l->setBuddy(m_picker);
     form->addRow(l, m_picker);
-    connect(m_picker, &QComboBox::currentIndexChanged, this, [this](int) {
-        const QString name = currentName();
-        m_current = nullptr;
-        for (const FunctionPtr &f : m_functions)
-            if (QString::fromStdString(f->qualifiedName) == name)
-                m_current = f;
-        emit changed(name);
+    // The picker's items are m_functions, in order.
+    connect(m_picker, &QComboBox::currentIndexChanged, this, [this](int index) {
+        m_current = index >= 0 && std::size_t(index) < m_functions.size()
+                        ? m_functions[std::size_t(index)]
+                        : nullptr;
+        emit changed(currentName());
     });
 }
 

@@ -36,7 +36,7 @@ public:
     void setCurrent(const QString &qualifiedName);
     QString currentName() const;
     /// The chosen function; null when none is offered.
-    FunctionPtr current() const { return m_current; }
+    const FunctionPtr &current() const { return m_current; }
 
 signals:
     void changed(const QString &qualifiedName);

@@ -124,7 +124,6 @@ MapForm::MapForm(QWidget *parent)
     layout->addStretch(1);
 
     connect(m_chooser, &FunctionChooser::changed, this, [this](const QString &name) {
-        m_function = m_chooser->current();
         rebuildInputs();
         emit functionChanged(name);
     });
@@ -228,19 +227,20 @@ void MapForm::rebuildInputs()
     m_formError->hide();
     const Source src = source();
     m_fileRow->setVisible(src == File);
-    if (!m_function) {
+    const FunctionPtr &function = m_chooser->current();
+    if (!function) {
         m_signature->setText(tr("No function with parameters loaded."));
         m_map->setEnabled(false);
         updatePreview();
         return;
     }
     m_map->setEnabled(true);
-    m_signature->setText(QString::fromStdString(m_function->signature()));
-    const bool several = m_function->params.size() > 1;
+    m_signature->setText(QString::fromStdString(function->signature()));
+    const bool several = function->params.size() > 1;
     m_modeRow->setVisible(several && src != File);
     if (src != File) {
         bool first = true;
-        for (const sdk::ParamSpec &p : m_function->params) {
+        for (const sdk::ParamSpec &p : function->params) {
             const QString name = QString::fromStdString(p.name);
             if (src == SelectedFutures && first) {
                 first = false;
@@ -270,7 +270,7 @@ void MapForm::rebuildInputs()
 
 std::optional<std::vector<std::vector<Value>>> MapForm::columnsFromFile(QString *error) const
 {
-    const auto &params = m_function->params;
+    const auto &params = m_chooser->current()->params;
     std::vector<std::vector<Value>> columns(params.size());
     if (m_fileText.isEmpty()) {
         *error = tr("Open a JSON-lines or CSV file");
@@ -291,7 +291,7 @@ std::optional<std::vector<std::vector<Value>>> MapForm::columnsFromFile(QString 
             if (width < int(params.size())) {
                 *error = tr("The CSV has %1 column(s); %2 needs %3")
                              .arg(width)
-                             .arg(QString::fromStdString(m_function->qualifiedName))
+                             .arg(QString::fromStdString(m_chooser->current()->qualifiedName))
                              .arg(params.size());
                 return std::nullopt;
             }
@@ -344,11 +344,11 @@ std::optional<std::vector<std::vector<Value>>> MapForm::columnsFromFile(QString 
 std::optional<std::vector<std::vector<Value>>> MapForm::buildArguments(std::size_t limit)
 {
     m_previewError.clear();
-    if (!m_function) {
+    if (!m_chooser->current()) {
         m_previewError = tr("Choose a function first");
         return std::nullopt;
     }
-    const auto &params = m_function->params;
+    const auto &params = m_chooser->current()->params;
     std::vector<std::vector<Value>> lists;
     QString error;
     const Source src = source();
@@ -417,10 +417,10 @@ void MapForm::updatePreview()
     m_count = 0;
     m_previewError.clear();
     QString warning;
-    if (m_function) {
+    if (m_chooser->current()) {
         // Count without building the argument lists (a grid can be huge).
         std::vector<std::size_t> sizes;
-        const auto &params = m_function->params;
+        const auto &params = m_chooser->current()->params;
         QString error;
         const Source src = source();
         bool ok = true;
@@ -472,7 +472,7 @@ void MapForm::updatePreview()
                      previewText()
                          + (warning.isEmpty() ? QString() : QStringLiteral("\n") + warning));
     }
-    m_map->setEnabled(m_function && m_count > 0);
+    m_map->setEnabled(m_chooser->current() && m_count > 0);
 }
 
 QString MapForm::previewText() const

@@ -85,7 +85,6 @@ private:
     std::optional<std::vector<std::vector<Value>>> columnsFromFile(QString *error) const;
 
     FunctionChooser *m_chooser = nullptr;
-    FunctionPtr m_function; ///< the chooser's, as the inputs were built for it
     QLabel *m_signature = nullptr;
     ChoicePicker *m_source = nullptr;
     QWidget *m_inputsHost = nullptr;

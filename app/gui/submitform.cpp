@@ -69,7 +69,6 @@ SubmitForm::SubmitForm(QWidget *parent)
 
     connect(m_submit, &QPushButton::clicked, this, &SubmitForm::trySubmit);
     connect(m_chooser, &FunctionChooser::changed, this, [this](const QString &name) {
-        m_function = m_chooser->current();
         rebuildFields();
         emit functionChanged(name);
     });
@@ -89,6 +88,11 @@ void SubmitForm::setCurrentFunction(const QString &qualifiedName)
 QString SubmitForm::currentFunction() const
 {
     return m_chooser->currentName();
+}
+
+FunctionPtr SubmitForm::currentFunctionInfo() const
+{
+    return m_chooser->current();
 }
 
 void SubmitForm::setFutureKeyModel(QAbstractItemModel *model, int column)
@@ -127,17 +131,18 @@ void SubmitForm::rebuildFields()
         m_fieldsLayout->removeRow(0);
     m_fields.clear();
     m_formError->hide();
-    if (!m_function) {
+    const FunctionPtr &function = m_chooser->current();
+    if (!function) {
         m_signature->setText(tr("No task function loaded. Load a plugin first."));
         m_doc->clear();
         m_submit->setEnabled(false);
         return;
     }
-    m_signature->setText(QString::fromStdString(m_function->signature()));
-    m_doc->setText(QString::fromStdString(m_function->doc));
-    m_doc->setVisible(!m_function->doc.empty());
+    m_signature->setText(QString::fromStdString(function->signature()));
+    m_doc->setText(QString::fromStdString(function->doc));
+    m_doc->setVisible(!function->doc.empty());
     QWidget *previous = m_chooser->picker();
-    for (const sdk::ParamSpec &p : m_function->params) {
+    for (const sdk::ParamSpec &p : function->params) {
         auto *f = new ArgumentField(p, m_fieldsHost);
         if (m_keyModel)
             f->setFutureKeys(m_keyModel, m_keyColumn);
@@ -152,7 +157,7 @@ void SubmitForm::rebuildFields()
         previous = f->focusWidget();
         m_fields.push_back(f);
     }
-    if (m_function->params.empty())
+    if (function->params.empty())
         m_fieldsLayout->addRow(new QLabel(tr("This function takes no arguments."), m_fieldsHost));
     m_submit->setEnabled(true);
 }
@@ -160,7 +165,7 @@ void SubmitForm::rebuildFields()
 bool SubmitForm::trySubmit()
 {
     m_formError->hide();
-    if (!m_function) {
+    if (!m_chooser->current()) {
         showFormError(tr("Choose a function first"));
         return false;
     }
@@ -182,12 +187,12 @@ bool SubmitForm::trySubmit()
         return false;
     }
     std::string error;
-    if (!FunctionRegistry::bindArguments(*m_function, args, {}, &error)) {
+    if (!FunctionRegistry::bindArguments(*m_chooser->current(), args, {}, &error)) {
         showFormError(QString::fromStdString(error));
         return false;
     }
     const SubmitOptions opts = m_options->options();
-    emit submitRequested(QString::fromStdString(m_function->qualifiedName), args, opts);
+    emit submitRequested(QString::fromStdString(m_chooser->current()->qualifiedName), args, opts);
     return true;
 }
 

@@ -35,7 +35,7 @@ public:
     void setFunctions(const std::vector<FunctionPtr> &functions);
     void setCurrentFunction(const QString &qualifiedName);
     QString currentFunction() const;
-    FunctionPtr currentFunctionInfo() const { return m_function; }
+    FunctionPtr currentFunctionInfo() const;
 
     void setFutureKeyModel(QAbstractItemModel *model, int column);
     void setKeyValidator(std::function<bool(const QString &)> known);
@@ -65,7 +65,6 @@ private:
     void rebuildFields();
 
     FunctionChooser *m_chooser = nullptr;
-    FunctionPtr m_function; ///< the chooser's, as the fields were built for it
     QLabel *m_signature = nullptr;
     QLabel *m_doc = nullptr;
     QWidget *m_fieldsHost = nullptr;
