@@ -5,167 +5,19 @@
 #include "taskbench/history/resultcache.h"
 
 #include "filehash_p.h"
-#include "sqlstatement_p.h"
+#include "resultcache_p.h"
+#include "schema_p.h"
 
-#include "taskbench/clock.h"
 #include "taskbench/history/historystore.h"
 #include "taskbench/logging.h"
 #include "taskbench/valuecodec.h"
 
-#include <QCryptographicHash>
-#include <QFile>
-
-#include <sqlite3.h>
-
-#include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
-#include <unordered_map>
+#include <iterator>
 
 namespace taskbench::history {
 
-namespace {
-
-const char *const kCacheSchema = R"sql(
-CREATE TABLE IF NOT EXISTS result_cache(
-  key TEXT NOT NULL,
-  function TEXT NOT NULL,
-  plugin_sha256 TEXT NOT NULL,
-  value BLOB NOT NULL,
-  checksum INTEGER NOT NULL,
-  size INTEGER NOT NULL,
-  last_used INTEGER NOT NULL,
-  session_id INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY(key, function));
-CREATE INDEX IF NOT EXISTS result_cache_lru ON result_cache(last_used)
-)sql";
-
-/// Values whose CBOR is at most this long are kept decoded in the index: a hit on them
-/// reads nothing (a map of small results, the common case, is served from memory).
-constexpr std::size_t kInlineBytes = 256;
-
-/// FNV-1a over the key and the value's bytes: a row whose bytes were damaged, or moved to
-/// another key, fails it.
-std::int64_t checksum(std::string_view key, std::string_view bytes)
-{
-    std::uint64_t h = 1469598103934665603ull;
-    auto mix = [&h](std::string_view s) {
-        for (unsigned char c : s) {
-            h ^= c;
-            h *= 1099511628211ull;
-        }
-    };
-    mix(key);
-    mix(std::string_view("\0", 1));
-    mix(bytes);
-    return std::int64_t(h);
-}
-
-struct TransparentHash
-{
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
-bool exec(sqlite3 *db, const char *sql, std::string *error)
-{
-    char *message = nullptr;
-    if (sqlite3_exec(db, sql, nullptr, nullptr, &message) == SQLITE_OK)
-        return true;
-    if (error)
-        *error = message ? message : sqlite3_errmsg(db);
-    sqlite3_free(message);
-    return false;
-}
-
-} // namespace
-
-struct SqliteResultCache::Impl
-{
-    ResultCacheOptions options;
-    std::string path;
-    mutable std::mutex errorMutex;
-    std::string error;
-    bool ok = false;
-
-    sqlite3 *reader = nullptr; ///< lookups (the scheduler thread)
-    sqlite3 *writer = nullptr; ///< the writer thread, stats() and clear(), under writeMutex
-    std::mutex writeMutex;
-    Statement readValue;
-    Statement insert, touch, remove;
-
-    // The index. An origin is a function and the SHA-256 of its plugin file.
-    struct Origin
-    {
-        std::string function;
-        std::string sha;
-    };
-    struct Entry
-    {
-        std::uint32_t origin = 0;
-        std::int64_t session = 0;
-        bool inlined = false;
-        Value value; ///< when inlined
-    };
-    std::mutex indexMutex;
-    bool indexLoaded = false;
-    std::vector<Origin> origins;
-    std::unordered_map<std::string, std::uint32_t> originIds; ///< "function\nsha"
-    std::unordered_map<std::string, Entry, TransparentHash, std::equal_to<>> index;
-
-    // Scheduler thread only: the last function asked about and its origin.
-    const FunctionInfo *lastFunction = nullptr;
-    std::string lastPath, lastName;
-    std::uint32_t lastOrigin = 0;
-    bool lastUsable = false;
-    std::mutex hashMutex; ///< fileHashes: the writer thread fills it first (preloadPlugins)
-    std::unordered_map<std::string, std::string> fileHashes; ///< plugin path -> SHA-256
-
-    // What the writer thread writes next.
-    struct Store
-    {
-        std::string key;
-        std::uint32_t origin;
-        std::int64_t session;
-        Value value;
-    };
-    struct Touch
-    {
-        std::string key;
-        std::uint32_t origin;
-    };
-    std::mutex queueMutex;
-    std::condition_variable queueCv;
-    std::condition_variable flushedCv;
-    std::vector<Store> stores;
-    std::vector<Touch> touches;
-    std::vector<Touch> removals;
-    std::uint64_t requested = 0; ///< flush generations asked for
-    std::uint64_t written = 0;   ///< flush generations done
-    bool stopping = false;
-    std::atomic<std::int64_t> session{0};
-    std::thread thread;
-    std::int64_t lastUsedUs = 0; ///< writer thread: strictly increasing last_used
-
-    std::atomic<std::uint64_t> hits{0}, misses{0}, stored{0}, evicted{0}, corrupt{0};
-
-    void setError(const std::string &e)
-    {
-        std::lock_guard lock(errorMutex);
-        error = e;
-    }
-    bool open();
-    void loadIndex();
-    std::uint32_t originId(const std::string &function, const std::string &sha);
-    /// The origin of a function now; false for functions that are not from a readable file.
-    bool originOf(const FunctionInfo &fn, std::uint32_t &origin);
-    std::optional<Value> readRow(std::string_view key, const Origin &o, std::int64_t &session);
-    void run();
-    bool write(std::vector<Store> &s, std::vector<Touch> &t, std::vector<Touch> &r);
-};
+using cachedetail::checksum;
+using cachedetail::exec;
 
 bool SqliteResultCache::Impl::open()
 {
@@ -193,22 +45,15 @@ bool SqliteResultCache::Impl::open()
     sqlite3_busy_timeout(reader, 200);
     std::string e;
     if (!exec(writer, "PRAGMA journal_mode=WAL", &e)
-        || !exec(writer, "PRAGMA synchronous=NORMAL", &e) || !exec(writer, kCacheSchema, &e)) {
+        || !exec(writer, "PRAGMA synchronous=NORMAL", &e)
+        || !exec(writer, schema::kCreateResultCache, &e)) {
         setError("result cache in " + path + ": " + e);
         return false;
     }
-    if (!insert.prepare(writer,
-                        "INSERT OR REPLACE INTO result_cache(key, function, plugin_sha256, value, "
-                        "checksum, size, last_used, session_id) VALUES(?,?,?,?,?,?,?,?)")
-        || !touch.prepare(writer,
-                          "UPDATE result_cache SET last_used=? WHERE key=? AND function=? AND "
-                          "plugin_sha256=?")
-        || !remove.prepare(writer,
-                           "DELETE FROM result_cache WHERE key=? AND function=? AND "
-                           "plugin_sha256=?")
-        || !readValue.prepare(reader,
-                              "SELECT value, checksum, session_id FROM result_cache WHERE key=? "
-                              "AND function=? AND plugin_sha256=?")) {
+    if (!insert.prepare(writer, schema::kStoreCached)
+        || !touch.prepare(writer, schema::kTouchCached)
+        || !remove.prepare(writer, schema::kRemoveCached)
+        || !readValue.prepare(reader, schema::kReadCached)) {
         setError(std::string("result cache: ") + sqlite3_errmsg(writer));
         return false;
     }
@@ -330,187 +175,6 @@ SqliteResultCache::Impl::readRow(std::string_view key, const Origin &o, std::int
     }
     readValue.reset();
     return v;
-}
-
-void SqliteResultCache::Impl::run()
-{
-    // First what the first lookup would otherwise do on the scheduler thread: hash the plugin
-    // files and load the index, while the cluster starts its workers.
-    for (const std::string &plugin : options.preloadPlugins) {
-        std::lock_guard hlock(hashMutex);
-        if (!fileHashes.count(plugin))
-            fileHashes.emplace(plugin, fileSha256(plugin));
-    }
-    if (!options.preloadPlugins.empty()) {
-        std::lock_guard ilock(indexMutex);
-        if (!indexLoaded)
-            loadIndex();
-    }
-    std::unique_lock lock(queueMutex);
-    while (true) {
-        queueCv.wait_for(
-            lock, options.writeInterval, [this] { return stopping || requested != written; });
-        std::vector<Store> s;
-        std::vector<Touch> t, r;
-        s.swap(stores);
-        t.swap(touches);
-        r.swap(removals);
-        const std::uint64_t generation = requested;
-        const bool stop = stopping;
-        lock.unlock();
-        if (!s.empty() || !t.empty() || !r.empty()) {
-            if (!write(s, t, r) && !stop) {
-                // Locked by another process past the busy timeout: try again next time.
-                lock.lock();
-                stores.insert(stores.end(),
-                              std::make_move_iterator(s.begin()),
-                              std::make_move_iterator(s.end()));
-                touches.insert(touches.end(), t.begin(), t.end());
-                removals.insert(removals.end(), r.begin(), r.end());
-                written = generation;
-                flushedCv.notify_all();
-                continue;
-            }
-        }
-        lock.lock();
-        written = generation;
-        flushedCv.notify_all();
-        if (stop && stores.empty() && touches.empty() && removals.empty())
-            return;
-    }
-}
-
-bool SqliteResultCache::Impl::write(std::vector<Store> &s,
-                                    std::vector<Touch> &t,
-                                    std::vector<Touch> &r)
-{
-    std::lock_guard wlock(writeMutex);
-    std::vector<Origin> originsNow;
-    {
-        std::lock_guard ilock(indexMutex);
-        originsNow = origins;
-    }
-    std::string e;
-    if (!exec(writer, "BEGIN IMMEDIATE", &e)) {
-        log::get("history")->warn("result cache: cannot write: {}", e);
-        return false;
-    }
-    auto nextUse = [this] {
-        lastUsedUs = std::max(wallClockUs(), lastUsedUs + 1);
-        return lastUsedUs;
-    };
-    struct Added
-    {
-        std::string key;
-        std::uint32_t origin;
-        std::int64_t session;
-        bool inlined;
-        Value value;
-    };
-    std::vector<Added> added;
-    std::string bytes;
-    bool failed = false;
-    // Removals first: a damaged entry's recomputed value may be in this very batch.
-    for (const Touch &x : r) {
-        if (failed)
-            break;
-        const Origin &o = originsNow[x.origin];
-        remove.copyText(1, x.key);
-        remove.copyText(2, o.function);
-        remove.copyText(3, o.sha);
-        failed = remove.step() != SQLITE_DONE;
-        remove.reset();
-    }
-    for (Store &st : s) {
-        bytes.clear();
-        appendCbor(bytes, st.value);
-        // The history keeps a result's JSON up to its limit: what it does not keep, the
-        // cache does not serve either.
-        if (bytes.size() > options.resultLimitBytes
-            || toJson(st.value).size() > options.resultLimitBytes)
-            continue;
-        const Origin &o = originsNow[st.origin];
-        insert.copyText(1, st.key);
-        insert.copyText(2, o.function);
-        insert.copyText(3, o.sha);
-        insert.copyBlob(4, bytes);
-        insert.number(5, checksum(st.key, bytes));
-        insert.number(
-            6, std::int64_t(bytes.size() + st.key.size() + o.function.size() + o.sha.size()));
-        insert.number(7, nextUse());
-        insert.number(8, st.session);
-        const int rc = insert.step();
-        insert.reset();
-        if (rc != SQLITE_DONE) {
-            log::get("history")->warn(
-                "result cache: cannot store {}: {}", st.key, sqlite3_errmsg(writer));
-            failed = true;
-            break;
-        }
-        const bool inl = bytes.size() <= kInlineBytes;
-        added.push_back(Added{st.key, st.origin, st.session, inl, inl ? st.value : Value()});
-    }
-    for (const Touch &x : t) {
-        if (failed)
-            break;
-        const Origin &o = originsNow[x.origin];
-        touch.number(1, nextUse());
-        touch.copyText(2, x.key);
-        touch.copyText(3, o.function);
-        touch.copyText(4, o.sha);
-        failed = touch.step() != SQLITE_DONE;
-        touch.reset();
-    }
-    // Least recently used first, until the cache fits (the sum covers other processes' rows).
-    std::vector<std::string> gone;
-    if (!failed && !s.empty()) {
-        Statement total;
-        std::int64_t bytesNow = 0;
-        if (total.prepare(writer, "SELECT total(size) FROM result_cache")
-            && total.step() == SQLITE_ROW)
-            bytesNow = total.columnInt(0);
-        if (std::uint64_t(bytesNow) > options.maxBytes) {
-            Statement oldest, drop;
-            if (oldest.prepare(
-                    writer, "SELECT rowid, key, size FROM result_cache ORDER BY last_used, rowid")
-                && drop.prepare(writer, "DELETE FROM result_cache WHERE rowid=?")) {
-                std::vector<std::int64_t> rows;
-                while (std::uint64_t(bytesNow) > options.maxBytes && oldest.step() == SQLITE_ROW) {
-                    rows.push_back(oldest.columnInt(0));
-                    gone.emplace_back(oldest.columnText(1));
-                    bytesNow -= oldest.columnInt(2);
-                }
-                oldest.reset();
-                for (std::int64_t row : rows) {
-                    drop.number(1, row);
-                    failed = failed || drop.step() != SQLITE_DONE;
-                    drop.reset();
-                }
-            }
-        }
-    }
-    if (failed || !exec(writer, "COMMIT", &e)) {
-        log::get("history")->warn("result cache: write failed: {}",
-                                  failed ? sqlite3_errmsg(writer) : e);
-        exec(writer, "ROLLBACK", nullptr);
-        return false;
-    }
-    stored += added.size();
-    evicted += gone.size();
-    std::lock_guard ilock(indexMutex);
-    if (!indexLoaded) // loaded later, from the database as written now
-        return true;
-    for (const Touch &x : r) {
-        auto it = index.find(x.key);
-        if (it != index.end() && it->second.origin == x.origin)
-            index.erase(it);
-    }
-    for (Added &a : added)
-        index.insert_or_assign(std::move(a.key),
-                               Entry{a.origin, a.session, a.inlined, std::move(a.value)});
-    for (const std::string &key : gone)
-        index.erase(key);
-    return true;
 }
 
 SqliteResultCache::SqliteResultCache(ResultCacheOptions options)

@@ -149,4 +149,30 @@ const char *const kUpsertPlugin
     = "INSERT OR REPLACE INTO plugins(session_id, name, version, path, hash, functions) "
       "VALUES(?, ?, ?, ?, ?, ?)";
 
+// The result cache's table: created by the cache itself (CREATE IF NOT EXISTS), apart from
+// the numbered migrations, so that a history written by an older Taskbench gains it on the
+// first cached run without a schema version of its own.
+const char *const kCreateResultCache = R"sql(
+CREATE TABLE IF NOT EXISTS result_cache(
+  key TEXT NOT NULL,
+  function TEXT NOT NULL,
+  plugin_sha256 TEXT NOT NULL,
+  value BLOB NOT NULL,
+  checksum INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  last_used INTEGER NOT NULL,
+  session_id INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(key, function));
+CREATE INDEX IF NOT EXISTS result_cache_lru ON result_cache(last_used)
+)sql";
+const char *const kStoreCached
+    = "INSERT OR REPLACE INTO result_cache(key, function, plugin_sha256, value, checksum, size, "
+      "last_used, session_id) VALUES(?,?,?,?,?,?,?,?)";
+const char *const kTouchCached = "UPDATE result_cache SET last_used=? WHERE key=? AND function=? "
+                                 "AND plugin_sha256=?";
+const char *const kRemoveCached
+    = "DELETE FROM result_cache WHERE key=? AND function=? AND plugin_sha256=?";
+const char *const kReadCached = "SELECT value, checksum, session_id FROM result_cache WHERE key=? "
+                                "AND function=? AND plugin_sha256=?";
+
 } // namespace taskbench::history::schema

@@ -70,4 +70,16 @@ enum TaskParam : int {
     TaskParamCount = CachedFrom,
 };
 
+/// The result cache's table and its index (several statements: sqlite3_exec them).
+extern const char *const kCreateResultCache;
+/// One cached value, inserted or replaced: key, function, plugin_sha256, value, checksum,
+/// size, last_used, session_id.
+extern const char *const kStoreCached;
+/// A cached value's last use: last_used, key, function, plugin_sha256.
+extern const char *const kTouchCached;
+/// One cached value gone: key, function, plugin_sha256.
+extern const char *const kRemoveCached;
+/// One cached value read: key, function, plugin_sha256 -> value, checksum, session_id.
+extern const char *const kReadCached;
+
 } // namespace taskbench::history::schema
