@@ -93,7 +93,8 @@ Value taskJson(const history::TaskRecord &t, bool failed)
                                    {"message", t.errorMessage},
                                    {"root_key", t.errorRoot},
                                    {"traceback", t.traceback}})
-                : Value()}};
+                : Value()},
+        {"output", t.output}};
 }
 
 int listTasks(history::HistoryStore &store, const Options &opts)

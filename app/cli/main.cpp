@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "functions.h"
 #include "recording.h"
+#include "resultstream.h"
 #include "signals.h"
 #include "slurmsetup.h"
 
@@ -71,6 +72,8 @@ int runInCluster(const Command &command, CommandContext &ctx, const std::string 
 {
     const Options &opts = ctx.opts;
     checkWorkerExecutable(opts);
+    // First in, last out: everything below may run tasks in this process.
+    const ResultStream results;
     if (command.check)
         command.check(*ctx.registry, opts);
     // Null with --no-cache or --no-history; held by the client, so it outlives it.

@@ -122,13 +122,13 @@ int commandMap(CommandContext &ctx)
 
     ctx.track(mapped, so);
     if (!reduced)
-        return finish(client, outputsOf(mapped), {}, opts);
+        return finish(ctx, outputsOf(mapped), {});
     ctx.track({*reduced}, so);
     const auto summary = [&mapped, &opts] {
         if (!opts.json)
             printMapSummary(mapped);
     };
-    return finish(client, {Output{{}, *reduced}}, mapped, opts, summary);
+    return finish(ctx, {Output{{}, *reduced}}, mapped, summary);
 }
 
 } // namespace taskbench::cli

@@ -3,8 +3,11 @@
 // then is cancelled and still reported.
 #include "reporting.h"
 
+#include "resultstream.h"
 #include "signals.h"
 #include "stackdump.h"
+
+#include "taskbench/history/recorder.h"
 
 #include "taskbench/logging.h"
 #include "taskbench/valuecodec.h"
@@ -121,6 +124,7 @@ bool report(Client &client, const Output &o, bool json, std::ostringstream &err)
     }
     const std::optional<TaskError> error = f.error();
     const std::vector<std::string> logs = client.logs(f);
+    const std::string output = client.output(f);
     const AttemptUsage usage = f.usage();
 
     if (json) {
@@ -138,19 +142,21 @@ bool report(Client &client, const Output &o, bool json, std::ostringstream &err)
                        {"result_bytes", known(usage.resultBytes)},
                        {"attempt_usage", attemptUsageJson(client.attemptUsage(f))},
                        {"logs", Value::List(logs.begin(), logs.end())},
+                       // What the task printed (process workers capture it per task).
+                       {"output", output},
                        {"story", storyJson(client.story(f))}};
         if (!o.name.empty())
             obj["name"] = o.name;
-        std::cout << toJson(Value(std::move(obj))) << "\n";
+        resultOut() << toJson(Value(std::move(obj))) << "\n";
     } else {
-        std::cout << label(o) << "  " << toString(status);
+        resultOut() << label(o) << "  " << toString(status);
         if (result)
-            std::cout << "  " << result->typeName() << "  " << repr(*result);
+            resultOut() << "  " << result->typeName() << "  " << repr(*result);
         else if (error)
-            std::cout << "  " << error->describe();
-        std::cout << "\n";
+            resultOut() << "  " << error->describe();
+        resultOut() << "\n";
         for (const std::string &line : logs)
-            std::cout << "    log: " << line << "\n";
+            resultOut() << "    log: " << line << "\n";
     }
 
     if (status == FutureStatus::Finished && result)
@@ -169,6 +175,12 @@ bool report(Client &client, const Output &o, bool json, std::ostringstream &err)
         std::istringstream tb(error->traceback);
         for (std::string line; std::getline(tb, line);)
             err << "  " << line << "\n";
+        if (!output.empty()) {
+            err << "  output:\n";
+            std::istringstream printed(output);
+            for (std::string line; std::getline(printed, line);)
+                err << "    " << line << "\n";
+        }
     } else {
         err << "the task is " << toString(status) << "\n";
     }
@@ -177,12 +189,18 @@ bool report(Client &client, const Output &o, bool json, std::ostringstream &err)
 
 } // namespace
 
-int finish(Client &client,
+int finish(const CommandContext &ctx,
            const std::vector<Output> &outputs,
            const std::vector<Future> &others,
-           const Options &opts,
            const std::function<void()> &summary)
 {
+    Client &client = *ctx.client;
+    const Options &opts = ctx.opts;
+    const auto close = [&ctx, &client] {
+        if (ctx.recorder)
+            ctx.recorder->finish();
+        client.close();
+    };
     std::vector<Future> all = others;
     for (const Output &o : outputs)
         all.push_back(o.future);
@@ -205,7 +223,7 @@ int finish(Client &client,
                       << plural(std::int64_t(unfinished.size()), "unfinished task") << "\n";
             const int code = interruptedExitCode();
             startShutdownWatchdog(code);
-            client.close();
+            close();
             return code;
         }
         std::cerr << "taskbench-cli: timed out after " << *opts.timeoutSeconds << " s; cancelled "
@@ -218,14 +236,14 @@ int finish(Client &client,
     std::ostringstream errors;
     for (const Output &o : outputs)
         ok = report(client, o, opts.json, errors) && ok;
-    std::cout.flush();
+    resultOut().flush();
     std::cerr << errors.str();
     if (summary)
         summary();
     if (outcome == WaitOutcome::TimedOut)
         ok = false;
     startShutdownWatchdog(ok ? kExitOk : kExitTaskFailed);
-    client.close();
+    close();
     return ok ? kExitOk : kExitTaskFailed;
 }
 

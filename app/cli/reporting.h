@@ -5,6 +5,7 @@
 #pragma once
 
 #include "commandline.h"
+#include "commands.h"
 
 #include "taskbench/client.h"
 
@@ -23,12 +24,13 @@ struct Output
 };
 
 /// Waits for the outputs (and `others`, which they may depend on), prints them, runs
-/// `summary` (extra lines on stderr), closes the client and returns the exit code: 0 all
-/// finished, 1 a task failed or --timeout struck, 128 + signal when interrupted.
-int finish(Client &client,
+/// `summary` (extra lines on stderr), finishes the recording, closes the client and returns
+/// the exit code: 0 all finished, 1 a task failed or --timeout struck, 128 + signal when
+/// interrupted. The recording ends first: what it reads from the engine (what a task
+/// printed, say) is gone once the client is closed.
+int finish(const CommandContext &ctx,
            const std::vector<Output> &outputs,
            const std::vector<Future> &others,
-           const Options &opts,
            const std::function<void()> &summary = {});
 
 /// Every output of `futures`, unnamed, in order.

@@ -28,7 +28,7 @@ int commandRerun(CommandContext &ctx)
     }
     for (std::size_t i = 0; i < futures.size(); ++i)
         ctx.track({futures[i]}, plan.calls[i].options);
-    return finish(*ctx.client, outputsOf(futures), {}, opts);
+    return finish(ctx, outputsOf(futures), {});
 }
 
 } // namespace taskbench::cli

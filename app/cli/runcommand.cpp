@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "functions.h"
 #include "reporting.h"
+#include "resultstream.h"
 
 #include <iostream>
 
@@ -64,7 +65,7 @@ int commandRun(CommandContext &ctx)
     if (breaks) {
         addBreakpoints(*ctx.client, opts.breaks, futures);
         ctx.client->resume();
-        promptAtBreakpoints(*ctx.client, computed, std::cin, std::cout);
+        promptAtBreakpoints(*ctx.client, computed, std::cin, resultOut());
     }
     std::vector<std::string> names = graph.outputs;
     if (names.empty())
@@ -76,7 +77,7 @@ int commandRun(CommandContext &ctx)
         if (it != futures.end())
             outputs.push_back(Output{n, it->second});
     }
-    return finish(*ctx.client, outputs, {}, opts);
+    return finish(ctx, outputs, {});
 }
 
 } // namespace taskbench::cli

@@ -24,7 +24,7 @@ int commandSubmit(CommandContext &ctx)
         throw InputError(e.what());
     }
     ctx.track({future}, so);
-    return finish(*ctx.client, {Output{{}, future}}, {}, opts);
+    return finish(ctx, {Output{{}, future}}, {});
 }
 
 } // namespace taskbench::cli

@@ -104,6 +104,13 @@ void throwNonStd(const std::string &kind)
     throw TaskException("ValueError", "kind must be \"int\" or \"struct\", got \"" + kind + "\"");
 }
 
+std::string printThenThrow(const std::string &text)
+{
+    std::printf("%s\n", text.c_str()); // buffered: the capture must flush it
+    std::fprintf(stderr, "stderr: %s\n", text.c_str());
+    throw std::runtime_error("failed after printing " + text);
+}
+
 taskbench::Value ok(taskbench::Value x)
 {
     return x;
@@ -143,5 +150,10 @@ TASKBENCH_PLUGIN("faults", "1.0", "Fault injection for worker tests (never call 
                {Param("kind", "struct")},
                "Throw something that is not a std::exception: an int (kind=\"int\") or a "
                "plain struct (kind=\"struct\").");
+    plugin.def("print_then_throw",
+               &printThenThrow,
+               {"text"},
+               "Print text to stdout and stderr, then throw std::runtime_error: the error "
+               "comes with what the task printed.");
     plugin.def("ok", &ok, {"x"}, "Return x unchanged (the worker is alive and well).");
 }

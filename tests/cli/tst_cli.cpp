@@ -68,6 +68,9 @@ private slots:
     void test_crashingTaskOnDefaults();
     void test_threadWorkerCrashNamedAtNextStart();
     void test_taskLogs();
+    void test_taskOutputKeptOffResults();
+    void test_taskOutputReportedAndRecorded();
+    void test_failureWarningQuotesLikePython();
 
     void test_badInput_data();
     void test_badInput();
@@ -505,6 +508,62 @@ void TstCli::test_taskLogs()
     EXPECT_EXIT(human, 0);
     QVERIFY2(human.out.contains("log: ") && human.out.contains("log line 2/2"),
              qPrintable(human.out));
+}
+
+void TstCli::test_taskOutputKeptOffResults()
+{
+    // Thread workers run tasks in the CLI itself: what they print goes to stderr, so that
+    // stdout stays one JSON object per line.
+    RUN_CLI(r, {"--threads", "--no-cache", "--json", "submit", "bench.print", "in-process"});
+    EXPECT_EXIT(r, 0);
+    QCOMPARE(r.lines().size(), 1);
+    QCOMPARE(r.objects().front().value("result").toString(), QString("in-process"));
+    QVERIFY2(r.err.contains("stderr: in-process") && r.err.contains("\nin-process\n"),
+             qPrintable(describe(r)));
+
+    RUN_CLI(human, {"--threads", "--no-cache", "submit", "bench.print", "in-process"});
+    EXPECT_EXIT(human, 0);
+    QCOMPARE(human.lines().size(), 1);
+    QVERIFY2(human.out.contains("finished  str  \"in-process\""), qPrintable(describe(human)));
+}
+
+void TstCli::test_taskOutputReportedAndRecorded()
+{
+    // Process workers capture what each task prints: --json carries it...
+    RUN_CLI(r, {"--processes", "--no-cache", "--json", "submit", "bench.print", "captured"});
+    EXPECT_EXIT(r, 0);
+    const QString output = r.objects().front().value("output").toString();
+    QVERIFY2(output.contains("stderr: captured\n") && output.contains("captured\n"),
+             qPrintable(describe(r)));
+
+    // ...an error's report shows it, and the history keeps it with the error (the recording
+    // ends before the cluster does, while the engine still holds it).
+    const QString db = path("output-history.sqlite");
+    RUN_CLI(failed,
+            {"--processes", "--db", db, "submit", "faults.print_then_throw", "before-failing"});
+    EXPECT_EXIT(failed, 1);
+    QVERIFY2(failed.err.contains("  output:\n") && failed.err.contains("    before-failing\n"),
+             qPrintable(describe(failed)));
+    RUN_CLI(tasks, {"--db", db, "history", "tasks", "--status", "error", "--json"});
+    EXPECT_EXIT(tasks, 0);
+    QCOMPARE(tasks.objects().size(), 1);
+    const QString recorded = tasks.objects().front().value("output").toString();
+    QVERIFY2(recorded.contains("stderr: before-failing\n") && recorded.contains("before-failing\n"),
+             qPrintable(describe(tasks)));
+}
+
+void TstCli::test_failureWarningQuotesLikePython()
+{
+    // "Exception: Type('message')" as Python's repr quotes it: a message with a single
+    // quote in it goes in double quotes; one with both escapes the single ones.
+    RUN_CLI(apostrophe, {"--no-cache", "submit", "faults.throw_runtime", "it's broken"});
+    EXPECT_EXIT(apostrophe, 1);
+    QVERIFY2(apostrophe.err.contains("Exception: std::runtime_error(\"it's broken\")"),
+             qPrintable(describe(apostrophe)));
+    RUN_CLI(both, {"--no-cache", "submit", "faults.throw_runtime", "it's \"odd\""});
+    EXPECT_EXIT(both, 1);
+    QVERIFY2(both.err.contains("Exception: std::runtime_error('it\\'s \"odd\"')"),
+             qPrintable(describe(both)));
 }
 
 void TstCli::test_badInput_data()

@@ -738,6 +738,7 @@ void tst_PluginLoader::test_faultsListedNotCalled()
                                        "faults.allocate",
                                        "faults.throw_runtime",
                                        "faults.throw_nonstd",
+                                       "faults.print_then_throw",
                                        "faults.ok"}));
     QCOMPARE(q(registry.find("faults.exit_task")->signature()),
              QStringLiteral("exit_task(code: int = 3) -> null"));

@@ -25,6 +25,38 @@ std::string describeArgs(const std::vector<Value> &args)
     return s + ")";
 }
 
+/// An error message quoted as Python's repr would (the warning reads like Dask's
+/// "Exception: ValueError('...')"): single quotes unless the text has one and no double.
+std::string pythonQuoted(std::string_view text)
+{
+    const bool doubleQuotes
+        = text.find('\'') != std::string_view::npos && text.find('"') == std::string_view::npos;
+    const char quote = doubleQuotes ? '"' : '\'';
+    std::string out(1, quote);
+    for (const char c : text) {
+        switch (c) {
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        default:
+            if (c == quote)
+                out.push_back('\\');
+            out.push_back(c);
+        }
+    }
+    out.push_back(quote);
+    return out;
+}
+
 } // namespace
 
 void Engine::publish(TaskRecord *r, FutureStatus status)
@@ -209,12 +241,12 @@ void Engine::handle(CompletionMsg &m)
         // when warnings are off (as in benchmarks), on the scheduler thread.
         if (engineLog()->should_log(spdlog::level::warn))
             engineLog()->warn("Compute Failed\nKey:       {}\nFunction:  {}\nargs:      {}\n"
-                              "Exception: {}('{}')\nAttempt:   {}",
+                              "Exception: {}({})\nAttempt:   {}",
                               r->key(),
                               r->function ? r->function->qualifiedName : "",
                               describeArgs(currentArgs(r)),
                               c.errorType,
-                              c.errorMessage,
+                              pythonQuoted(c.errorMessage),
                               r->attempt);
         if (r->retriesUsed < r->retries) {
             ++r->retriesUsed;

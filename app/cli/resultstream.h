@@ -1,0 +1,32 @@
+// Standard output for results only. Tasks on thread workers run in this process and share
+// its stdout (and std::cout): a plugin's printf or std::cout would land between result lines
+// and break --json. While a ResultStream lives, file descriptor 1 points at stderr, so that
+// whatever a task prints is shown there (as process workers' captured output is), and
+// resultOut() writes to the original standard output through a descriptor of its own.
+#pragma once
+
+#include <memory>
+#include <ostream>
+#include <streambuf>
+
+namespace taskbench::cli {
+
+/// Where results go: the original standard output while a ResultStream lives, else
+/// std::cout.
+std::ostream &resultOut();
+
+class ResultStream
+{
+public:
+    ResultStream();
+    ~ResultStream(); ///< flushes resultOut() and puts fd 1 back
+    ResultStream(const ResultStream &) = delete;
+    ResultStream &operator=(const ResultStream &) = delete;
+
+private:
+    int m_results = -1; ///< the original standard output (a dup of fd 1)
+    std::unique_ptr<std::streambuf> m_buffer;
+    std::unique_ptr<std::ostream> m_stream;
+};
+
+} // namespace taskbench::cli
