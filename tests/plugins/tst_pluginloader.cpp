@@ -21,6 +21,7 @@
 #include <mutex>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace taskbench;
@@ -166,6 +167,8 @@ private slots:
     void test_refusalOfGeneratedFiles_data();
     void test_refusalOfGeneratedFiles();
     void test_refusalsDoNotStopOthers();
+    void test_libraryThatKillsItsOpener_data();
+    void test_libraryThatKillsItsOpener();
     void test_handwrittenEntryLoads();
     void test_duplicatePluginName();
     void test_registersQualifiedFunctions();
@@ -315,6 +318,70 @@ void tst_PluginLoader::test_refusalOfGeneratedFiles()
     QVERIFY2(reason.contains(dlerror), qPrintable(reason));
     QCOMPARE(m_sink->takeWarnings().size(), std::size_t(1));
     QVERIFY(registry.all().empty());
+}
+
+void tst_PluginLoader::test_libraryThatKillsItsOpener_data()
+{
+    QTest::addColumn<std::string>("source"); ///< a fixture, or "truncated" (a cut-off plugin)
+    QTest::addColumn<QString>("reason");
+
+    const QString ends = "opening the library ends the process that opens it (";
+    QTest::newRow("static initialiser throws")
+        << std::string("opening_throws")
+        << ends + "killed by signal SIGABRT: terminate called after throwing";
+    QTest::newRow("static initialiser exits")
+        << std::string("opening_exits") << ends + "exited with code 7";
+    QTest::newRow("truncated library")
+        << std::string("truncated") << ends + "killed by signal SIGBUS";
+    QTest::newRow("static initialiser hangs")
+        << std::string("opening_hangs")
+        << QString("opening the library did not finish within 300 ms (tried first in a "
+                   "separate process, which was killed)");
+}
+
+void tst_PluginLoader::test_libraryThatKillsItsOpener()
+{
+    // Opened here, each of these would abort, fault or hang this process (or leave the
+    // dynamic loader's lock held, so that every later dlopen hangs). The probe opens them in
+    // a child first: they are refused, and the loader goes on working.
+    QFETCH(std::string, source);
+    QFETCH(QString, reason);
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    std::string path = dir.filePath("libcase.so").toStdString();
+    if (source == "truncated") {
+        std::ifstream in(shippedPlugin("tutorial"), std::ios::binary);
+        std::string head(10000, '\0');
+        in.read(head.data(), std::streamsize(head.size()));
+        writeFile(path, head);
+    } else {
+        fs::copy_file(fixture(source), path);
+    }
+
+    FunctionRegistry registry;
+    PluginLoader loader(registry);
+    loader.setProbeTimeout(std::chrono::milliseconds(300));
+    const PluginScanReport report = loader.load(path);
+    QVERIFY(report.loaded.empty());
+    QCOMPARE(report.refused.size(), std::size_t(1));
+    const QString why = q(report.refused[0].reason);
+    QVERIFY2(why.startsWith(reason), qPrintable(why));
+    if (source == "opening_throws")
+        QVERIFY2(why.contains("static initialisation exploded"), qPrintable(why));
+    QCOMPARE(m_sink->takeWarnings().size(), std::size_t(1));
+
+    // This process is unharmed: the next library opens (on another thread too).
+    QCOMPARE(loader.load(shippedPlugin("bench")).loaded.size(), std::size_t(1));
+    std::size_t loadedThere = 0;
+    std::thread other([&registry, &loadedThere] {
+        PluginLoader second(registry);
+        second.setProbe(false);
+        loadedThere = second.load(shippedPlugin("tutorial")).loaded.size();
+    });
+    other.join();
+    QCOMPARE(loadedThere, std::size_t(1));
+    QVERIFY(registry.find("tutorial.inc"));
+    m_sink->takeWarnings();
 }
 
 void tst_PluginLoader::test_refusalsDoNotStopOthers()

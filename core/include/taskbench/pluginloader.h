@@ -6,6 +6,7 @@
 
 #include "taskbench/functionregistry.h"
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -51,9 +52,21 @@ public:
 
     const std::vector<PluginRecord> &plugins() const { return m_plugins; }
 
+    /// Whether a library is first opened in a short-lived child process (taskbench-worker
+    /// --probe, next to the running binary) before this process opens it (default: on).
+    /// Opening a library runs its code; a library that crashes, hangs, exits or throws
+    /// while it is opened is then refused with what happened, instead of taking this process
+    /// with it. Worker processes, isolated already, turn it off.
+    void setProbe(bool on) { m_probe = on; }
+    bool probe() const { return m_probe; }
+    /// How long opening one library may take in the probe before it is refused (20 s).
+    void setProbeTimeout(std::chrono::milliseconds timeout) { m_probeTimeout = timeout; }
+
 private:
     FunctionRegistry &m_registry;
     std::vector<PluginRecord> m_plugins;
+    bool m_probe = true;
+    std::chrono::milliseconds m_probeTimeout{20'000};
 };
 
 } // namespace taskbench

@@ -30,6 +30,10 @@ struct WorkerProcessOptions
     std::string tokenFile;
     std::string name;       ///< label shown by the scheduler
     std::string runtimeDir; ///< base of the plugin cache
+    // Neither: --probe LIB... (try opening plugin libraries; see PluginLoader::setProbe) or
+    // --help.
+    std::vector<std::string> probe;
+    bool help = false;
 };
 
 /// Parses taskbench-worker's arguments (argv[0] is skipped). On bad arguments returns nullopt
@@ -40,7 +44,8 @@ parseWorkerProcessArguments(int argc, const char *const *argv, std::string *erro
 /// The usage text (several lines, ending in a newline).
 const char *workerProcessUsage();
 
-/// Runs the worker until the scheduler lets it go; the return value is the process exit code
+/// Runs the worker until the scheduler lets it go (or, with --probe, tries the libraries and
+/// ends; with --help, prints the usage); the return value is the process exit code
 /// (0 on shutdown or a closed connection, 1 or 2 when it cannot connect or the handshake
 /// fails). Takes over the process: redirects fd 1 and 2 to the task output capture, registers
 /// the loggers, ignores SIGPIPE; it ends the process itself (_exit) once the loop has run.

@@ -25,6 +25,8 @@
 // fills is thread safe, so tasks may run while plugins are (re)loaded.
 #include "taskbench/pluginloader.h"
 
+#include "plugins/pluginprobe_p.h"
+
 #include "taskbench/logging.h"
 
 #include <boost/dll/shared_library.hpp>
@@ -267,13 +269,17 @@ void refuse(PluginScanReport &report, const Candidate &c, std::string reason)
     report.refused.push_back({c.path, std::move(reason)});
 }
 
+/// `probeRefusal`: why the probe says this process must not open the library ("" if it may).
 void loadOne(FunctionRegistry &registry,
              std::vector<PluginRecord> &plugins,
              const std::string &rawPath,
+             const std::string &probeRefusal,
              PluginScanReport &report)
 {
     Candidate c;
     c.path = normalisedPath(rawPath);
+    if (!probeRefusal.empty())
+        return refuse(report, c, probeRefusal);
     const auto samePath = std::find_if(
         plugins.begin(), plugins.end(), [&](const auto &p) { return p.path == c.path; });
     const bool reload = samePath != plugins.end();
@@ -332,6 +338,13 @@ void loadOne(FunctionRegistry &registry,
     report.loaded.push_back(std::move(record));
 }
 
+detail::ProbeOptions probeOptions(std::chrono::milliseconds perLibrary)
+{
+    detail::ProbeOptions o;
+    o.perLibrary = perLibrary;
+    return o;
+}
+
 } // namespace
 
 PluginLoader::PluginLoader(FunctionRegistry &registry)
@@ -373,6 +386,7 @@ PluginScanReport PluginLoader::scan(const std::vector<std::string> &folders)
 {
     PluginScanReport report;
     std::set<std::string> visited; // a folder listed twice does not reload its plugins
+    std::vector<std::string> paths;
     for (const std::string &folder : folders) {
         std::error_code ec;
         const fs::file_status status = fs::status(folder, ec);
@@ -395,18 +409,25 @@ PluginScanReport PluginLoader::scan(const std::vector<std::string> &folders)
         std::sort(files.begin(), files.end(), [](const fs::path &a, const fs::path &b) {
             return a.filename().string() < b.filename().string();
         });
-        for (const fs::path &file : files) {
+        for (const fs::path &file : files)
             if (visited.insert(normalisedPath(file.string())).second)
-                loadOne(m_registry, m_plugins, file.string(), report);
-        }
+                paths.push_back(file.string());
     }
+    // All of them in one probe process, then here, in the folders' order.
+    const std::vector<std::string> refusals
+        = m_probe ? detail::probePluginLoads(paths, probeOptions(m_probeTimeout))
+                  : std::vector<std::string>(paths.size());
+    for (std::size_t i = 0; i < paths.size(); ++i)
+        loadOne(m_registry, m_plugins, paths[i], refusals[i], report);
     return report;
 }
 
 PluginScanReport PluginLoader::load(const std::string &path)
 {
     PluginScanReport report;
-    loadOne(m_registry, m_plugins, path, report);
+    const std::string refusal
+        = m_probe ? detail::probePluginLoads({path}, probeOptions(m_probeTimeout)).front() : "";
+    loadOne(m_registry, m_plugins, path, refusal, report);
     return report;
 }
 

@@ -6,6 +6,7 @@
 #include "taskbench/slurmcluster.h"
 
 #include "slurm/slurmcommands_p.h"
+#include "util/childprocess_p.h"
 
 #include "taskbench/clock.h"
 #include "taskbench/logging.h"
@@ -51,15 +52,6 @@ std::string shellQuote(const std::string &s)
     for (char c : s)
         out += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return out + "'";
-}
-
-std::string defaultWorkerExecutable()
-{
-    std::error_code ec;
-    const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (ec)
-        return "taskbench-worker";
-    return (exe.parent_path() / "taskbench-worker").string();
 }
 
 void checkOneLine(const std::string &what, const std::string &value)
@@ -125,7 +117,7 @@ std::string SlurmCluster::jobScript(const SlurmOptions &o)
         s += line + "\n";
     // One worker per job, named after the job so the scheduler can tell which job it is.
     const std::string exe
-        = o.workerExecutable.empty() ? defaultWorkerExecutable() : o.workerExecutable;
+        = o.workerExecutable.empty() ? detail::defaultWorkerExecutable() : o.workerExecutable;
     s += "exec " + shellQuote(exe) + " --scheduler "
          + shellQuote(o.schedulerAddress.empty() ? "tcp://HOST:PORT" : o.schedulerAddress)
          + " --token-file " + shellQuote(o.tokenFile.empty() ? "TOKEN_FILE" : o.tokenFile)

@@ -33,23 +33,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string signalName(int sig)
-{
-    if (const char *abbrev = ::sigabbrev_np(sig))
-        return std::string("SIG") + abbrev;
-    return "signal " + std::to_string(sig);
-}
-
-/// "killed by signal SIGSEGV", "exited with code 3".
-std::string describeStatus(int status)
-{
-    if (WIFSIGNALED(status))
-        return "killed by signal " + signalName(WTERMSIG(status));
-    if (WIFEXITED(status))
-        return "exited with code " + std::to_string(WEXITSTATUS(status));
-    return "ended with status " + std::to_string(status);
-}
-
 std::string levelName()
 {
     const auto sv = spdlog::level::to_string_view(workerLog()->level());
@@ -57,20 +40,6 @@ std::string levelName()
 }
 
 } // namespace
-
-/// taskbench-worker next to the running binary.
-std::string defaultWorkerExecutable()
-{
-    char buf[4096];
-    const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-    if (n > 0) {
-        std::string self(buf, std::size_t(n));
-        const auto slash = self.rfind('/');
-        if (slash != std::string::npos)
-            return self.substr(0, slash + 1) + "taskbench-worker";
-    }
-    return "taskbench-worker";
-}
 
 std::string ProcessWorker::spawn()
 {
@@ -274,7 +243,7 @@ bool ProcessWorker::reap(bool block)
     if (r < 0) // ECHILD: someone else reaped it (SIGCHLD set to SIG_IGN?)
         cause = "ended (exit status unavailable: " + std::string(std::strerror(errno)) + ")";
     else
-        cause = describeStatus(status);
+        cause = describeExitStatus(status);
     if (!m_killCause.empty())
         cause = m_killCause;
     // Reaped: the pid may be recycled any moment, so nothing may signal it from here on

@@ -13,6 +13,8 @@
 #pragma once
 
 #include "remote/workergate_p.h"
+#include "util/childprocess_p.h"
+#include "util/fd_p.h"
 #include "wire/protocol_p.h"
 #include "wire/transport_p.h"
 #include "workers/runtimedir_p.h"
@@ -44,38 +46,6 @@ inline std::shared_ptr<spdlog::logger> workerLog()
     return logger;
 }
 
-class UniqueFd
-{
-public:
-    UniqueFd() = default;
-    explicit UniqueFd(int fd)
-        : m_fd(fd)
-    {}
-    ~UniqueFd() { reset(); }
-    UniqueFd(UniqueFd &&o) noexcept
-        : m_fd(std::exchange(o.m_fd, -1))
-    {}
-    UniqueFd &operator=(UniqueFd &&o) noexcept
-    {
-        if (this != &o) {
-            reset();
-            m_fd = std::exchange(o.m_fd, -1);
-        }
-        return *this;
-    }
-    int get() const { return m_fd; }
-    bool valid() const { return m_fd >= 0; }
-    void reset(int fd = -1)
-    {
-        if (m_fd >= 0)
-            ::close(m_fd);
-        m_fd = fd;
-    }
-
-private:
-    int m_fd = -1;
-};
-
 /// Milliseconds from now to t for poll(): 0 when past, at most a minute.
 inline int msUntil(std::chrono::steady_clock::time_point t,
                    std::chrono::steady_clock::time_point now)
@@ -85,9 +55,6 @@ inline int msUntil(std::chrono::steady_clock::time_point t,
     const auto ms = std::chrono::ceil<std::chrono::milliseconds>(t - now).count();
     return int(std::min<std::int64_t>(ms, 60'000));
 }
-
-/// taskbench-worker next to the running binary.
-std::string defaultWorkerExecutable();
 
 // Commands from the scheduler thread to the I/O thread.
 struct CmdExecute

@@ -35,7 +35,11 @@ const char *workerProcessUsage()
            "       (a local worker, started by the Taskbench scheduler)\n"
            "   or: taskbench-worker --scheduler tcp://HOST:PORT --token-file FILE "
            "[--threads T] [--name LABEL] [--runtime-dir DIR] [--log-level L]\n"
-           "       (a remote worker; FILE holds the cluster token, mode 0600)\n";
+           "       (a remote worker; FILE holds the cluster token, mode 0600)\n"
+           "   or: taskbench-worker --probe <lib.so>...\n"
+           "       (opens each plugin library in turn, reporting on stdout how far it got: "
+           "how a\n"
+           "        Taskbench program tries a library before it opens it itself)\n";
 }
 
 std::optional<WorkerProcessOptions>
@@ -71,6 +75,14 @@ parseWorkerProcessArguments(int argc, const char *const *argv, std::string *erro
             if (!v)
                 return fail(error, "--plugin needs a library path");
             o.plugins.push_back(v);
+        } else if (arg == "--probe") {
+            const char *v = value();
+            if (!v)
+                return fail(error, "--probe needs a library path");
+            o.probe.push_back(v);
+        } else if (arg == "--help" || arg == "-h") {
+            o.help = true;
+            return o;
         } else if (arg == "--log-level") {
             const char *v = value();
             if (!v)
@@ -89,6 +101,11 @@ parseWorkerProcessArguments(int argc, const char *const *argv, std::string *erro
         } else {
             return fail(error, "unknown argument '" + arg + "'");
         }
+    }
+    if (!o.probe.empty()) {
+        if (!o.connect.empty() || !o.scheduler.empty())
+            return fail(error, "--probe runs alone (no --connect or --scheduler)");
+        return o;
     }
     if (!o.scheduler.empty()) {
         std::string host, port;

@@ -6,6 +6,7 @@
 //
 // A local worker is started by the scheduler's nanny (workers/childprocess.cpp) and proves
 // who it is with the token from $TASKBENCH_WORKER_TOKEN; it dies with the scheduler.
+#include "plugins/pluginprobe_p.h"
 #include "remote/remotejoin_p.h"
 #include "remote/workerauth_p.h"
 #include "wire/protocol_p.h"
@@ -24,6 +25,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -109,6 +111,12 @@ std::shared_ptr<spdlog::logger> wlog()
 
 int runWorkerProcess(WorkerProcessOptions o)
 {
+    if (o.help) {
+        std::fputs(workerProcessUsage(), stdout);
+        return 0;
+    }
+    if (!o.probe.empty())
+        return detail::runPluginProbe(o.probe);
     const bool remote = !o.scheduler.empty();
     // End with the scheduler even if it is killed (the closed socket would tell us too, but
     // not while a task hangs). A remote worker's parent is a shell or a batch system.
@@ -173,6 +181,7 @@ int runWorkerProcess(WorkerProcessOptions o)
 
     FunctionRegistry registry;
     PluginLoader loader(registry);
+    loader.setProbe(false); // this process is the isolation
     for (const std::string &path : o.plugins) {
         const PluginScanReport report = loader.load(path);
         for (const PluginRefusal &r : report.refused)
