@@ -46,7 +46,10 @@ const CommandSpec kCommands[] = {
      "Run one call of FUNC and print its result",
      "Submits one call of FUNC (\"plugin.function\") and waits for it. Each ARG is a JSON\n"
      "literal (1, 2.5, true, null, \"text\", [1, 2], {\"a\": 1}); anything that is not valid\n"
-     "JSON is taken as a string, so `submit tutorial.greet world` passes \"world\".\n"
+     "JSON is taken as a string, so `submit bench.print world` passes \"world\".\n"
+     "Bytes are written {\"$bytes\": \"<base64>\"}, e.g. `submit faults.ok\n"
+     "'{\"$bytes\": \"aGVsbG8=\"}'` passes b'hello'. --kwarg NAME=VALUE passes an argument\n"
+     "by parameter name (VALUE read the same way); parameters with a default may be left out.\n"
      "Put `--` before arguments that start with `--`.\n",
      1,
      -1},

@@ -20,6 +20,7 @@ namespace taskbench::cli {
 inline constexpr int kExitOk = 0;            ///< every output future finished
 inline constexpr int kExitTaskFailed = 1;    ///< a task errored, was cancelled or timed out
 inline constexpr int kExitUsage = 2;         ///< usage error or bad input
+inline constexpr int kExitOutputLost = 3;    ///< standard output was closed or a write failed
 inline constexpr int kExitInterrupted = 130; ///< SIGINT (128 + 2)
 
 /// The most inputs one `map` accepts (a guard against `--range 0:1e12` exhausting memory).

@@ -10,6 +10,7 @@
 
 #include "taskbench/history/exporters.h"
 #include "taskbench/resultcache.h"
+#include "taskbench/taskstate.h"
 #include "taskbench/valuecodec.h"
 
 #include <iostream>
@@ -17,6 +18,28 @@
 namespace taskbench::cli {
 
 namespace {
+
+/// The checks of values only history knows; parseCommandLine checked their form. Before the
+/// database is opened, so a mistyped filter neither creates one nor reads as "no match".
+void checkHistoryOptions(const Options &opts)
+{
+    // --limit N is "at most N rows": 0 would list nothing and read as an empty history.
+    if (opts.limit == 0)
+        throw UsageError("--limit must be at least 1", opts.command);
+    if (opts.filterStatus.empty())
+        return;
+    std::vector<std::string> statuses;
+    for (int i = 0; i < kFutureStatusCount; ++i) {
+        statuses.emplace_back(toString(FutureStatus(i)));
+        if (statuses.back() == opts.filterStatus)
+            return;
+    }
+    const std::string last = statuses.back();
+    statuses.pop_back();
+    throw UsageError("--status: expected " + join(statuses, ", ") + " or " + last + ", got '"
+                         + opts.filterStatus + "'",
+                     opts.command);
+}
 
 Value parsedOrNull(const std::string &json)
 {
@@ -152,6 +175,7 @@ int exportToFile(history::HistoryStore &store, const Options &opts)
 int commandHistory(CommandContext &ctx)
 {
     const Options &opts = ctx.opts;
+    checkHistoryOptions(opts);
     history::HistoryStore store;
     openHistory(store, opts);
     const std::string &action = opts.historyAction;

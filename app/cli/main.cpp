@@ -142,8 +142,14 @@ int runCli(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    guardStandardStreams();
     try {
-        return runCli(argc, argv);
+        const int code = runCli(argc, argv);
+        if (const std::string failure = standardOutputFailure(); !failure.empty()) {
+            std::cerr << "taskbench-cli: " << failure << "; the output is incomplete\n";
+            return code == kExitOk ? kExitOutputLost : code;
+        }
+        return code;
     } catch (const UsageError &e) {
         std::cerr << "taskbench-cli: " << e.what() << "\n"
                   << "Try 'taskbench-cli " << (e.command().empty() ? "" : e.command() + " ")

@@ -78,11 +78,23 @@ int commandMap(CommandContext &ctx)
     std::vector<std::vector<Value>> argLists;
     if (spread)
         argLists = spreadInputs(*f, name, inputs);
+    if (opts.inputs && inputs.empty())
+        throw InputError("--inputs " + *opts.inputs + ": no inputs (the "
+                         + (*opts.inputs == "-" ? std::string("standard input") : "file")
+                         + " is empty)");
     SubmitOptions so = submitOptions(opts);
-    // Check the first input's literals before anything is submitted.
-    if (!inputs.empty() || !argLists.empty())
-        checkArguments(
-            *f, spread ? argLists.front() : std::vector<Value>{inputs.front()}, so.kwargs);
+    // Every input's literals are checked before anything is submitted; an error names the
+    // input (1-based, in the order of the file).
+    const std::size_t count = spread ? argLists.size() : inputs.size();
+    for (std::size_t i = 0; i < count; ++i) {
+        try {
+            checkArguments(*f, spread ? argLists[i] : std::vector<Value>{inputs[i]}, so.kwargs);
+        } catch (const InputError &e) {
+            throw InputError(opts.inputs ? "--inputs " + *opts.inputs + ", input "
+                                               + std::to_string(i + 1) + ": " + e.what()
+                                         : std::string(e.what()));
+        }
+    }
 
     std::vector<Future> mapped;
     std::optional<Future> reduced;

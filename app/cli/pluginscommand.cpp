@@ -25,7 +25,8 @@ Value functionJson(const FunctionInfo &f)
                       {"signature", qualifiedSignature(f)},
                       {"doc", f.doc},
                       {"params", std::move(params)},
-                      {"result", f.resultType}};
+                      {"result", f.resultType},
+                      {"cacheable", f.cacheable}};
 }
 
 } // namespace
@@ -55,6 +56,8 @@ int commandPlugins(CommandContext &ctx)
             }
             out << "  " << qualifiedSignature(*f) << "\n";
             out << wrap(f->doc, "      ", 96);
+            if (!f->cacheable)
+                out << "      (side effects: never served from the result cache)\n";
         }
         if (json)
             out << toJson(Value::Map{{"kind", "plugin"},

@@ -2,6 +2,7 @@
 #include "recording.h"
 
 #include "commands.h"
+#include "signals.h"
 
 #include "taskbench/history/crashmarker.h"
 
@@ -34,6 +35,9 @@ void startRecording(std::optional<history::Recorder> &recorder,
     ro.session.workers = int(client.workers().size());
     ro.session.threadsPerWorker = opts.threadsPerWorker;
     ro.session.processes = opts.processes;
+    // Ctrl-C closes the recording like a finished run (reporting.cpp); the session must
+    // still read as stopped.
+    ro.interrupted = [] { return interrupted(); };
     recorder.emplace(client, ro);
     for (const std::string &notice : recorder->notices())
         std::cerr << "taskbench-cli: history: " << notice << "\n";

@@ -196,9 +196,12 @@ int finish(const CommandContext &ctx,
 {
     Client &client = *ctx.client;
     const Options &opts = ctx.opts;
-    const auto close = [&ctx, &client] {
+    // The recording first (it writes what is left; not bounded by the watchdog, which is
+    // for tasks that do not stop), then the cluster.
+    const auto close = [&ctx, &client](int exitCode) {
         if (ctx.recorder)
             ctx.recorder->finish();
+        startShutdownWatchdog(exitCode);
         client.close();
     };
     std::vector<Future> all = others;
@@ -222,8 +225,7 @@ int finish(const CommandContext &ctx,
             std::cerr << "taskbench-cli: interrupted; cancelled "
                       << plural(std::int64_t(unfinished.size()), "unfinished task") << "\n";
             const int code = interruptedExitCode();
-            startShutdownWatchdog(code);
-            close();
+            close(code);
             return code;
         }
         std::cerr << "taskbench-cli: timed out after " << *opts.timeoutSeconds << " s; cancelled "
@@ -242,8 +244,7 @@ int finish(const CommandContext &ctx,
         summary();
     if (outcome == WaitOutcome::TimedOut)
         ok = false;
-    startShutdownWatchdog(ok ? kExitOk : kExitTaskFailed);
-    close();
+    close(ok ? kExitOk : kExitTaskFailed);
     return ok ? kExitOk : kExitTaskFailed;
 }
 

@@ -1,6 +1,7 @@
 // Standard output for results only (see resultstream.h).
 #include "resultstream.h"
 
+#include <cerrno>
 #include <cstdio>
 #include <ext/stdio_filebuf.h> // libstdc++'s streambuf over a file descriptor
 #include <iostream>
@@ -12,7 +13,34 @@ namespace taskbench::cli {
 
 namespace {
 std::ostream *g_results = nullptr; ///< the live ResultStream's stream (one per process)
+bool g_stdoutClosed = false;       ///< at start
+bool g_resultsLost = false;        ///< a ResultStream's writes failed
 } // namespace
+
+void guardStandardStreams()
+{
+    for (int fd = 0; fd <= 2; ++fd) {
+        if (::fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        if (fd == STDOUT_FILENO)
+            g_stdoutClosed = true;
+        const int opened = ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (opened >= 0 && opened != fd) { // the lowest free descriptor is fd itself
+            ::dup2(opened, fd);
+            ::close(opened);
+        }
+    }
+}
+
+std::string standardOutputFailure()
+{
+    if (g_stdoutClosed)
+        return "standard output is closed";
+    std::cout.flush();
+    if (g_resultsLost || !std::cout)
+        return "writing to standard output failed";
+    return {};
+}
 
 std::ostream &resultOut()
 {
@@ -42,6 +70,7 @@ ResultStream::~ResultStream()
     if (m_results < 0)
         return;
     m_stream->flush();
+    g_resultsLost = g_resultsLost || !*m_stream;
     g_results = nullptr;
     std::cout.flush(); // what tasks printed, still bound for stderr
     std::fflush(stdout);

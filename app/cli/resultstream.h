@@ -8,12 +8,22 @@
 #include <memory>
 #include <ostream>
 #include <streambuf>
+#include <string>
 
 namespace taskbench::cli {
 
 /// Where results go: the original standard output while a ResultStream lives, else
 /// std::cout.
 std::ostream &resultOut();
+
+/// Called first in main: a closed stdin, stdout or stderr is opened on /dev/null, so that no
+/// file opened later (the history database) becomes descriptor 1 and receives the results.
+/// A closed stdout is remembered as a failure.
+void guardStandardStreams();
+
+/// After the command: why not everything written to standard output reached it (it was
+/// closed, or a write failed: a full disk), or "" when it all did.
+std::string standardOutputFailure();
 
 class ResultStream
 {

@@ -50,22 +50,25 @@ int commandRun(CommandContext &ctx)
     }
     std::map<std::string, Future> futures;
     try {
-        // With --break every task's future is needed (a breakpoint may name any of them).
+        // Every task's future: the history records each task's arguments and result (as
+        // map's do), and a breakpoint may name any of them.
         TaskGraph submitted = graph;
-        if (breaks)
-            submitted.outputs.clear();
+        submitted.outputs.clear();
         futures = ctx.client->compute(submitted, so);
     } catch (const std::invalid_argument &e) {
         throw InputError(path + ": " + e.what());
     }
-    std::vector<Future> computed;
-    for (const auto &kv : futures)
-        computed.push_back(kv.second);
-    ctx.track(computed, so);
-    if (breaks) {
-        addBreakpoints(*ctx.client, opts.breaks, futures);
-        ctx.client->resume();
-        promptAtBreakpoints(*ctx.client, computed, std::cin, resultOut());
+    {
+        std::vector<Future> computed;
+        computed.reserve(futures.size());
+        for (const auto &kv : futures)
+            computed.push_back(kv.second);
+        ctx.track(computed, so);
+        if (breaks) {
+            addBreakpoints(*ctx.client, opts.breaks, futures);
+            ctx.client->resume();
+            promptAtBreakpoints(*ctx.client, computed, std::cin, resultOut());
+        }
     }
     std::vector<std::string> names = graph.outputs;
     if (names.empty())
@@ -77,6 +80,7 @@ int commandRun(CommandContext &ctx)
         if (it != futures.end())
             outputs.push_back(Output{n, it->second});
     }
+    futures.clear(); // the others are held by their dependents (and the recorder) as needed
     return finish(ctx, outputs, {});
 }
 

@@ -30,8 +30,9 @@ std::vector<history::PathTask> pathTasksOf(const FuturesModel &futures)
         t.function = r.function.toStdString();
         t.deps = r.deps();
         t.submittedUs = r.addedUs;
-        t.startUs = r.startUs > 0 ? r.startUs : r.endUs; // served from the cache: no run
+        t.startUs = r.startUs > 0 ? r.startUs : r.endUs;
         t.endUs = r.endUs;
+        t.cachedFrom = r.cachedSession; // served from the cache: no run
         tasks.push_back(std::move(t));
     }
     return tasks;
@@ -89,6 +90,15 @@ void CriticalPathDialog::refresh()
     const history::CriticalPath path = history::criticalPath(tasks);
     m_path.clear();
     m_table->setRowCount(0);
+    if (path.allCached()) {
+        setLabelText(m_summary,
+                     tr("No task ran: all %n finished task(s) came from the result cache, so "
+                        "there is no critical path.",
+                        nullptr,
+                        int(path.cachedTasks)));
+        emit pathChanged(m_path);
+        return;
+    }
     if (path.steps.empty()) {
         setLabelText(m_summary, tr("No task has finished yet: there is no critical path."));
         emit pathChanged(m_path);
@@ -102,7 +112,15 @@ void CriticalPathDialog::refresh()
         m_table->setItem(i, 1, cell(QString::fromStdString(s.key)));
         m_table->setItem(i, 2, cell(QString::fromStdString(s.function)));
         m_table->setItem(i, 3, cell(formatDuration(s.waitUs), true));
-        m_table->setItem(i, 4, cell(formatDuration(s.endUs - s.startUs), true));
+        QTableWidgetItem *run = cell(s.cached() ? tr("%1 (from cache)").arg(formatDuration(0))
+                                                : formatDuration(s.runUs),
+                                     true);
+        if (s.cached())
+            run->setToolTip(s.cachedFrom > 0 ? tr("Served from the result cache: computed in "
+                                                  "session %1")
+                                                   .arg(s.cachedFrom)
+                                             : tr("Served from the result cache"));
+        m_table->setItem(i, 4, run);
         m_table->setItem(i, 5, cell(QStringLiteral("%1 %").arg(s.share * 100, 0, 'f', 1), true));
     }
     m_table->resizeColumnsToContents();

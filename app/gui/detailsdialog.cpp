@@ -1,5 +1,9 @@
 #include "detailsdialog.h"
 
+#include "workerlabel.h"
+
+#include "accessibletext.h"
+
 #include "enginebridge.h"
 #include "futuresmodel.h"
 #include "statusstyle.h"
@@ -196,17 +200,19 @@ void DetailsDialog::updateOverview()
 {
     const FutureRow *r = m_futures->row(m_id);
     if (!r) {
-        m_title->setText(tr("Task %1 (released)").arg(m_id));
+        setLabelText(m_title, tr("Task %1 (released)").arg(m_id));
         return;
     }
     setWindowTitle(tr("Details — %1").arg(r->key));
-    m_title->setText(r->key);
+    setLabelText(m_title, r->key);
     m_icon->setPixmap(statusIcon(r->status).pixmap(24, 24));
     m_icon->setToolTip(statusLabel(r->status));
     const std::int64_t dur = r->endUs > 0 && r->startUs > 0 ? r->endUs - r->startUs : -1;
     QString html = QStringLiteral("<table cellspacing=4>");
-    auto row = [&html](const QString &k, const QString &v) {
+    QStringList spoken; // one "Name: value" line per row for screen readers
+    auto row = [&html, &spoken](const QString &k, const QString &v) {
         html += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>").arg(k, v.toHtmlEscaped());
+        spoken << QStringLiteral("%1: %2").arg(k, v);
     };
     row(tr("Status"),
         statusLabel(r->status)
@@ -217,7 +223,7 @@ void DetailsDialog::updateOverview()
     row(tr("Result"),
         r->status == FutureStatus::Error ? r->errorType() + QStringLiteral(": ") + r->errorMessage()
                                          : r->preview);
-    row(tr("Worker"), r->worker >= 0 ? QStringLiteral("worker-%1").arg(r->worker) : QString());
+    row(tr("Worker"), workerLabel(r->worker));
     row(tr("Attempts"), QString::number(r->attempts));
     row(tr("Started"), formatTime(r->startUs));
     row(tr("Duration"), dur >= 0 ? formatDuration(dur) : QString());
@@ -231,8 +237,7 @@ void DetailsDialog::updateOverview()
     if (r->fromDependency)
         row(tr("Root cause"), r->rootKey());
     html += QStringLiteral("</table>");
-    if (m_overview->text() != html)
-        m_overview->setText(html);
+    setLabelText(m_overview, html, spoken.join(QLatin1Char('\n')));
 
     auto fill = [this](QListWidget *list, const std::vector<std::uint64_t> &ids) {
         if (ids.empty()) {
@@ -291,8 +296,7 @@ void DetailsDialog::applyStory(const TaskStory &s)
         auto *to = cell(QString::fromLatin1(toString(t.to)));
         to->setIcon(statusIcon(futureStatusOf(t.to)));
         m_history->setItem(i, 2, to);
-        m_history->setItem(
-            i, 3, cell(t.worker >= 0 ? QStringLiteral("worker-%1").arg(t.worker) : QString()));
+        m_history->setItem(i, 3, cell(workerLabel(t.worker)));
         m_history->setItem(i, 4, cell(t.attempt > 0 ? QString::number(t.attempt) : QString()));
         m_history->setItem(i, 5, cell(QString::fromUtf8(t.note ? t.note : "")));
     }
@@ -325,7 +329,7 @@ void DetailsDialog::applyStory(const TaskStory &s)
                                     ? m_attempts->topLevelItem(int(i))
                                     : new QTreeWidgetItem(m_attempts);
         item->setText(0, tr("#%1").arg(a.attempt));
-        item->setText(1, a.worker >= 0 ? QStringLiteral("worker-%1").arg(a.worker) : QString());
+        item->setText(1, workerLabel(a.worker));
         item->setText(2, formatTime(a.startUs));
         item->setText(3, formatTime(a.endUs));
         item->setText(4, a.finished ? formatDuration(a.endUs - a.startUs) : tr("running"));
@@ -356,7 +360,7 @@ void DetailsDialog::applyStory(const TaskStory &s)
                         .arg(QString::fromStdString(s.error->rootKey),
                              QString::fromStdString(s.error->rootFunction));
         if (s.error->worker >= 0)
-            text += tr("\nWorker: worker-%1").arg(s.error->worker);
+            text += tr("\nWorker: %1").arg(workerLabel(s.error->worker));
         text += tr("\nAttempts: %1").arg(s.error->attempts);
         if (!s.error->traceback.empty())
             text += QStringLiteral("\n\n") + QString::fromStdString(s.error->traceback);

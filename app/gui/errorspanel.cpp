@@ -100,9 +100,14 @@ ErrorsPanel::ErrorsPanel(EngineBridge *bridge, FuturesModel *futures, QWidget *p
     m_view->setTextElideMode(Qt::ElideRight);
     m_view->header()->resizeSection(ErrorsModel::Task, 150);
     m_view->header()->resizeSection(ErrorsModel::Function, 105);
-    m_view->header()->resizeSection(ErrorsModel::Message, 190);
     m_view->header()->resizeSection(ErrorsModel::Arguments, 90);
     m_view->header()->resizeSection(ErrorsModel::Worker, 70);
+    m_view->header()->resizeSection(ErrorsModel::Attempts, 70);
+    // The message is what the panel is for: it takes the free width (not Attempts, the
+    // last column, which Qt would stretch), at least 190 px.
+    m_view->header()->setStretchLastSection(false);
+    m_view->header()->resizeSection(ErrorsModel::Message, 190);
+    m_view->header()->setSectionResizeMode(ErrorsModel::Message, QHeaderView::Stretch);
     layout->addWidget(m_view, 1);
     setFocusProxy(m_view);
 
@@ -313,7 +318,7 @@ void ErrorsPanel::editAndRetry()
             EditRetryDialog dialog(
                 key, error, self->m_bridge->catalog()->function(function), args, downstream, self);
             if (dialog.exec() == QDialog::Accepted && self)
-                self->m_bridge->editAndRetry(id, dialog.arguments());
+                emit self->editRetried(self->m_bridge->editAndRetry(id, dialog.arguments()));
         });
 }
 

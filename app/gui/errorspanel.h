@@ -46,6 +46,8 @@ public slots:
 
 signals:
     void detailsRequested(std::uint64_t id);
+    /// Edit and retry re-submitted a task: `request` is the bridge's submission.
+    void editRetried(std::uint64_t request);
     void taskSelected(std::uint64_t id);
 
 private:

@@ -4,6 +4,7 @@
 #include "icons.h"
 #include "statusstyle.h"
 
+#include <QAction>
 #include <QEvent>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -43,7 +44,15 @@ FuturesTable::FuturesTable(FuturesModel *model, QWidget *parent)
     m_text->setPlaceholderText(tr("Filter by key, function, group or result (Ctrl+F)"));
     m_text->setClearButtonEnabled(true);
     m_text->setAccessibleName(tr("Filter futures"));
-    m_text->addAction(themedIcon(QStringLiteral("filter")), QLineEdit::LeadingPosition);
+    // The icon is a button to assistive tools: it has a name, and pressing it focuses the
+    // filter like Ctrl+F.
+    QAction *filterIcon
+        = m_text->addAction(themedIcon(QStringLiteral("filter")), QLineEdit::LeadingPosition);
+    filterIcon->setText(tr("Filter futures"));
+    connect(filterIcon, &QAction::triggered, m_text, [this] {
+        m_text->setFocus(Qt::ShortcutFocusReason);
+        m_text->selectAll();
+    });
     bar->addWidget(m_text, 1);
     layout->addLayout(bar);
 
@@ -65,20 +74,25 @@ FuturesTable::FuturesTable(FuturesModel *model, QWidget *parent)
     m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 8);
     QHeaderView *h = m_view->horizontalHeader();
     h->setHighlightSections(false);
-    h->setStretchLastSection(false);
     h->setSectionsMovable(true);
     h->setSortIndicator(-1, Qt::AscendingOrder);
     m_view->setSortingEnabled(true);
+    // Result gets a real width of its own rather than Stretch: a stretched section shrinks
+    // to the minimum ("R") when the other columns already overflow the view, which they do
+    // at 1280x800 beside the docks. The last column takes what room is left.
     const int em = m_view->fontMetrics().horizontalAdvance(QLatin1Char('m'));
-    h->resizeSection(FuturesModel::Key, em * 17);
-    h->resizeSection(FuturesModel::Function, em * 11);
+    h->resizeSection(FuturesModel::Key, em * 10);
+    h->resizeSection(FuturesModel::Function, em * 9);
     h->resizeSection(FuturesModel::Status, em * 7);
     h->resizeSection(FuturesModel::Type, em * 4);
-    h->setSectionResizeMode(FuturesModel::Result, QHeaderView::Stretch);
+    h->resizeSection(FuturesModel::Result, em * 14);
     h->resizeSection(FuturesModel::Worker, em * 6);
-    h->resizeSection(FuturesModel::Started, em * 8);
+    h->resizeSection(FuturesModel::Started, em * 7);
     h->resizeSection(FuturesModel::Duration, em * 6);
-    h->resizeSection(FuturesModel::Attempts, em * 5);
+    h->resizeSection(FuturesModel::Attempts, em * 4);
+    h->resizeSection(FuturesModel::Memory, em * 6);
+    h->resizeSection(FuturesModel::Size, em * 5);
+    h->setStretchLastSection(true);
     h->setMinimumSectionSize(em * 3);
     layout->addWidget(m_view, 1);
     setFocusProxy(m_view);

@@ -8,6 +8,7 @@
 #include "futuresmodel.h"
 #include "futurestable.h"
 #include "guilogsink.h"
+#include "internalbuttonnames.h"
 #include "logmodel.h"
 #include "logpanel.h"
 #include "mapform.h"
@@ -18,6 +19,7 @@
 #include "steeringactions.h"
 #include "submissionfollower.h"
 #include "submitform.h"
+#include "workerlabel.h"
 
 #include "inspect/taskgraphview.h"
 #include "inspect/taskstreamview.h"
@@ -52,6 +54,7 @@ MainWindow::MainWindow(QWidget *parent)
     setWindowTitle(tr("Taskbench"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/taskbench.svg")));
     setAccessibleName(tr("Taskbench"));
+    nameInternalButtons(); // before any widget is polished
     setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks
                    | QMainWindow::AllowNestedDocks);
     setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
@@ -67,6 +70,14 @@ MainWindow::MainWindow(QWidget *parent)
     m_follower = new SubmissionFollower(m_bridge, m_futures, m_table, this);
     connect(m_follower, &SubmissionFollower::announced, m_lastAction, [this](const QString &text) {
         setLabelText(m_lastAction, text);
+        // "Mapping f over n inputs…" covers "Last action" (a temporary message): once the
+        // futures are in the table, what was made replaces it.
+        if (!m_mappingPrefix.isEmpty() && statusBar()->currentMessage().startsWith(m_mappingPrefix))
+            statusBar()->clearMessage();
+    });
+    // Edit and retry makes new futures like Submit does: select and announce them.
+    connect(m_errors, &ErrorsPanel::editRetried, this, [this](std::uint64_t request) {
+        m_follower->follow(request, tr("Edited and retried"));
     });
 
     auto selection = [this] { return m_table->selectedKeys(); };
@@ -117,8 +128,10 @@ MainWindow::MainWindow(QWidget *parent)
                    const SubmitOptions &opts) {
                 m_lastMapRequest = m_bridge->mapArgs(fn, args, opts);
                 m_follower->follow(m_lastMapRequest, tr("Mapped"));
-                statusBar()->showMessage(
-                    tr("Mapping %1 over %n input(s)…", nullptr, int(args.size())).arg(fn), 4000);
+                const QString text
+                    = tr("Mapping %1 over %n input(s)…", nullptr, int(args.size())).arg(fn);
+                m_mappingPrefix = text.left(text.indexOf(fn) + fn.size());
+                statusBar()->showMessage(text, 4000);
             });
     connect(m_map,
             &MapForm::reduceRequested,
@@ -251,9 +264,8 @@ void MainWindow::createDocks()
         m_history, tr("History"), QStringLiteral("historyDock"), Qt::BottomDockWidgetArea, false);
     tabifyDockWidget(log, history);
     log->raise();
-    connect(m_history, &HistoryPanel::message, this, [this](const QString &m) {
-        statusBar()->showMessage(m, 8000);
-    });
+    // Exports, deletions and re-runs are user actions: announced like Submit.
+    connect(m_history, &HistoryPanel::message, this, &MainWindow::announce);
 }
 
 void MainWindow::sizeDocks()
@@ -298,10 +310,8 @@ void MainWindow::connectInspectViews()
     });
     connect(
         m_workersPanel, &inspect::WorkersPanel::restartFinished, this, [this](int worker, bool ok) {
-            statusBar()->showMessage(
-                ok ? tr("Restarting worker %1").arg(worker)
-                   : tr("Worker %1 could not be restarted (it is gone)").arg(worker),
-                5000);
+            announce(ok ? tr("Restarting %1").arg(workerLabel(worker))
+                        : tr("%1 could not be restarted (it is gone)").arg(workerLabel(worker)));
         });
 
     // The views' context menus act through the bridge, like the table's.
@@ -447,9 +457,16 @@ void MainWindow::updateStatus()
     setLabelText(m_statusHeld, tr("%1 held").arg(m_futures->count(FutureStatus::Held)));
     m_statusHeld->parentWidget()->setVisible(m_futures->count(FutureStatus::Held) > 0);
     setLabelText(m_statusFinished, tr("%1 finished").arg(m_futures->count(FutureStatus::Finished)));
-    setLabelText(m_statusErrors, tr("%1 errors").arg(m_futures->count(FutureStatus::Error)));
+    setLabelText(m_statusErrors,
+                 tr("%n error(s)", nullptr, int(m_futures->count(FutureStatus::Error))));
     if (QAction *a = action(QStringLiteral("retryAll")))
         a->setEnabled(m_futures->count(FutureStatus::Error) > 0);
+}
+
+void MainWindow::announce(const QString &text)
+{
+    setLabelText(m_lastAction, text);
+    statusBar()->showMessage(text, 8000);
 }
 
 void MainWindow::updateSelectionActions()
@@ -557,8 +574,10 @@ void MainWindow::showSettings()
                   : tr("Restart the cluster now? The table will be cleared.");
         if (QMessageBox::question(
                 this, tr("Restart cluster"), text, QMessageBox::Yes | QMessageBox::No)
-            == QMessageBox::Yes)
+            == QMessageBox::Yes) {
             m_bridge->restart(dialog.settings());
+            announce(tr("Restarted the cluster with the new settings"));
+        }
         updateStatus();
     }
     saveSettings();

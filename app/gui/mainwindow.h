@@ -107,6 +107,8 @@ private:
     void connectInspectViews();
     void resolveShortcutClashes();
     void updateStatus();
+    /// Shows `text` in "Last action" (read by screen readers) and briefly in the status bar.
+    void announce(const QString &text);
     void updateSelectionActions();
     QDockWidget *addDock(QWidget *content,
                          const QString &title,
@@ -142,6 +144,7 @@ private:
     QLabel *m_statusFinished = nullptr;
     QLabel *m_statusErrors = nullptr;
     QLabel *m_lastAction = nullptr; ///< what the last Submit, Map or Reduce made
+    QString m_mappingPrefix;        ///< "Mapping f" of the last map's temporary message
     SubmissionFollower *m_follower = nullptr;
     QByteArray m_defaultState;
     std::unordered_map<std::uint64_t, DetailsDialog *> m_details;

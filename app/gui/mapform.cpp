@@ -332,9 +332,10 @@ std::optional<std::vector<std::vector<Value>>> MapForm::columnsFromFile(QString 
                 }
             }
         } else {
-            *error = tr("Line %1: expected a list of %2 values or an object")
-                         .arg(line)
-                         .arg(params.size());
+            *error = tr("Line %1: expected a list of %n value(s) or an object",
+                        nullptr,
+                        int(params.size()))
+                         .arg(line);
             return std::nullopt;
         }
     }

@@ -1,5 +1,7 @@
 #include "pluginspanel.h"
 
+#include "accessibletext.h"
+
 #include "enginebridge.h"
 #include "icons.h"
 #include "statusstyle.h"
@@ -77,6 +79,8 @@ PluginsPanel::PluginsPanel(EngineBridge *bridge, QWidget *parent)
     m_tree->setAccessibleDescription(
         tr("Loaded plugins with their task functions, and refused libraries"));
     m_tree->setColumnCount(1);
+    // Hidden, but assistive tools still read the header: Qt names an unlabelled one "1".
+    m_tree->setHeaderLabels({tr("Plugins and functions")});
     m_tree->setHeaderHidden(true);
     m_tree->setUniformRowHeights(true);
     m_tree->setTextElideMode(Qt::ElideRight);
@@ -101,7 +105,7 @@ PluginsPanel::PluginsPanel(EngineBridge *bridge, QWidget *parent)
     connect(bridge->catalog(), &PluginCatalog::pluginsChanged, this, &PluginsPanel::refresh);
     connect(bridge->catalog(), &PluginCatalog::pluginFileChanged, this, &PluginsPanel::markChanged);
     connect(m_tree, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem *item) {
-        m_info->setText(item ? item->data(0, kInfoRole).toString() : QString());
+        setLabelText(m_info, item ? item->data(0, kInfoRole).toString() : QString());
         if (item && !item->data(0, kFunctionRole).toString().isEmpty())
             emit functionSelected(item->data(0, kFunctionRole).toString());
     });
@@ -191,8 +195,9 @@ void PluginsPanel::refresh()
     }
     if (select)
         m_tree->setCurrentItem(select);
-    m_info->setText(m_tree->currentItem() ? m_tree->currentItem()->data(0, kInfoRole).toString()
-                                          : QString());
+    setLabelText(m_info,
+                 m_tree->currentItem() ? m_tree->currentItem()->data(0, kInfoRole).toString()
+                                       : QString());
 }
 
 QString PluginsPanel::currentFunction() const
@@ -227,7 +232,7 @@ void PluginsPanel::markChanged(const QString &path)
     QStringList names;
     for (const QString &p : m_changed)
         names << QFileInfo(p).fileName();
-    m_bannerText->setText(tr("Changed on disk: %1").arg(names.join(QStringLiteral(", "))));
+    setLabelText(m_bannerText, tr("Changed on disk: %1").arg(names.join(QStringLiteral(", "))));
     m_banner->show();
 }
 

@@ -27,13 +27,27 @@ std::string sha256(const std::string &text)
         .toStdString();
 }
 
+/// Run time, as the GUI's Futures table shows it: the last attempt's start to its end. The
+/// first start to the final state would count the time a failed task waited for a manual
+/// Retry (seconds, for attempts of microseconds). Records without attempts (older
+/// recordings) fall back to that span.
+std::int64_t runDurationOf(const TaskRecord &t)
+{
+    if (!t.runs.empty()) {
+        const AttemptRecord &last = t.runs.back();
+        return last.startUs > 0 && last.endUs >= last.startUs ? last.endUs - last.startUs : -1;
+    }
+    if (t.startedUs > 0 && t.finishedUs >= t.startedUs)
+        return t.finishedUs - t.startedUs;
+    return -1;
+}
+
 CompareSide sideOf(const TaskRecord &t)
 {
     CompareSide s;
     s.id = t.id;
     s.status = t.status;
-    if (t.startedUs > 0 && t.finishedUs >= t.startedUs)
-        s.durationUs = t.finishedUs - t.startedUs;
+    s.durationUs = runDurationOf(t);
     if (t.resultStored)
         s.resultHash = sha256(t.resultJson);
     s.resultType = t.resultType;

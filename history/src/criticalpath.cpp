@@ -1,6 +1,7 @@
 // The critical path of a run (see criticalpath.h).
 #include "taskbench/history/criticalpath.h"
 
+#include "taskbench/resultcache.h"
 #include "taskbench/valuecodec.h"
 
 #include <algorithm>
@@ -10,6 +11,17 @@
 #include <unordered_set>
 
 namespace taskbench::history {
+
+namespace {
+
+/// A task served from the result cache did not run: it starts where it finished, whatever
+/// start the caller gave it.
+std::int64_t startOf(const PathTask &t)
+{
+    return t.cached() ? t.endUs : t.startUs;
+}
+
+} // namespace
 
 CriticalPath criticalPath(std::span<const PathTask> tasks)
 {
@@ -21,21 +33,27 @@ CriticalPath criticalPath(std::span<const PathTask> tasks)
     for (const PathTask &t : tasks) {
         if (t.endUs <= 0)
             continue;
+        ++(t.cached() ? path.cachedTasks : path.ranTasks);
         byId.emplace(t.id, &t);
-        const std::int64_t began
-            = t.submittedUs > 0 ? std::min(t.submittedUs, t.startUs) : t.startUs;
+        const std::int64_t tStart = startOf(t);
+        const std::int64_t began = t.submittedUs > 0 ? std::min(t.submittedUs, tStart) : tStart;
         start = std::min(start, began);
         // The latest finish; on a tie the later start (the shorter tail), then the larger
         // id, so that equal inputs always give the same chain.
+        const std::int64_t lastStart = last ? startOf(*last) : 0;
         if (!last || t.endUs > last->endUs
             || (t.endUs == last->endUs
-                && (t.startUs > last->startUs || (t.startUs == last->startUs && t.id > last->id))))
+                && (tStart > lastStart || (tStart == lastStart && t.id > last->id))))
             last = &t;
     }
     if (!last)
         return path;
     path.startUs = start;
     path.endUs = last->endUs;
+    // Nothing ran: the wall time went to scheduling and cache lookups, and a chain of
+    // cached tasks would only show that overhead as if it were work.
+    if (path.ranTasks == 0)
+        return path;
 
     // Walk back: each step's predecessor is its dependency that finished last, the one it
     // was waiting for.
@@ -63,9 +81,11 @@ CriticalPath criticalPath(std::span<const PathTask> tasks)
         s.id = t->id;
         s.key = t->key;
         s.function = t->function;
-        s.startUs = t->startUs;
+        s.startUs = startOf(*t);
         s.endUs = t->endUs;
-        s.waitUs = std::max<std::int64_t>(0, t->startUs - previousEnd);
+        s.waitUs = std::max<std::int64_t>(0, s.startUs - previousEnd);
+        s.runUs = s.endUs - s.startUs;
+        s.cachedFrom = t->cachedFrom;
         s.shareUs = std::max<std::int64_t>(0, t->endUs - previousEnd);
         s.share = double(s.shareUs) / wall;
         previousEnd = std::max(previousEnd, t->endUs);
@@ -85,7 +105,11 @@ std::vector<PathTask> pathTasks(const std::vector<TaskRecord> &tasks)
         p.function = t.function;
         p.deps = t.deps;
         p.submittedUs = t.submittedUs;
-        if (!t.runs.empty()) {
+        p.cachedFrom = t.cachedFrom;
+        if (t.cached()) { // no attempt: it ends when the cache served it
+            p.startUs = t.finishedUs;
+            p.endUs = t.finishedUs;
+        } else if (!t.runs.empty()) {
             p.startUs = t.runs.back().startUs;
             p.endUs = t.runs.back().endUs;
         } else if (t.status == "finished") { // scattered data: there when submitted
@@ -99,27 +123,42 @@ std::vector<PathTask> pathTasks(const std::vector<TaskRecord> &tasks)
 
 std::string criticalPathText(const CriticalPath &path)
 {
+    char line[512];
+    if (path.allCached()) {
+        std::snprintf(line,
+                      sizeof line,
+                      "No task of this session ran: all %zu came from the result cache (%.3f s "
+                      "of wall time), so there is no critical path.\n",
+                      path.cachedTasks,
+                      double(path.endUs - path.startUs) / 1e6);
+        return line;
+    }
     if (path.steps.empty())
         return "No task of this session ran to an end: there is no critical path.\n";
-    char line[512];
+    const auto cachedSteps = std::count_if(
+        path.steps.begin(), path.steps.end(), [](const PathStep &s) { return s.cached(); });
     std::string out;
     std::snprintf(line,
                   sizeof line,
-                  "Critical path: %zu task%s, %.3f s of wall time\n",
+                  "Critical path: %zu task%s%s, %.3f s of wall time\n",
                   path.steps.size(),
                   path.steps.size() == 1 ? "" : "s",
+                  cachedSteps > 0
+                      ? (" (" + std::to_string(cachedSteps) + " from the result cache)").c_str()
+                      : "",
                   double(path.endUs - path.startUs) / 1e6);
     out += line;
     out += "   share     wait      run  task\n";
     for (const PathStep &s : path.steps) {
         std::snprintf(line,
                       sizeof line,
-                      "  %5.1f%%  %7.3fs  %7.3fs  %s (%s)\n",
+                      "  %5.1f%%  %7.3fs  %7.3fs  %s (%s)%s\n",
                       s.share * 100.0,
                       double(s.waitUs) / 1e6,
-                      double(s.endUs - s.startUs) / 1e6,
+                      double(s.runUs) / 1e6,
                       s.key.c_str(),
-                      s.function.c_str());
+                      s.function.c_str(),
+                      s.cached() ? ("  " + cacheHitNote(s.cachedFrom)).c_str() : "");
         out += line;
     }
     return out;
@@ -129,18 +168,26 @@ std::string criticalPathJson(const CriticalPath &path, std::int64_t session)
 {
     Value::List steps;
     for (const PathStep &s : path.steps)
-        steps.emplace_back(Value::Map{{"id", static_cast<long long>(s.id)},
-                                      {"key", s.key},
-                                      {"function", s.function},
-                                      {"start_us", static_cast<long long>(s.startUs)},
-                                      {"end_us", static_cast<long long>(s.endUs)},
-                                      {"wait_us", static_cast<long long>(s.waitUs)},
-                                      {"share_us", static_cast<long long>(s.shareUs)},
-                                      {"share", s.share}});
+        steps.emplace_back(
+            Value::Map{{"id", static_cast<long long>(s.id)},
+                       {"key", s.key},
+                       {"function", s.function},
+                       {"start_us", static_cast<long long>(s.startUs)},
+                       {"end_us", static_cast<long long>(s.endUs)},
+                       {"wait_us", static_cast<long long>(s.waitUs)},
+                       {"run_us", static_cast<long long>(s.runUs)},
+                       {"share_us", static_cast<long long>(s.shareUs)},
+                       {"share", s.share},
+                       {"cached", s.cached()},
+                       {"cached_from",
+                        s.cachedFrom > 0 ? Value(static_cast<long long>(s.cachedFrom)) : Value()}});
     return toJson(Value::Map{{"session", static_cast<long long>(session)},
                              {"start_us", static_cast<long long>(path.startUs)},
                              {"end_us", static_cast<long long>(path.endUs)},
                              {"wall_us", static_cast<long long>(path.endUs - path.startUs)},
+                             {"ran_tasks", static_cast<long long>(path.ranTasks)},
+                             {"cached_tasks", static_cast<long long>(path.cachedTasks)},
+                             {"all_cached", path.allCached()},
                              {"steps", Value(std::move(steps))}});
 }
 

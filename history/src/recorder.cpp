@@ -72,7 +72,8 @@ struct Shared
     std::uint64_t flushRequested = 0;
     std::uint64_t flushDone = 0;
     bool stopping = false;
-    bool closed = false; ///< the thread has stopped: nothing more is taken
+    bool interrupted = false; ///< set with `stopping`: how the session ends
+    bool closed = false;      ///< the thread has stopped: nothing more is taken
 
     void push(QueueItem item, std::size_t events)
     {
@@ -216,9 +217,11 @@ void Recorder::finish()
     d->subscription.reset();
     if (!d->thread.joinable())
         return;
+    const bool interrupted = d->options.interrupted && d->options.interrupted();
     {
         std::lock_guard lock(d->shared->mutex);
         d->shared->stopping = true;
+        d->shared->interrupted = interrupted;
     }
     d->shared->wake.notify_one();
     d->thread.join();
@@ -320,7 +323,12 @@ void Recorder::Impl::run(std::promise<void> &started)
         shared->flushDone = std::max(shared->flushDone, flushTicket);
         shared->written.notify_all();
     }
-    writer.finish();
+    bool interrupted = false;
+    {
+        std::lock_guard lock(shared->mutex);
+        interrupted = shared->interrupted;
+    }
+    writer.finish(interrupted ? "interrupted" : "finished");
     rows.rows.clear(); // releases tracked futures on this thread
     close();
     std::lock_guard lock(shared->mutex);

@@ -127,8 +127,7 @@ const std::vector<std::string> &migrationSteps()
 const char *const kInsertSession
     = "INSERT INTO sessions(started_us, status, app, title, workers, threads_per_worker, "
       "processes, pid, host) VALUES(?, 'running', ?, ?, ?, ?, ?, ?, ?)";
-const char *const kFinishSession
-    = "UPDATE sessions SET status = 'finished', ended_us = ? WHERE id = ?";
+const char *const kFinishSession = "UPDATE sessions SET status = ?, ended_us = ? WHERE id = ?";
 const char *const kUpdateCounts = "UPDATE sessions SET counts = ? WHERE id = ?";
 const char *const kUpsertTask
     = "INSERT OR REPLACE INTO tasks(session_id, task_id, key, function, grp, deps, args, "

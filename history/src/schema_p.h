@@ -17,7 +17,7 @@ const std::vector<std::string> &migrationSteps();
 /// A new session row, "running": started_us, app, title, workers, threads_per_worker,
 /// processes, pid, host.
 extern const char *const kInsertSession;
-/// A session's end: ended_us, id.
+/// A session's end: status ("finished", "interrupted"), ended_us, id.
 extern const char *const kFinishSession;
 /// A session's task counts (sql::formatCounts): counts, id.
 extern const char *const kUpdateCounts;

@@ -257,10 +257,11 @@ std::optional<std::uint64_t> SessionWriter::write(SessionRows &rows, bool everyt
     return written;
 }
 
-void SessionWriter::finish()
+void SessionWriter::finish(std::string_view status)
 {
-    m_finishSession.number(1, wallClockUs());
-    m_finishSession.number(2, m_session);
+    m_finishSession.text(1, status);
+    m_finishSession.number(2, wallClockUs());
+    m_finishSession.number(3, m_session);
     try {
         m_finishSession.run();
     } catch (const std::exception &e) {

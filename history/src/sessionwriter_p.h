@@ -36,8 +36,8 @@ public:
     /// once written (SessionRows::archiveIfDone). The rows written, or nullopt
     /// when nothing was due or the transaction failed (logged; tried again next round).
     std::optional<std::uint64_t> write(SessionRows &rows, bool everything);
-    /// The session row becomes "finished".
-    void finish();
+    /// The session row ends with `status`: "finished", or "interrupted" for a stopped run.
+    void finish(std::string_view status);
     /// Finalizes the statements (before the store closes its connection).
     void close();
 

@@ -106,5 +106,8 @@ TASKBENCH_PLUGIN("files", "1.0", "The tutorial's read-transform-write workflow")
                "Read the text file at path, upper-case it under a \"# N lines\" header and write "
                "it to results_dir/<path> (folders are created; an absolute path or one with "
                "\"..\" keeps only its file name). Return the destination path. A missing, "
-               "unreadable or non-regular file fails with IOError(\"<path>: <reason>\").");
+               "unreadable or non-regular file fails with IOError(\"<path>: <reason>\").",
+               // It reads and writes files: the result cache must not skip the write, nor
+               // serve a result computed from another version of the file.
+               {.cacheable = false});
 }

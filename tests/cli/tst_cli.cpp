@@ -64,6 +64,8 @@ private slots:
     void test_mapInputsFile();
     void test_mapKeyPrefix();
     void test_runNestedRefsAndAllOutputs();
+    void test_runKwargsMakeOtherKeys();
+    void test_longCycleMessageIsShort();
     void test_processWorkers();
     void test_crashingTaskOnDefaults();
     void test_threadWorkerCrashNamedAtNextStart();
@@ -71,6 +73,7 @@ private slots:
     void test_taskOutputKeptOffResults();
     void test_taskOutputReportedAndRecorded();
     void test_failureWarningQuotesLikePython();
+    void test_lostOutputIsAnError();
 
     void test_badInput_data();
     void test_badInput();
@@ -123,6 +126,8 @@ void TstCli::initTestCase()
     file("inputs.jsonl", "1\n2\n\n3\n");
     file("pairs.jsonl", "[1, 2]\n[3, 4]\n");
     file("badline.jsonl", "1\n{bad\n3\n");
+    file("laterbad.jsonl", "1\n2\n\"three\"\n");
+    file("empty.jsonl", "");
     file("strings.jsonl", "\"a\"\n\"b\"\n");
     QVERIFY(QDir().mkpath(path("notplugins")));
     file("notplugins/libjunk.so",
@@ -228,13 +233,13 @@ void TstCli::test_tutorialWorkflow()
     QVERIFY2(y.lines().front().contains("  finished  int  3"), qPrintable(y.out));
 
     // z = client.submit(add, x, y), as a graph (x and y run side by side on two workers).
-    RUN_CLI(z, {"--json", "--workers", "2", "run", path("tutorial.json")});
+    // Computed, not served from an earlier run's cache: its attempt and story are checked.
+    RUN_CLI(z, {"--no-cache", "--json", "--workers", "2", "run", path("tutorial.json")});
     EXPECT_EXIT(z, 0);
     QCOMPARE(z.objects().size(), 1);
     o = z.objects().front();
     QCOMPARE(o["name"].toString(), QString("z"));
-    QVERIFY(o["key"].isString());
-    QVERIFY(!o["key"].toString().isEmpty());
+    QCOMPARE(o["key"].toString(), QString("z-19999250e2164f120f4aa49208fc9ee8")); // README's
     QCOMPARE(o["function"].toString(), QString("tutorial.add"));
     QCOMPARE(o["status"].toString(), QString("finished"));
     QCOMPARE(o["type"].toString(), QString("int"));
@@ -428,6 +433,50 @@ void TstCli::test_runNestedRefsAndAllOutputs()
     QCOMPARE(results["total"], 15);
 }
 
+void TstCli::test_runKwargsMakeOtherKeys()
+{
+    // Graph keys are "name-token"; kwargs are part of the token, bound as submit's are.
+    QMap<int, QJsonObject> byY;
+    for (int y : {2, 3}) {
+        const QString graph = file(QString("kwargs%1.json").arg(y),
+                                   QString(R"({"tasks": {"a": {"function": "bench.add",
+                                                   "args": [1], "kwargs": {"y": %1}}}})")
+                                       .arg(y)
+                                       .toUtf8());
+        RUN_CLI(r, {"--json", "run", graph});
+        EXPECT_EXIT(r, 0);
+        QCOMPARE(r.objects().size(), 1);
+        byY[y] = r.objects().front();
+        QCOMPARE(byY[y]["result"].toInt(), 1 + y);
+        RUN_CLI(s, {"--json", "submit", "bench.add", "1", "--kwarg", QString("y=%1").arg(y)});
+        EXPECT_EXIT(s, 0);
+        const QString submitted = s.objects().front()["key"].toString();
+        QVERIFY2(submitted.startsWith("add-"), qPrintable(submitted));
+        QCOMPARE(byY[y]["key"].toString(), "a-" + submitted.mid(4));
+    }
+    QVERIFY(byY[2]["key"].toString() != byY[3]["key"].toString());
+}
+
+void TstCli::test_longCycleMessageIsShort()
+{
+    // A ring of 100,000 tasks: the message names the first ten and how the cycle closes.
+    QByteArray json = R"({"tasks": {)";
+    const int n = 100000;
+    for (int i = 0; i < n; ++i)
+        json += QStringLiteral(R"(%1"t%2": {"function": "bench.inc", "args": [{"$ref": "t%3"}]})")
+                    .arg(i ? ", " : "")
+                    .arg(i)
+                    .arg((i + 1) % n)
+                    .toUtf8();
+    json += "}}";
+    RUN_CLI(r, {"run", file("ring.json", json)});
+    EXPECT_EXIT(r, 2);
+    QVERIFY2(r.err.size() < 400, qPrintable(QString::number(r.err.size())));
+    QVERIFY2(r.err.contains("dependency cycle: t0 -> t1 -> t2 -> t3 -> t4 -> t5 -> t6 -> t7 -> t8 "
+                            "-> t9 -> ... (99990 more) ... -> t0 (each task needs the next)"),
+             qPrintable(r.err));
+}
+
 void TstCli::test_processWorkers()
 {
     // The same workflow on process workers: results and retries cross the process boundary.
@@ -467,6 +516,10 @@ void TstCli::test_crashingTaskOnDefaults()
     EXPECT_EXIT(r, 1);
     QVERIFY2(r.out.contains("42"), qPrintable(describe(r)));
     QVERIFY2((r.out + r.err).contains("SIGSEGV") || (r.out + r.err).contains("worker died"),
+             qPrintable(describe(r)));
+    // The traceback gives the same context as an exception's: the call and the worker.
+    QVERIFY2(r.err.contains("calling faults.segfault()"), qPrintable(describe(r)));
+    QVERIFY2(QRegularExpression("on worker \\d+, attempt \\d+").match(r.err).hasMatch(),
              qPrintable(describe(r)));
 }
 
@@ -566,6 +619,20 @@ void TstCli::test_failureWarningQuotesLikePython()
              qPrintable(describe(both)));
 }
 
+void TstCli::test_lostOutputIsAnError()
+{
+    // Results written to a full disk are not a success (exit 3, said on stderr).
+    QProcess full;
+    full.setProcessEnvironment(testsupport::cleanEnvironment());
+    full.setStandardOutputFile("/dev/full");
+    full.start(testsupport::cliPath(),
+               testsupport::withPlugins({"--no-history", "submit", "bench.inc", "1"}));
+    QVERIFY(full.waitForFinished(60000));
+    QCOMPARE(full.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(full.exitCode(), 3);
+    QVERIFY(full.readAllStandardError().contains("writing to standard output failed"));
+}
+
 void TstCli::test_badInput_data()
 {
     QTest::addColumn<QStringList>("args");
@@ -637,6 +704,12 @@ void TstCli::test_badInput_data()
     QTest::newRow("malformed inputs line")
         << QStringList{"map", "bench.inc", "--inputs", "@badline.jsonl"}
         << QStringList{"badline.jsonl:2: invalid JSON"};
+    QTest::newRow("map input of the wrong type after good ones")
+        << QStringList{"map", "bench.inc", "--inputs", "@laterbad.jsonl"}
+        << QStringList{"laterbad.jsonl, input 3: ", "expected int", "str"};
+    QTest::newRow("map over an empty inputs file")
+        << QStringList{"map", "bench.inc", "--inputs", "@empty.jsonl"}
+        << QStringList{"empty.jsonl: no inputs (the file is empty)"};
     QTest::newRow("unknown reduce function")
         << QStringList{"map", "bench.inc", "--range", "0:3", "--reduce", "bench.nope"}
         << QStringList{"--reduce: unknown function 'bench.nope'"};

@@ -55,6 +55,8 @@ private slots:
     void test_statsAndClear();
     void test_badOptions();
     void test_twoProcessesShareOneDatabase();
+    void test_graphRunIsCached();
+    void test_sideEffectsAreNeverCached();
 
 private:
     QStringList withDb(const QStringList &args) const { return QStringList{"--db", m_db} + args; }
@@ -67,6 +69,40 @@ void TestCliCache::init()
     m_dir = std::make_unique<QTemporaryDir>();
     QVERIFY(m_dir->isValid());
     m_db = m_dir->filePath("history.sqlite");
+}
+
+void TestCliCache::test_sideEffectsAreNeverCached()
+{
+    // files.process_file writes a file (its plugin says {.cacheable = false}): a second run
+    // reads the changed input and writes the result again instead of answering from cache.
+    const QString input = m_dir->filePath("a.txt");
+    const QString results = m_dir->filePath("results");
+    const auto write = [](const QString &path, const QByteArray &text) {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write(text);
+    };
+    const auto read = [](const QString &path) {
+        QFile f(path);
+        return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+    };
+    write(input, "hello");
+    const QStringList args = withDb({"--json", "submit", "files.process_file", input, results});
+    {
+        RUN_CLI(run, args);
+        EXPECT_EXIT(run, 0);
+        QCOMPARE(run.lastObject().value("cached").toBool(), false);
+    }
+    QCOMPARE(read(results + "/a.txt"), QByteArray("# 1 line\nHELLO"));
+    write(input, "changed");
+    QVERIFY(QDir(results).removeRecursively());
+    RUN_CLI(again, args);
+    EXPECT_EXIT(again, 0);
+    QCOMPARE(again.lastObject().value("cached").toBool(), false);
+    QCOMPARE(read(results + "/a.txt"), QByteArray("# 1 line\nCHANGED"));
+    RUN_CLI(listing, {"plugins"});
+    QVERIFY2(listing.out.contains("(side effects: never served from the result cache)"),
+             qPrintable(listing.out));
 }
 
 void TestCliCache::test_secondRunIsCached()
@@ -296,6 +332,53 @@ void TestCliCache::test_twoProcessesShareOneDatabase()
     QCOMPARE(run.lastObject().value("result").toDouble(), 450015000.0);
     RUN_CLI(stats, withDb({"--json", "cache", "stats"}));
     QCOMPARE(stats.lastObject().value("entries").toInt(), 30000 + 3);
+}
+
+void TestCliCache::test_graphRunIsCached()
+{
+    // A graph's tasks are cached like submit's and map's: the second run of the same graph
+    // (process workers, the default) runs nothing, with the same keys.
+    const QString graph = m_dir->filePath("graph.json");
+    {
+        QFile f(graph);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(R"({"tasks": {"x": {"function": "bench.inc", "args": [1]},
+                              "y": {"function": "bench.inc", "args": [2]},
+                              "total": {"function": "bench.sum",
+                                        "args": [[{"$ref": "x"}, {"$ref": "y"}, 10]]}}})");
+    }
+    QMap<QString, QString> keys;
+    {
+        RUN_CLI(run, withDb({"--json", "run", graph}));
+        EXPECT_EXIT(run, 0);
+        QVERIFY2(allCached(run, false, 3), qPrintable(describe(run)));
+        for (const QJsonObject &o : run.objects())
+            keys[o.value("name").toString()] = o.value("key").toString();
+    }
+    RUN_CLI(run, withDb({"--json", "run", graph}));
+    EXPECT_EXIT(run, 0);
+    QVERIFY2(allCached(run, true, 3), qPrintable(describe(run)));
+    for (const QJsonObject &o : run.objects()) {
+        QCOMPARE(o.value("key").toString(), keys.value(o.value("name").toString()));
+        QCOMPARE(o.value("attempts").toInt(), 0);
+        if (o.value("name").toString() == "total")
+            QCOMPARE(o.value("result").toInt(), 15);
+    }
+    // The cache knows the call, not its name in the graph: a submit of x's call is served.
+    RUN_CLI(submit, withDb({"--json", "submit", "bench.inc", "1"}));
+    EXPECT_EXIT(submit, 0);
+    QVERIFY2(allCached(submit, true, 1), qPrintable(describe(submit)));
+    // The history of the second run says where each task came from.
+    RUN_CLI(tasks, withDb({"history", "tasks", "--session", "2", "--json"}));
+    EXPECT_EXIT(tasks, 0);
+    QCOMPARE(tasks.objects().size(), 3);
+    for (const QJsonObject &t : tasks.objects()) {
+        QVERIFY2(t.value("cached").toBool(), qPrintable(describe(tasks)));
+        QCOMPARE(t.value("cached_from").toInt(), 1);
+    }
+    RUN_CLI(computed, withDb({"--no-cache", "--json", "run", graph}));
+    EXPECT_EXIT(computed, 0);
+    QVERIFY2(allCached(computed, false, 3), qPrintable(describe(computed)));
 }
 
 QTEST_GUILESS_MAIN(TestCliCache)

@@ -2,8 +2,10 @@
 // the database chosen with --db; `history` lists sessions and tasks (human and --json) with
 // filters, exports a session (Perfetto JSON, CSV, JSON), deletes, applies retention, and
 // re-runs failed tasks; compares two sessions (by key, or map position for non-pure keys); bad
-// history input exits 2; a corrupt database is moved aside and the run still works; a newer schema
-// is refused without touching the file.
+// history input exits 2 (also an unknown --status and --limit 0); a run stopped by Ctrl-C is
+// listed as interrupted; the critical path of a run served from the result cache says so; a
+// corrupt database is moved aside and the run still works; a newer schema is refused without
+// touching the file.
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -16,6 +18,9 @@
 #include <QtTest>
 
 #include "clirunner.h"
+#include "taskbench/history/compare.h"
+
+#include <csignal>
 
 namespace {
 
@@ -50,10 +55,15 @@ private slots:
     void test_rerunFailed();
     void test_deleteAndRetention();
     void test_badInput();
+    void test_badFiltersAreUsageErrors();
+    void test_interruptedRunIsListedInterrupted();
+    void test_criticalPathOfCachedRun();
     void test_corruptDatabaseIsMovedAside();
     void test_newerDatabaseIsRefused();
     void test_compareSessions();
     void test_compareNonPureByPosition();
+    void test_compareDurationIsRunTime();
+    void test_runRecordsEveryTask();
 };
 
 void TstCliHistory::test_recordListAndTasks()
@@ -292,6 +302,143 @@ void TstCliHistory::test_badInput()
     QVERIFY2(run.err.contains("this run is not recorded"), qPrintable(run.err));
 }
 
+void TstCliHistory::test_badFiltersAreUsageErrors()
+{
+    // Regression: an unknown status listed nothing with exit 0, and --limit 0 printed "No
+    // recorded sessions" over a history that has some.
+    const QString path = db("filters.sqlite");
+    {
+        RUN_CLI(run, {"--db", path, "submit", "bench.inc", "1"});
+        EXPECT_EXIT(run, 0);
+    }
+    RUN_CLI(status, {"--db", path, "history", "tasks", "--status", "bogus"});
+    EXPECT_EXIT(status, 2);
+    QVERIFY(status.out.isEmpty());
+    QVERIFY2(status.err.startsWith("taskbench-cli: --status: expected pending, processing, "
+                                   "finished, error, cancelled, lost or held, got 'bogus'\n"),
+             qPrintable(status.err));
+    QVERIFY2(status.err.contains("Try 'taskbench-cli history --help'."), qPrintable(status.err));
+    for (const QStringList &args : {QStringList{"history", "--limit", "0"},
+                                    QStringList{"history", "list", "--limit", "0"},
+                                    QStringList{"history", "tasks", "--limit", "0"}}) {
+        RUN_CLI(limit, QStringList{"--db", path} + args);
+        EXPECT_EXIT(limit, 2);
+        QVERIFY(limit.out.isEmpty());
+        QVERIFY2(limit.err.startsWith("taskbench-cli: --limit must be at least 1\n"),
+                 qPrintable(limit.err));
+    }
+    // Checked before the database is opened: a mistyped filter creates no database.
+    RUN_CLI(none, {"--db", db("never.sqlite"), "history", "tasks", "--status", "Finished"});
+    EXPECT_EXIT(none, 2);
+    QVERIFY(!QFile::exists(db("never.sqlite")));
+    // The valid ones still work.
+    RUN_CLI(one, {"--db", path, "history", "--limit", "1", "--json"});
+    EXPECT_EXIT(one, 0);
+    QCOMPARE(one.objects().size(), 1);
+    RUN_CLI(finished, {"--db", path, "history", "tasks", "--status", "finished", "--json"});
+    EXPECT_EXIT(finished, 0);
+    QCOMPARE(finished.objects().size(), 1);
+}
+
+void TstCliHistory::test_interruptedRunIsListedInterrupted()
+{
+    // Regression: a map stopped by Ctrl-C (exit 130) was listed as "finished".
+    const QString path = db("interrupted.sqlite");
+    QProcessEnvironment env = testsupport::cleanEnvironment();
+    env.remove("TASKBENCH_HISTORY_DB");
+    QProcess p;
+    p.setProcessEnvironment(env);
+    p.setProgram(testsupport::cliPath());
+    p.setArguments(testsupport::withPlugins({"--db",
+                                             path,
+                                             "--log-level",
+                                             "info",
+                                             "--workers",
+                                             "2",
+                                             "map",
+                                             "--no-pure",
+                                             "bench.sleep_ms",
+                                             "--range",
+                                             "30000:30004"}));
+    p.start();
+    QVERIFY(p.waitForStarted(10000));
+    // "waiting for N futures" comes once the handlers are installed and the map submitted.
+    QByteArray err;
+    QElapsedTimer timer;
+    timer.start();
+    while (!err.contains("waiting for") && timer.elapsed() < 60000) {
+        p.waitForReadyRead(100);
+        err += p.readAllStandardError();
+    }
+    QVERIFY2(err.contains("waiting for"), err.constData());
+    ::kill(pid_t(p.processId()), SIGINT);
+    const bool exited = p.waitForFinished(20000);
+    if (!exited)
+        p.kill();
+    QVERIFY2(exited, "taskbench-cli did not exit after SIGINT");
+    err += p.readAllStandardError();
+    QCOMPARE(p.exitCode(), 130);
+
+    RUN_CLI(list, {"--db", path, "history", "--json"});
+    EXPECT_EXIT(list, 0);
+    QCOMPARE(list.objects().size(), 1);
+    const QJsonObject session = list.objects().front();
+    QCOMPARE(session.value("status").toString(), QString("interrupted"));
+    QVERIFY(session.value("ended_us").toInteger() >= session.value("started_us").toInteger());
+    RUN_CLI(human, {"--db", path, "history"});
+    QVERIFY2(human.out.contains("  interrupted  "), qPrintable(human.out));
+    // A run that ends by itself stays "finished".
+    {
+        RUN_CLI(run, {"--db", path, "submit", "bench.inc", "1"});
+        EXPECT_EXIT(run, 0);
+    }
+    RUN_CLI(again, {"--db", path, "history", "--json", "--limit", "1"});
+    QCOMPARE(again.objects().front().value("status").toString(), QString("finished"));
+}
+
+void TstCliHistory::test_criticalPathOfCachedRun()
+{
+    // Regression: the second of two equal maps is all "from cache" (no attempt, started_us
+    // 0), and its critical path showed the time from submit to cache hit as the tasks' run.
+    const QString path = db("cachedpath.sqlite");
+    const QStringList map
+        = {"--db", path, "map", "bench.inc", "--range", "0:10", "--reduce", "bench.sum"};
+    for (int i = 0; i < 2; ++i) {
+        RUN_CLI(run, map);
+        EXPECT_EXIT(run, 0);
+    }
+    RUN_CLI(sessions, {"--db", path, "history", "--json"});
+    QCOMPARE(sessions.objects().size(), 2);
+    const QString cached = QString::number(sessions.objects()[0].value("id").toInteger());
+    const QString computed = QString::number(sessions.objects()[1].value("id").toInteger());
+
+    RUN_CLI(text, {"--db", path, "history", "critical-path", "--session", cached});
+    EXPECT_EXIT(text, 0);
+    QVERIFY2(text.out.startsWith("No task of this session ran: all 11 came from the result "
+                                 "cache ("),
+             qPrintable(text.out));
+    QVERIFY2(text.out.contains("so there is no critical path."), qPrintable(text.out));
+    QVERIFY2(!text.out.contains("100.0%"), qPrintable(text.out));
+    RUN_CLI(json, {"--db", path, "history", "critical-path", "--session", cached, "--json"});
+    EXPECT_EXIT(json, 0);
+    const QJsonObject doc = json.lastObject();
+    QCOMPARE(doc.value("all_cached").toBool(), true);
+    QCOMPARE(doc.value("cached_tasks").toInteger(), 11);
+    QCOMPARE(doc.value("ran_tasks").toInteger(), 0);
+    QVERIFY(doc.value("steps").toArray().isEmpty());
+
+    // The first run computed everything: a path of tasks that ran.
+    RUN_CLI(first, {"--db", path, "history", "critical-path", "--session", computed, "--json"});
+    EXPECT_EXIT(first, 0);
+    const QJsonObject ran = first.lastObject();
+    QCOMPARE(ran.value("all_cached").toBool(), false);
+    QCOMPARE(ran.value("ran_tasks").toInteger(), 11);
+    const QJsonArray steps = ran.value("steps").toArray();
+    QCOMPARE(steps.size(), 2);
+    for (const QJsonValue &s : steps)
+        QCOMPARE(s.toObject().value("cached").toBool(), false);
+}
+
 void TstCliHistory::test_corruptDatabaseIsMovedAside()
 {
     const QString path = db("corrupt.sqlite");
@@ -408,6 +555,38 @@ void TstCliHistory::test_compareSessions()
     QVERIFY(notId.err.contains("expected a session ID, got 'x'"));
 }
 
+void TstCliHistory::test_compareDurationIsRunTime()
+{
+    // A flaky task that failed, waited 12 s for a manual Retry, then ran 30 µs: its
+    // duration is the run time of its last attempt (the Futures table's), not the wait.
+    using namespace taskbench::history;
+    TaskRecord a;
+    a.id = 1;
+    a.key = "flaky_inc-1";
+    a.function = "tutorial.flaky_inc";
+    a.status = "finished";
+    a.startedUs = 1'000'000;
+    a.finishedUs = 13'360'000;
+    a.runs = {AttemptRecord{1, 0, 0, 1'000'000, 1'000'020, false, {}},
+              AttemptRecord{2, 0, 0, 13'359'970, 13'360'000, true, {}}};
+    TaskRecord b = a;
+    b.id = 2;
+    b.runs = {AttemptRecord{1, 0, 0, 1'000'000, 1'000'060, true, {}}};
+    b.finishedUs = 1'000'060;
+    TaskRecord old = a; // recorded without attempts: first start to the end
+    old.key = "old-1";
+    old.runs.clear();
+    SessionSummary sa, sb;
+    sa.id = 1;
+    sb.id = 2;
+    const SessionComparison c = compareTasks(sa, {a, old}, sb, {b, old});
+    QCOMPARE(c.tasks.size(), std::size_t(2));
+    QCOMPARE(c.tasks[0].a->durationUs, std::int64_t(30));
+    QCOMPARE(c.tasks[0].b->durationUs, std::int64_t(60));
+    QCOMPARE(c.tasks[0].ratio, 2.0);
+    QCOMPARE(c.tasks[1].a->durationUs, std::int64_t(12'360'000));
+}
+
 void TstCliHistory::test_compareNonPureByPosition()
 {
     const QString path = db("compare-nonpure.sqlite");
@@ -433,6 +612,56 @@ void TstCliHistory::test_compareNonPureByPosition()
     QCOMPARE(s.value("matched").toInt(), 3);
     QCOMPARE(s.value("only_in_a").toInt(), 2);
     QCOMPARE(s.value("results_equal").toInt(), 3);
+}
+
+void TstCliHistory::test_runRecordsEveryTask()
+{
+    // Not only the outputs: the inputs' arguments and results are recorded too, so that the
+    // output can be replayed and an input re-run.
+    const QString path = db("graph.sqlite");
+    const QString graph = m_dir.filePath("graph.json");
+    {
+        QFile f(graph);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(R"({"tasks": {"x": {"function": "bench.inc", "args": [1]},
+                              "y": {"function": "bench.inc", "args": [2]},
+                              "z": {"function": "bench.add",
+                                    "args": [{"$ref": "x"}, {"$ref": "y"}]}},
+                    "outputs": ["z"]})");
+    }
+    QString zKey;
+    {
+        RUN_CLI(run, {"--db", path, "--json", "run", graph});
+        EXPECT_EXIT(run, 0);
+        QCOMPARE(run.objects().size(), 1); // the outputs only are printed
+        QCOMPARE(run.lastObject().value("result").toInt(), 5);
+        zKey = run.lastObject().value("key").toString();
+    }
+    RUN_CLI(list, {"--db", path, "history", "--json"});
+    const QString session = QString::number(list.objects().at(0).value("id").toInt());
+    RUN_CLI(tasks, {"--db", path, "history", "tasks", "--session", session, "--json"});
+    EXPECT_EXIT(tasks, 0);
+    QMap<QString, QJsonObject> byName;
+    for (const QJsonObject &t : tasks.objects())
+        byName[t.value("key").toString().section('-', 0, 0)] = t;
+    QCOMPARE(byName.keys(), (QStringList{"x", "y", "z"}));
+    QCOMPARE(byName["x"].value("arguments").toArray(), QJsonArray{1});
+    QCOMPARE(byName["x"].value("result").toInt(), 2);
+    QCOMPARE(byName["y"].value("arguments").toArray(), QJsonArray{2});
+    QCOMPARE(byName["y"].value("result").toInt(), 3);
+    QCOMPARE(byName["z"].value("key").toString(), zKey);
+    QCOMPARE(byName["z"].value("result").toInt(), 5);
+
+    RUN_CLI(replay, {"--db", path, "replay", zKey, "--session", session});
+    EXPECT_EXIT(replay, 0);
+    QVERIFY2(replay.out.contains("finished  int  5"), qPrintable(describe(replay)));
+
+    const QString x = QString::number(byName["x"].value("id").toInt());
+    RUN_CLI(rerun, {"--db", path, "--json", "history", "rerun", "--session", session, "--task", x});
+    EXPECT_EXIT(rerun, 0);
+    QCOMPARE(rerun.objects().size(), 1);
+    QCOMPARE(rerun.lastObject().value("key").toString(), byName["x"].value("key").toString());
+    QCOMPARE(rerun.lastObject().value("result").toInt(), 2);
 }
 
 QTEST_MAIN(TstCliHistory)

@@ -4,6 +4,7 @@
 // registered directly; gates (not sleeps) make every ordering deterministic.
 #include "gates.h"
 #include "taskbench/client.h"
+#include "taskbench/valuecodec.h"
 
 #include <QtTest>
 
@@ -497,6 +498,38 @@ private slots:
         cyclic.tasks["a"] = {"t.inc", {Value::ref("b")}, {}, 0};
         cyclic.tasks["b"] = {"t.inc", {Value::ref("a")}, {}, 0};
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, fx.client.compute(cyclic));
+    }
+
+    void test_graphKeysTokenizeKwargs()
+    {
+        Fixture fx;
+        // Without kwargs, "name-token" of the arguments as written (the keys documented).
+        TaskGraph plain;
+        plain.tasks["x"] = {"t.inc", {Value(1)}, {}, 0};
+        plain.tasks["z"] = {"t.add", {Value::ref("x"), Value(2)}, {}, 0};
+        auto out = fx.client.compute(plain);
+        const std::string x = "x-" + tokenize("t.inc", {Value(1)});
+        QCOMPARE(out.at("x").key(), x);
+        QCOMPARE(out.at("z").key(), "z-" + tokenize("t.add", {Value::ref(x), Value(2)}));
+        QCOMPARE(out.at("z").result(10s).toInt(), 4);
+        // With kwargs, of the bound arguments as submit's: other kwargs, another key.
+        std::map<std::int64_t, Future> byB;
+        for (std::int64_t b : {2, 3}) {
+            TaskGraph g;
+            g.tasks["a"] = {"t.add", {Value(1)}, {{"b", Value(b)}}, 0};
+            byB[b] = fx.client.compute(g).at("a");
+            QCOMPARE(byB[b].key(), "a-" + tokenize("t.add", {Value(1), Value(b)}));
+        }
+        QVERIFY(byB[2].key() != byB[3].key());
+        QCOMPARE(byB[2].result(10s).toInt(), 3);
+        QCOMPARE(byB[3].result(10s).toInt(), 4);
+        // A reference given by name.
+        TaskGraph named;
+        named.tasks["x"] = {"t.inc", {Value(1)}, {}, 0};
+        named.tasks["s"] = {"t.add", {}, {{"a", Value(10)}, {"b", Value::ref("x")}}, 0};
+        const Future s = fx.client.compute(named).at("s");
+        QCOMPARE(s.key(), "s-" + tokenize("t.add", {Value(10), Value::ref(x)}));
+        QCOMPARE(s.result(10s).toInt(), 12);
     }
 
     void test_priorityThenFifo()

@@ -5,6 +5,8 @@
 // tests/history/tst_historycache.cpp.
 #include "taskbench/client.h"
 #include "taskbench/resultcache.h"
+#include "taskbench/steering.h"
+#include "taskbench/valuecodec.h"
 
 #include "memoryresultcache.h"
 
@@ -66,6 +68,17 @@ struct Fixture
     Client client;
 };
 
+/// x = inc(X), y = inc(2), total = sum([x, y, 10]); every task is an output.
+TaskGraph sumGraph(std::int64_t x = 1)
+{
+    TaskGraph g;
+    g.tasks["x"] = {"t.inc", {Value(x)}, {}, 0};
+    g.tasks["y"] = {"t.inc", {Value(2)}, {}, 0};
+    g.tasks["total"]
+        = {"t.sum", {Value::list({Value::ref("x"), Value::ref("y"), Value(10)})}, {}, 0};
+    return g;
+}
+
 bool storyHasNote(Client &client, const Future &f, const std::string &note)
 {
     for (const Transition &t : client.story(f))
@@ -91,6 +104,10 @@ private slots:
     void test_brokenCacheComputes();
     void test_sameKeyIsSameCachedFuture();
     void test_hitNoteNamesTheSession();
+    void test_graphTasksAreCached();
+    void test_graphSharesTheCallsIdentityWithSubmit();
+    void test_namesAndExplicitKeysDoNotPassForACall();
+    void test_dependentOfAnEditedTaskIsNotCached();
 };
 
 void TestResultCache::test_hitFinishesWithoutRunning_data()
@@ -289,6 +306,140 @@ void TestResultCache::test_hitNoteNamesTheSession()
                               "from cache, session -3",
                               "from cachex"})
         QCOMPARE(cacheHitSession(other), std::int64_t(-1));
+}
+
+void TestResultCache::test_graphTasksAreCached()
+{
+    auto cache = std::make_shared<MemoryResultCache>();
+    std::map<std::string, std::string> keys;
+    {
+        Fixture first(cache);
+        auto out = first.client.compute(sumGraph());
+        QCOMPARE(out.at("total").result(10s).toInt(), 2 + 3 + 10);
+        for (const auto &[name, f] : out) {
+            QVERIFY(!f.cached());
+            keys[name] = f.key();
+        }
+        QCOMPARE(first.calls.load(), 3);
+        QTRY_COMPARE(cache->stores.load(), 3);
+    }
+    // The same graph in a later run: every task is served, none runs, keys are unchanged.
+    Fixture second(cache);
+    auto out = second.client.compute(sumGraph());
+    QCOMPARE(out.at("total").result(10s).toInt(), 15);
+    QCOMPARE(out.at("x").result(10s).toInt(), 2);
+    for (const auto &[name, f] : out) {
+        QVERIFY2(f.cached(), name.c_str());
+        QCOMPARE(f.key(), keys.at(name));
+        QCOMPARE(f.attempts(), 0);
+    }
+    QVERIFY(storyHasNote(second.client, out.at("total"), "from cache, session 7"));
+    QCOMPARE(second.calls.load(), 0);
+    // Another input of x: x and total are computed again, y is still served.
+    auto changed = second.client.compute(sumGraph(5));
+    QCOMPARE(changed.at("total").result(10s).toInt(), 6 + 3 + 10);
+    QVERIFY(!changed.at("x").cached());
+    QVERIFY(!changed.at("total").cached());
+    QVERIFY(changed.at("y").cached());
+    QCOMPARE(second.calls.load(), 2);
+}
+
+void TestResultCache::test_graphSharesTheCallsIdentityWithSubmit()
+{
+    // The cache knows calls, not graph names: what map and submit computed serves the graph
+    // (futures as arguments included), and the other way round.
+    auto cache = std::make_shared<MemoryResultCache>();
+    {
+        Fixture fx(cache);
+        Future x = fx.client.submit("t.inc", {1});
+        Future y = fx.client.submit("t.inc", {2});
+        Future total = fx.client.submit("t.sum", {Value::list({Value(x), Value(y), Value(10)})});
+        QCOMPARE(total.result(10s).toInt(), 15);
+        QTRY_COMPARE(cache->stores.load(), 3);
+    }
+    {
+        Fixture fx(cache);
+        auto out = fx.client.compute(sumGraph());
+        QCOMPARE(out.at("total").result(10s).toInt(), 15);
+        for (const auto &[name, f] : out)
+            QVERIFY2(f.cached(), name.c_str());
+        QCOMPARE(fx.calls.load(), 0);
+        // A graph task's key is still its name and token.
+        QCOMPARE(out.at("x").key(), "x-" + tokenize("t.inc", {Value(1)}));
+    }
+    TaskGraph other;
+    other.tasks["seven"] = {"t.inc", {Value(7)}, {}, 0};
+    {
+        Fixture fx(cache);
+        QCOMPARE(fx.client.compute(other).at("seven").result(10s).toInt(), 8);
+        QTRY_COMPARE(cache->stores.load(), 4);
+    }
+    Fixture fx(cache);
+    Future seven = fx.client.submit("t.inc", {7});
+    QCOMPARE(seven.result(10s).toInt(), 8);
+    QVERIFY(seven.cached());
+    QCOMPARE(fx.calls.load(), 0);
+}
+
+void TestResultCache::test_namesAndExplicitKeysDoNotPassForACall()
+{
+    auto cache = std::make_shared<MemoryResultCache>();
+    {
+        // A future whose explicit key is the pure key of inc(1), and a pure call on it: the
+        // explicit key says nothing about the value, so neither is stored.
+        Fixture fx(cache);
+        SubmitOptions keyed;
+        keyed.key = "inc-" + tokenize("t.inc", {Value(1)});
+        Future fake = fx.client.submit("t.inc", {999}, keyed);
+        Future y = fx.client.submit("t.inc", {2});
+        Future total = fx.client.submit("t.sum", {Value::list({Value(fake), Value(y), Value(10)})});
+        QCOMPARE(total.result(10s).toInt(), 1000 + 3 + 10);
+        fx.client.taskCount();             // a query after the completions: their stores are made
+        QCOMPARE(cache->stores.load(), 1); // y only
+    }
+    {
+        Fixture fx(cache);
+        auto out = fx.client.compute(sumGraph());
+        QCOMPARE(out.at("total").result(10s).toInt(), 15);
+        QVERIFY(!out.at("x").cached());
+        QVERIFY(!out.at("total").cached());
+        QCOMPARE(fx.calls.load(), 2);
+    }
+    // The same names on other calls: x = inc(5) in a graph of the same shape is not served
+    // the x = inc(1) above, nor is total, whose arguments are written alike.
+    Fixture fx(cache);
+    auto out = fx.client.compute(sumGraph(5));
+    QCOMPARE(out.at("x").result(10s).toInt(), 6);
+    QCOMPARE(out.at("total").result(10s).toInt(), 19);
+    QVERIFY(!out.at("x").cached());
+    QVERIFY(!out.at("total").cached());
+}
+
+void TestResultCache::test_dependentOfAnEditedTaskIsNotCached()
+{
+    // A held input whose arguments were edited computes another value than its key says:
+    // neither it nor what depends on it may be stored under the graph's calls.
+    auto cache = std::make_shared<MemoryResultCache>();
+    {
+        Fixture fx(cache);
+        Breakpoint bp;
+        bp.match = Breakpoint::Match::Key;
+        bp.pattern = "x-" + tokenize("t.inc", {Value(1)});
+        fx.client.addBreakpoint(bp);
+        auto out = fx.client.compute(sumGraph());
+        const Future &x = out.at("x");
+        QTRY_VERIFY_WITH_TIMEOUT(x.status() == FutureStatus::Held, 20000);
+        fx.client.setArguments(x, {Value(100)});
+        QCOMPARE(fx.client.release({x}), std::size_t(1));
+        QCOMPARE(out.at("total").result(10s).toInt(), 101 + 3 + 10);
+        fx.client.taskCount();             // a query after the completions: their stores are made
+        QCOMPARE(cache->stores.load(), 1); // y only
+    }
+    Fixture fx(cache);
+    auto out = fx.client.compute(sumGraph());
+    QCOMPARE(out.at("total").result(10s).toInt(), 15);
+    QVERIFY(!out.at("total").cached());
+    QVERIFY(out.at("y").cached());
 }
 
 QTEST_GUILESS_MAIN(TestResultCache)

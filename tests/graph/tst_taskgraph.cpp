@@ -37,6 +37,8 @@ private slots:
     void test_malformed_data();
     void test_malformed();
     void test_programmaticGraphErrors();
+    void test_longCycleIsShortened_data();
+    void test_longCycleIsShortened();
 };
 
 void tst_TaskGraph::test_tutorialGraph()
@@ -293,6 +295,39 @@ void tst_TaskGraph::test_programmaticGraphErrors()
     QVERIFY(order);
     QCOMPARE(*order, (Names{"zz", "a"}));
     QVERIFY(TaskGraph().topologicalOrder(nullptr)->empty());
+}
+
+void tst_TaskGraph::test_longCycleIsShortened_data()
+{
+    QTest::addColumn<int>("length");
+    QTest::addColumn<QString>("error");
+    // Up to 11 tasks every name is shown; past that the first 10 and how many are left out.
+    QTest::addRow("11 tasks") << 11
+                              << "dependency cycle: t00 -> t01 -> t02 -> t03 -> t04 -> t05 -> "
+                                 "t06 -> t07 -> t08 -> t09 -> t10 -> t00 (each task needs the "
+                                 "next)";
+    QTest::addRow("12 tasks") << 12
+                              << "dependency cycle: t00 -> t01 -> t02 -> t03 -> t04 -> t05 -> "
+                                 "t06 -> t07 -> t08 -> t09 -> ... (2 more) ... -> t00 (each task "
+                                 "needs the next)";
+    QTest::addRow("100,000 tasks") << 100000
+                                   << "dependency cycle: t00 -> t01 -> t02 -> t03 -> t04 -> t05 "
+                                      "-> t06 -> t07 -> t08 -> t09 -> ... (99990 more) ... -> "
+                                      "t00 (each task needs the next)";
+}
+
+void tst_TaskGraph::test_longCycleIsShortened()
+{
+    // A ring t00 -> t01 -> ... -> t00, each task needing the next.
+    QFETCH(int, length);
+    QFETCH(QString, error);
+    const auto name = [](int i) { return (i < 10 ? "t0" : "t") + std::to_string(i); };
+    TaskGraph graph;
+    for (int i = 0; i < length; ++i)
+        graph.tasks[name(i)] = task("f", {Value::ref(name((i + 1) % length))});
+    std::string message;
+    QVERIFY(!graph.topologicalOrder(&message));
+    QCOMPARE(QString::fromStdString(message), error);
 }
 
 QTEST_MAIN(tst_TaskGraph)

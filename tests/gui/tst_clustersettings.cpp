@@ -377,7 +377,7 @@ private slots:
         QCOMPARE(cell(0, SlurmJobsModel::Cause), QStringLiteral("Resources"));
         QCOMPARE(cell(1, SlurmJobsModel::State), QStringLiteral("running"));
         QCOMPARE(cell(1, SlurmJobsModel::Node), QStringLiteral("node7"));
-        QCOMPARE(cell(1, SlurmJobsModel::Worker), QStringLiteral("worker 3"));
+        QCOMPARE(cell(1, SlurmJobsModel::Worker), QStringLiteral("worker-3"));
         QCOMPARE(cell(2, SlurmJobsModel::State), QStringLiteral("ended (CANCELLED)"));
         QCOMPARE(cell(2, SlurmJobsModel::Cause), QStringLiteral("job 103 cancelled"));
 

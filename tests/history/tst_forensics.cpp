@@ -117,6 +117,70 @@ private slots:
         QCOMPARE(ids(criticalPath(cyclic)), (std::vector<std::uint64_t>{1, 2}));
     }
 
+    void test_criticalPathOfCachedTasks()
+    {
+        // Regression: a task served from the result cache (no attempt, started_us 0) counted
+        // the time from its submit to its cache hit as its run.
+        PathTask a = task(1, 0, 300, {});
+        a.submittedUs = 50; // the run's start
+        a.cachedFrom = 4;
+        PathTask b = task(2, 100, 900, {1}); // ran
+        b.submittedUs = 50;
+        CriticalPath p = criticalPath(std::vector<PathTask>{a, b});
+        QCOMPARE(ids(p), (std::vector<std::uint64_t>{1, 2}));
+        QVERIFY(p.steps[0].cached());
+        QCOMPARE(p.steps[0].runUs, std::int64_t(0));
+        QCOMPARE(p.steps[0].startUs, std::int64_t(300)); // it starts where it was served
+        QCOMPARE(p.steps[0].waitUs, std::int64_t(250));
+        QCOMPARE(p.steps[0].shareUs + p.steps[1].shareUs, p.endUs - p.startUs);
+        QVERIFY(!p.steps[1].cached());
+        QCOMPARE(p.steps[1].runUs, std::int64_t(800));
+        QCOMPARE(p.ranTasks, std::size_t(1));
+        QCOMPARE(p.cachedTasks, std::size_t(1));
+        QVERIFY(!p.allCached());
+        const std::string text = criticalPathText(p);
+        QVERIFY2(text.find("(1 from the result cache)") != std::string::npos, text.c_str());
+        QVERIFY2(text.find("t1 (f)  from cache, session 4") != std::string::npos, text.c_str());
+        QVERIFY2(text.find("0.000s  t1") != std::string::npos, text.c_str());
+        const QJsonObject doc
+            = QJsonDocument::fromJson(QByteArray::fromStdString(criticalPathJson(p, 7))).object();
+        const QJsonArray steps = doc["steps"].toArray();
+        QCOMPARE(steps[0].toObject()["cached"].toBool(), true);
+        QCOMPARE(steps[0].toObject()["cached_from"].toInteger(), 4);
+        QCOMPARE(steps[0].toObject()["run_us"].toInteger(), 0);
+        QCOMPARE(steps[1].toObject()["cached"].toBool(), false);
+        QVERIFY(steps[1].toObject()["cached_from"].isNull());
+        QCOMPARE(doc["all_cached"].toBool(), false);
+
+        // Everything from the cache: no path, said plainly.
+        b.cachedFrom = 0;
+        p = criticalPath(std::vector<PathTask>{a, b});
+        QVERIFY(p.allCached());
+        QVERIFY(p.steps.empty());
+        QCOMPARE(p.cachedTasks, std::size_t(2));
+        QCOMPARE(criticalPathText(p),
+                 std::string("No task of this session ran: all 2 came from the result cache "
+                             "(0.001 s of wall time), so there is no critical path.\n"));
+        const QJsonObject all
+            = QJsonDocument::fromJson(QByteArray::fromStdString(criticalPathJson(p, 7))).object();
+        QCOMPARE(all["all_cached"].toBool(), true);
+        QCOMPARE(all["cached_tasks"].toInteger(), 2);
+        QCOMPARE(all["ran_tasks"].toInteger(), 0);
+        QVERIFY(all["steps"].toArray().isEmpty());
+
+        // A recorded cached task: no attempt, started_us 0.
+        TaskRecord r;
+        r.id = 1;
+        r.status = "finished";
+        r.submittedUs = 1000;
+        r.finishedUs = 1500;
+        r.cachedFrom = 3;
+        const std::vector<PathTask> recorded = pathTasks({r});
+        QCOMPARE(recorded[0].startUs, std::int64_t(1500));
+        QCOMPARE(recorded[0].endUs, std::int64_t(1500));
+        QCOMPARE(recorded[0].cachedFrom, std::int64_t(3));
+    }
+
     void test_criticalPathOfARecordedGraph()
     {
         // a(100 ms) and b(400 ms) feed c(add), which feeds d(200 ms); e(50 ms) and f

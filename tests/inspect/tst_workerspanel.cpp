@@ -179,7 +179,7 @@ private slots:
             {});
         QTRY_COMPARE_WITH_TIMEOUT(panel.model()->rowCount(), 2, 5000);
         QVERIFY(offGuiThread);
-        QCOMPARE(cell(panel, 0, WorkersModel::Name), QStringLiteral("process-worker-0"));
+        QCOMPARE(cell(panel, 0, WorkersModel::Name), QStringLiteral("worker-0 (process)"));
         QCOMPARE(cell(panel, 0, WorkersModel::Status), QStringLiteral("busy"));
         QCOMPARE(cell(panel, 0, WorkersModel::Pid), QStringLiteral("4242"));
         QCOMPARE(cell(panel, 0, WorkersModel::Running), QStringLiteral("inc-abc (+1)"));

@@ -743,6 +743,10 @@ void tst_PluginLoader::test_filesProcessFile()
     QCOMPARE(q(readFile(destination)), QStringLiteral("# 2 lines\nHELLO\nWORLD"));
     QCOMPARE(ctx.m_logs.size(), std::size_t(1));
     QCOMPARE(q(readFile(input)), QStringLiteral("hello\nworld")); // input untouched
+    // It works on files: never served from the result cache; a computation is.
+    QVERIFY(!registry.find("files.process_file")->cacheable);
+    loader.load(shippedPlugin("bench"));
+    QVERIFY(registry.find("bench.inc")->cacheable);
 }
 
 void tst_PluginLoader::test_filesErrors_data()

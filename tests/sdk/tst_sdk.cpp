@@ -89,7 +89,38 @@ double scale(double x, double factor)
     return x * factor;
 }
 
+/// A user type, converted through the public customisation point (as README shows).
+struct Point
+{
+    double x = 0;
+    double y = 0;
+};
+
+Point mid(Point a, Point b)
+{
+    return {(a.x + b.x) / 2, (a.y + b.y) / 2};
+}
+
 } // namespace
+
+namespace taskbench::sdk {
+template <>
+struct Convert<Point>
+{
+    static std::string typeName() { return "map[str, float]"; }
+    static Point from(const Value &v, const std::string &where)
+    {
+        const auto coord = [&](const char *name) {
+            if (v.isMap())
+                if (auto it = v.toMap().find(name); it != v.toMap().end() && it->second.isNumber())
+                    return it->second.toDouble();
+            throw ArgumentError(where + ": expected a map with numbers x and y");
+        };
+        return Point{coord("x"), coord("y")};
+    }
+    static Value to(const Point &p) { return Value(Value::Map{{"x", p.x}, {"y", p.y}}); }
+};
+} // namespace taskbench::sdk
 
 // A whole plugin in this test executable, to check the entry point the macro generates.
 TASKBENCH_PLUGIN("sdktest", "2.1", "SDK test plugin")
@@ -106,6 +137,7 @@ private slots:
     void test_convertsArguments_data();
     void test_convertsArguments();
     void test_typeNames();
+    void test_userTypeThroughPublicConvert();
     void test_integerRanges_data();
     void test_integerRanges();
     void test_unsignedResultOutOfRange();
@@ -246,6 +278,36 @@ void tst_Sdk::test_typeNames()
         types(specOf([](std::unordered_map<std::string, std::optional<bool>>) { return Value(); },
                      {"m"})),
         (Strings{"map[str, optional[bool]]", "-> any"}));
+}
+
+void tst_Sdk::test_userTypeThroughPublicConvert()
+{
+    // A Point round-trips, also inside the SDK's own containers, and its mismatch message
+    // names the parameter.
+    const auto spec = specOf(&mid, {"a", "b"});
+    QCOMPARE(spec.params.at(0).type, std::string("map[str, float]"));
+    QCOMPARE(spec.resultType, std::string("map[str, float]"));
+    const Outcome out = call(spec, {map({{"x", 1}, {"y", 2.0}}), map({{"x", 3.0}, {"y", 6.0}})});
+    QVERIFY2(out.error.empty(), out.error.c_str());
+    QCOMPARE(out.result, map({{"x", 2.0}, {"y", 4.0}}));
+    QCOMPARE(call(spec, {map({{"x", 1.0}}), map({{"x", 1.0}, {"y", 1.0}})}).error,
+             std::string("parameter 'a': expected a map with numbers x and y"));
+
+    const auto many = specOf(
+        [](std::vector<Point> points, std::optional<Point> shift) {
+            for (Point &p : points)
+                p.x += shift ? shift->x : 0;
+            return points;
+        },
+        {"points", sdk::Param("shift", Value())});
+    QCOMPARE(many.params.at(0).type, std::string("list[map[str, float]]"));
+    QCOMPARE(many.params.at(1).type, std::string("optional[map[str, float]]"));
+    const Outcome shifted = call(
+        many, {Value::list({map({{"x", 1.0}, {"y", 5.0}})}), map({{"x", 10.0}, {"y", 0.0}})});
+    QVERIFY2(shifted.error.empty(), shifted.error.c_str());
+    QCOMPARE(shifted.result, Value::list({map({{"x", 11.0}, {"y", 5.0}})}));
+    QCOMPARE(call(many, {Value::list({Value(1)}), Value()}).error,
+             std::string("parameter 'points'[0]: expected a map with numbers x and y"));
 }
 
 void tst_Sdk::test_integerRanges_data()

@@ -1,6 +1,8 @@
 // CompareWindow: two sessions side by side (see comparewindow.h).
 #include "comparewindow.h"
 
+#include "accessibletext.h"
+
 #include "comparemodel.h"
 
 #include <QCheckBox>
@@ -47,17 +49,23 @@ private:
 } // namespace
 
 CompareWindow::CompareWindow(history::SessionComparison comparison, QWidget *parent)
-    : QWidget(parent, Qt::Window)
+    // A QDialog, not a QWidget with Qt::Window: assistive tools see a dialog (AT-SPI
+    // "filler" otherwise), and Escape closes it.
+    : QDialog(parent,
+              Qt::Window | Qt::WindowTitleHint | Qt::WindowSystemMenuHint
+                  | Qt::WindowMinMaxButtonsHint | Qt::WindowCloseButtonHint)
     , m_model(new CompareModel(this))
 {
     setAttribute(Qt::WA_DeleteOnClose);
+    setModal(false);
     m_model->setComparison(std::move(comparison));
     const history::SessionComparison &c = m_model->comparison();
     setWindowTitle(tr("Compare sessions %1 and %2").arg(c.a.id).arg(c.b.id));
     setAccessibleName(windowTitle());
 
-    m_summary = new QLabel(m_model->summaryText(), this);
+    m_summary = new QLabel(this);
     m_summary->setAccessibleName(tr("Comparison summary"));
+    setLabelText(m_summary, m_model->summaryText());
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
     m_summary->setWordWrap(true);
 
@@ -162,8 +170,15 @@ void CompareWindow::exportAs(Format format)
     if (path.isEmpty())
         return;
     QString error;
-    if (!exportTo(path, format, &error))
+    if (!exportTo(path, format, &error)) {
         QMessageBox::warning(this, tr("Export comparison"), error);
+        emit message(tr("Export failed: %1").arg(error));
+        return;
+    }
+    emit message(tr("Exported the comparison of sessions %1 and %2 to %3")
+                     .arg(c.a.id)
+                     .arg(c.b.id)
+                     .arg(path));
 }
 
 } // namespace taskbench::gui

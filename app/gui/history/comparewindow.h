@@ -6,7 +6,7 @@
 
 #include "taskbench/history/compare.h"
 
-#include <QWidget>
+#include <QDialog>
 
 class QCheckBox;
 class QLabel;
@@ -19,7 +19,7 @@ namespace taskbench::gui {
 
 class CompareModel;
 
-class CompareWindow : public QWidget
+class CompareWindow : public QDialog
 {
     Q_OBJECT
 public:
@@ -35,6 +35,10 @@ public:
     enum class Format { Csv, Json };
     /// Writes the comparison to `path`; false with *error on failure.
     bool exportTo(const QString &path, Format format, QString *error) const;
+
+signals:
+    /// What an export did, for the main window's "Last action".
+    void message(const QString &text);
 
 private:
     void exportAs(Format format);

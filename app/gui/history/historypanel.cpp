@@ -3,8 +3,11 @@
 // thread and posts the answer back; a generation counter drops answers that came too late.
 #include "historypanel.h"
 
+#include "accessibletext.h"
+
 #include "comparewindow.h"
 #include "enginebridge.h"
+#include "exportformatpath.h"
 #include "guirecorder.h"
 #include "historymodels.h"
 #include "resultcachebox.h"
@@ -315,6 +318,7 @@ void HistoryPanel::compareSessions(std::int64_t a, std::int64_t b)
                 return;
             }
             auto *window = new CompareWindow(std::move(*answer->comparison), this);
+            connect(window, &CompareWindow::message, this, &HistoryPanel::message);
             window->show();
             emit compareOpened(window);
         });
@@ -367,11 +371,12 @@ void HistoryPanel::refresh()
                                                                  | QItemSelectionModel::Rows);
             if (selectedSession() == 0) {
                 m_tasks->setTasks({});
-                m_tasksLabel->setText(m_sessions->rowCount() == 0 ? tr("No recorded sessions.")
-                                      : selectedSessions().size() == 2
-                                          ? tr("Two sessions selected: Compare shows them side "
-                                               "by side.")
-                                          : tr("Select a session."));
+                setLabelText(m_tasksLabel,
+                             m_sessions->rowCount() == 0 ? tr("No recorded sessions.")
+                             : selectedSessions().size() == 2
+                                 ? tr("Two sessions selected: Compare shows them side "
+                                      "by side.")
+                                 : tr("Select a session."));
             }
             m_taskFilter->setFilterFixedString(m_search->text().trimmed());
             updateActions();
@@ -387,7 +392,8 @@ void HistoryPanel::loadTasks()
         if (selectedSessions().size() == 2) {
             ++m_taskGeneration; // drops a load still on its way
             m_tasks->setTasks({});
-            m_tasksLabel->setText(tr("Two sessions selected: Compare shows them side by side."));
+            setLabelText(m_tasksLabel,
+                         tr("Two sessions selected: Compare shows them side by side."));
         }
         return;
     }
@@ -410,13 +416,14 @@ void HistoryPanel::loadTasks()
                 if (m_sessions->session(row)->id == session)
                     s = m_sessions->session(row);
             const qint64 total = s ? s->taskCount : qint64(tasks.size());
-            m_tasksLabel->setText(
+            setLabelText(
+                m_tasksLabel,
                 qint64(tasks.size()) < total
                     ? tr("Session %1: showing the first %2 of %3 tasks (export for all)")
                           .arg(session)
                           .arg(tasks.size())
                           .arg(total)
-                    : tr("Session %1: %2 tasks").arg(session).arg(tasks.size()));
+                    : tr("Session %1: %n task(s)", nullptr, int(tasks.size())).arg(session));
             m_tasks->setTasks(std::move(tasks));
             m_taskFilter->setFilterFixedString(m_search->text().trimmed());
             ++m_loads;
@@ -540,21 +547,25 @@ void HistoryPanel::exportSelected()
     const std::int64_t session = selectedSession();
     if (session <= 0)
         return;
-    const QString perfetto = tr("Perfetto / Chrome trace (*.json)");
+    // The file name's extension picks the format (exportFormatForPath): the default name
+    // says Perfetto, and typing "s1.csv" gives a CSV whatever the filter says.
+    const QString perfetto = tr("Perfetto / Chrome trace (*.perfetto.json *.trace.json)");
     const QString csv = tr("CSV of the tasks (*.csv)");
     const QString json = tr("Whole session as JSON (*.json)");
     QString filter = perfetto;
     const QString path
         = QFileDialog::getSaveFileName(this,
                                        tr("Export session %1").arg(session),
-                                       QStringLiteral("session-%1.json").arg(session),
+                                       QStringLiteral("session-%1.perfetto.json").arg(session),
                                        QStringList{perfetto, csv, json}.join(QStringLiteral(";;")),
                                        &filter);
     if (path.isEmpty())
         return;
-    const history::ExportFormat format = filter == csv    ? history::ExportFormat::Csv
-                                         : filter == json ? history::ExportFormat::Json
-                                                          : history::ExportFormat::Perfetto;
+    const history::ExportFormat format
+        = exportFormatForPath(path,
+                              filter == csv    ? history::ExportFormat::Csv
+                              : filter == json ? history::ExportFormat::Json
+                                               : history::ExportFormat::Perfetto);
     inBackground<QString>(
         m_pool,
         this,

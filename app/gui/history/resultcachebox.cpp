@@ -59,9 +59,10 @@ ResultCacheBox::ResultCacheBox(GuiResultCache *cache, QWidget *parent)
                     = tr("%n cached result(s), %1 of %2", nullptr, int(entries))
                           .arg(locale.formattedDataSize(bytes), locale.formattedDataSize(maxBytes));
                 if (m_cache->active())
-                    text += tr("; this cluster: %1 hits, %2 misses")
-                                .arg(locale.toString(qulonglong(hits)),
-                                     locale.toString(qulonglong(misses)));
+                    text += tr("; this cluster: %1 hit(s)", nullptr, int(hits))
+                                .arg(locale.toString(qulonglong(hits)))
+                            + tr(", %1 miss(es)", nullptr, int(misses))
+                                  .arg(locale.toString(qulonglong(misses)));
                 m_summary->setText(text);
                 m_summary->setAccessibleDescription(text);
                 m_clear->setEnabled(entries > 0);

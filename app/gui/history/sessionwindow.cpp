@@ -32,9 +32,8 @@ SessionWindow::SessionWindow(const history::SessionSummary &session,
     setWindowTitle(tr("Session %1 (%2, read-only)").arg(session.id).arg(started));
     setAccessibleName(tr("Recorded session %1").arg(session.id));
 
-    auto *summary = new QLabel(tr("%1 - %2 - %3 tasks - %4")
+    auto *summary = new QLabel(tr("%1 - %2 - %n task(s) - %3", nullptr, int(session.taskCount))
                                    .arg(started, QString::fromStdString(session.status))
-                                   .arg(session.taskCount)
                                    .arg(QString::fromStdString(session.title)),
                                this);
     summary->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);

@@ -113,7 +113,8 @@ bool TaskGraphView::exportTo(const QString &path, QString *error) const
         svg.setViewBox(QRectF(QPointF(0, 0), source.size()));
         svg.setTitle(QStringLiteral("Taskbench task graph"));
         svg.setDescription(
-            tr("%1 tasks, exported by Taskbench").arg(formatCount(m_model.taskCount())));
+            tr("%1 task(s), exported by Taskbench", nullptr, int(m_model.taskCount()))
+                .arg(formatCount(m_model.taskCount())));
         QPainter p;
         if (!p.begin(&svg))
             return fail(tr("Cannot write %1").arg(path));

@@ -3,6 +3,8 @@
 // tooltips, zoom and expanding groups.
 #include "taskgraphview.h"
 
+#include "accessibletext.h"
+
 #include "graphlayout.h"
 #include "taskgraphitems_p.h"
 
@@ -27,6 +29,8 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 namespace taskbench::inspect {
+
+using gui::setLabelText;
 
 // --- selection --------------------------------------------------------------------------
 
@@ -176,11 +180,12 @@ void TaskGraphView::activateNode(GraphNodeItem *node)
     if (node->isGroup()) {
         const std::uint32_t g = node->node().index;
         if (m_model.groupSize(g) > m_expandLimit) {
-            m_info->setText(tr("%1 has %2 tasks: too many to draw one by one (limit %3); "
-                               "the futures table lists them")
-                                .arg(groupLabel(g),
-                                     formatCount(m_model.groupSize(g)),
-                                     formatCount(m_expandLimit)));
+            setLabelText(m_info,
+                         tr("%1 has %2 tasks: too many to draw one by one (limit %3); "
+                            "the futures table lists them")
+                             .arg(groupLabel(g),
+                                  formatCount(m_model.groupSize(g)),
+                                  formatCount(m_expandLimit)));
             return;
         }
         m_expanded.insert(g);
@@ -316,8 +321,9 @@ void TaskGraphView::showContextMenu(GraphNodeItem *node, const QPoint &globalPos
     menu.setAccessibleName(tr("Task graph menu"));
     if (node) {
         if (node->isGroup()) {
-            m_expand->setText(tr("Expand group (%1 tasks)")
-                                  .arg(formatCount(m_model.groupSize(node->node().index))));
+            const auto size = m_model.groupSize(node->node().index);
+            m_expand->setText(
+                tr("Expand group (%1 task(s))", nullptr, int(size)).arg(formatCount(size)));
             menu.addAction(m_expand);
         } else {
             menu.addAction(m_showResult);

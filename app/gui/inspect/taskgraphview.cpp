@@ -2,6 +2,8 @@
 // highlighting and the context menu: taskgraphinteraction.cpp; exports: taskgraphexport.cpp).
 #include "taskgraphview.h"
 
+#include "accessibletext.h"
+
 #include "graphlayout.h"
 #include "taskgraphitems_p.h"
 
@@ -28,6 +30,8 @@
 #include <vector>
 
 namespace taskbench::inspect {
+
+using gui::setLabelText;
 
 // ---------------------------------------------------------------------------------------
 // The legend: a strip under the canvas with each display status, its swatch and live count
@@ -163,7 +167,8 @@ TaskGraphView::TaskGraphView(QWidget *parent)
                        "+ and - zoom, F fits, Return shows the result or expands a group."));
     m_canvas = new GraphCanvas(this, m_scene);
     m_canvas->setAccessibleName(QStringLiteral("Task graph canvas"));
-    m_canvas->setBackgroundBrush(QColor(0xfd, 0xfd, 0xfe));
+    // No background brush: the viewport fills with the palette's Base, so the canvas
+    // follows a dark palette (and a palette change) like the other views.
     m_legend = new GraphLegend(&m_model, this);
 
     m_toolBar = new QToolBar(this);
@@ -483,7 +488,7 @@ void TaskGraphView::layoutDone()
             m_lastLayoutMs = result.elapsedMs;
             applyLayout(m_pendingDisplay, result);
         } else {
-            m_info->setText(tr("Layout failed: %1").arg(result.error));
+            setLabelText(m_info, tr("Layout failed: %1").arg(result.error));
         }
     }
     m_pendingDisplay = DisplayGraph();
@@ -582,16 +587,19 @@ void TaskGraphView::refreshInfo()
         std::size_t groups = 0;
         for (const GraphNodeItem *item : m_nodeItems)
             groups += item->isGroup();
-        text = tr("%1 tasks · %2 groups collapsed (over %3) · double-click a group to expand")
-                   .arg(formatCount(tasks), formatCount(groups), formatCount(m_threshold));
+        text = tr("%1 task(s)", nullptr, int(tasks)).arg(formatCount(tasks))
+               + tr(" · %1 group(s) collapsed (over %2) · double-click a group to expand",
+                    nullptr,
+                    int(groups))
+                     .arg(formatCount(groups), formatCount(m_threshold));
     } else {
-        text = tr("%1 tasks").arg(formatCount(tasks));
+        text = tr("%1 task(s)", nullptr, int(tasks)).arg(formatCount(tasks));
     }
     if (m_layoutRunning)
         text += tr(" · laying out…");
     else if (m_hasLayout && m_lastLayoutMs > 0)
         text += tr(" · layout %1").arg(formatDuration(std::int64_t(m_lastLayoutMs * 1000)));
-    m_info->setText(text);
+    setLabelText(m_info, text);
 }
 
 } // namespace taskbench::inspect

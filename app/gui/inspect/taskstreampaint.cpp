@@ -3,6 +3,8 @@
 // the time axis.
 #include "taskstreamview.h"
 
+#include "workerlabel.h"
+
 #include "inspectstyle.h"
 
 #include <QPainter>
@@ -390,8 +392,8 @@ void TaskStreamView::paintGutter(QPainter &p, int firstLane, int lastLane)
             p.setFont(bold);
             p.drawText(QRect(8, y, m_gutterWidth - 44, m_laneHeight),
                        Qt::AlignLeft | Qt::AlignVCenter,
-                       lane.removed ? tr("worker %1 ✕").arg(lane.worker)
-                                    : tr("worker %1").arg(lane.worker));
+                       lane.removed ? tr("%1 ✕").arg(gui::workerLabel(lane.worker))
+                                    : gui::workerLabel(lane.worker));
         }
         p.setFont(normal);
         p.setPen(kMuted);
@@ -442,7 +444,9 @@ void TaskStreamView::paintAxis(QPainter &p, std::int64_t t0, std::int64_t t1)
     const QString state = m_following && m_model.runningCount() > 0
                               ? tr("● live")
                               : (m_following ? tr("idle") : tr("paused · End follows"));
-    const QString text = tr("%1 executions · %2").arg(formatCount(m_model.executionCount()), state);
+    const auto executions = m_model.executionCount();
+    const QString text
+        = tr("%1 execution(s) · %2", nullptr, int(executions)).arg(formatCount(executions), state);
     const QFontMetrics fm(f);
     const int w = fm.horizontalAdvance(text) + 16;
     const QRect badge(area.width() - w - 4, 3, w, m_axisHeight - 7);

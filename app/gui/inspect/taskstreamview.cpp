@@ -2,6 +2,8 @@
 // taskstreampaint.cpp; mouse, keyboard and menu: taskstreaminput.cpp).
 #include "taskstreamview.h"
 
+#include "workerlabel.h"
+
 #include "inspectstyle.h"
 
 #include "taskbench/clock.h"
@@ -449,8 +451,8 @@ QString TaskStreamView::toolTipFor(const Hit &hit) const
                             QString::fromStdString(cat.functionName(hit.function)).toHtmlEscaped(),
                             formatDuration((hit.running ? now() : hit.end) - hit.start),
                             status);
-    text += tr("<br>worker %1, thread %2 · attempt %3 · started at +%4")
-                .arg(lane.worker)
+    text += tr("<br>%1, thread %2 · attempt %3 · started at +%4")
+                .arg(gui::workerLabel(lane.worker))
                 .arg(lane.thread)
                 .arg(hit.attempt)
                 .arg(formatDuration(hit.start - m_model.firstUs()));

@@ -1,6 +1,8 @@
 // The workers table model.
 #include "workersmodel.h"
 
+#include "workerlabel.h"
+
 #include "inspectstyle.h"
 
 #include <QColor>
@@ -126,8 +128,7 @@ QVariant WorkersModel::data(const QModelIndex &index, int role) const
     if (role == Qt::DisplayRole || role == Qt::AccessibleTextRole) {
         switch (column) {
         case Name: {
-            const QString name = w.name.empty() ? QStringLiteral("worker %1").arg(w.id)
-                                                : QString::fromStdString(w.name);
+            const QString name = gui::workerDisplayName(w.id, w.name);
             // A remote worker's name has its label and host; add where it connected from.
             if (w.remote && !w.address.empty())
                 return QStringLiteral("%1 from %2").arg(name, QString::fromStdString(w.address));
@@ -302,7 +303,7 @@ QVariant SlurmJobsModel::data(const QModelIndex &index, int role) const
         case Node:
             return j.node.empty() ? QStringLiteral("—") : QString::fromStdString(j.node);
         case Worker:
-            return j.worker >= 0 ? QStringLiteral("worker %1").arg(j.worker) : QStringLiteral("—");
+            return j.worker >= 0 ? gui::workerLabel(j.worker) : QStringLiteral("—");
         case Cause:
             if (!j.cause.empty())
                 return QString::fromStdString(j.cause);

@@ -1,6 +1,8 @@
 // The workers panel: background snapshots, the table, scaling and restart.
 #include "workerspanel.h"
 
+#include "accessibletext.h"
+
 #include "inspectstyle.h"
 
 #include <QApplication>
@@ -19,6 +21,8 @@
 
 namespace taskbench::inspect {
 
+using gui::setLabelText;
+
 WorkersPanel::WorkersPanel(QWidget *parent)
     : QWidget(parent)
     , m_model(new WorkersModel(this))
@@ -28,8 +32,9 @@ WorkersPanel::WorkersPanel(QWidget *parent)
     setAccessibleDescription(QStringLiteral("The cluster's workers, refreshed every second"));
     m_pool.setMaxThreadCount(1);
 
-    m_summary = new QLabel(tr("No cluster"), this);
+    m_summary = new QLabel(this);
     m_summary->setAccessibleName(QStringLiteral("Workers summary"));
+    setLabelText(m_summary, tr("No cluster"));
     // The summary gives way (elided by its width) rather than widening a docked panel.
     m_summary->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_summary->setMinimumWidth(60);
@@ -185,7 +190,7 @@ void WorkersPanel::setSource(Fetch fetch, Scale scale, Restart restart)
     if (!m_fetch) {
         m_timer.stop();
         m_model->setWorkers({});
-        m_summary->setText(tr("No cluster"));
+        setLabelText(m_summary, tr("No cluster"));
     } else {
         m_timer.start();
         refresh();
@@ -200,9 +205,10 @@ void WorkersPanel::setListenInfo(const QString &address, const QString &tokenFil
     const bool listening = !address.isEmpty();
     m_listenLabel->setVisible(listening);
     m_copyCommand->setVisible(listening);
-    m_listenLabel->setText(
-        listening ? tr("Listening for workers on %1 (token file %2)").arg(address, tokenFile)
-                  : QString());
+    setLabelText(m_listenLabel,
+                 listening
+                     ? tr("Listening for workers on %1 (token file %2)").arg(address, tokenFile)
+                     : QString());
     m_listenLabel->setToolTip(workerCommand());
 }
 
@@ -296,11 +302,10 @@ void WorkersPanel::snapshotArrived()
         done += w.tasksDone;
     }
     const int count = int(m_model->workers().size());
-    m_summary->setText(tr("%1 workers · %2 threads · %3 busy · %4 tasks done")
-                           .arg(count)
-                           .arg(threads)
-                           .arg(busy)
-                           .arg(formatCount(done)));
+    setLabelText(m_summary,
+                 tr("%n worker(s)", nullptr, count) + tr(" · %n thread(s)", nullptr, int(threads))
+                     + tr(" · %1 busy").arg(busy)
+                     + tr(" · %1 task(s) done", nullptr, int(done)).arg(formatCount(done)));
     // Follow the cluster's size unless the user is choosing a new one.
     if (!m_spinEdited && !m_scaling) {
         const QSignalBlocker block(m_spin);

@@ -1,5 +1,7 @@
 #include "errorsmodel.h"
 
+#include "workerlabel.h"
+
 #include "statusstyle.h"
 
 #include <QBrush>
@@ -183,7 +185,7 @@ QVariant ErrorsModel::data(const QModelIndex &index, int role) const
         case Arguments:
             return r->arguments();
         case Worker:
-            return r->worker >= 0 ? QStringLiteral("worker-%1").arg(r->worker) : QString();
+            return workerLabel(r->worker);
         case Attempts:
             return r->attempts;
         }

@@ -2,6 +2,8 @@
 // ends with at most one rowsInserted, one dataChanged range and a few rowsRemoved blocks.
 #include "futuresmodel.h"
 
+#include "workerlabel.h"
+
 #include "statusstyle.h"
 
 #include "taskbench/resultcache.h"
@@ -29,11 +31,6 @@ int FuturesModel::rowCount(const QModelIndex &parent) const
 int FuturesModel::columnCount(const QModelIndex &parent) const
 {
     return parent.isValid() ? 0 : ColumnCount;
-}
-
-static QString workerLabel(int worker)
-{
-    return worker >= 0 ? QStringLiteral("worker-%1").arg(worker) : QString();
 }
 
 namespace {

@@ -339,10 +339,10 @@ std::optional<Table> parseCsv(const QString &text, bool hasHeader, QString *erro
         const QStringList &rec = (*records)[r];
         if (int(rec.size()) != width) {
             if (error)
-                *error = QObject::tr("Row %1 has %2 fields, expected %3")
-                             .arg(r + 1)
-                             .arg(rec.size())
-                             .arg(width);
+                *error
+                    = QObject::tr("Row %1 has %n field(s), expected %2", nullptr, int(rec.size()))
+                          .arg(r + 1)
+                          .arg(width);
             return std::nullopt;
         }
         std::vector<Value> row;

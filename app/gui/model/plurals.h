@@ -1,5 +1,6 @@
 // English plurals without a translation file: the GUI writes counted messages the Qt way,
-// tr("%n task(s)", nullptr, n), and this translator turns "(s)" into "" or "s" by n.
+// tr("%n task(s)", nullptr, n), and this translator turns "(s)" into "" or "s" by n (and
+// "(es)" into "" or "es": "miss(es)").
 // A real translation installed later takes precedence (installed translators are asked
 // newest first).
 #pragma once

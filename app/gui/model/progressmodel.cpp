@@ -49,15 +49,7 @@ QVariant ProgressModel::data(const QModelIndex &index, int role) const
             .arg(g.total)
             .arg(g.erred());
     case Qt::DisplayRole:
-        if (index.column() == Group)
-            return g.name;
-        if (index.column() == Counts || index.column() == Bar) {
-            QString s = QStringLiteral("%1 / %2").arg(g.done()).arg(g.total);
-            if (g.erred() > 0)
-                s += tr(", %1 erred").arg(g.erred());
-            return s;
-        }
-        break;
+        return g.name;
     case Qt::ToolTipRole: {
         QStringList parts;
         for (int s = 0; s < kFutureStatusCount; ++s) {
@@ -80,10 +72,6 @@ QVariant ProgressModel::data(const QModelIndex &index, int role) const
                + g.byStatus[std::size_t(FutureStatus::Lost)];
     case TotalRole:
         return g.total;
-    case Qt::TextAlignmentRole:
-        if (index.column() == Counts)
-            return int(Qt::AlignRight | Qt::AlignVCenter);
-        break;
     default:
         break;
     }
@@ -94,16 +82,7 @@ QVariant ProgressModel::headerData(int section, Qt::Orientation orientation, int
 {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return QAbstractTableModel::headerData(section, orientation, role);
-    switch (section) {
-    case Group:
-        return tr("Task group");
-    case Bar:
-        return tr("Progress");
-    case Counts:
-        return tr("Done / total");
-    default:
-        return {};
-    }
+    return section == Group ? tr("Task group progress") : QVariant();
 }
 
 } // namespace taskbench::gui

@@ -12,7 +12,10 @@ class ProgressModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
-    enum Column { Group, Bar, Counts, ColumnCount };
+    /// One column: the panel is a list whose delegate draws the bar and the counts, and a
+    /// screen reader reads each row once (its AccessibleTextRole). More columns made AT-SPI
+    /// report "column 0/1/2" cells that each repeated the whole row.
+    enum Column { Group, ColumnCount };
     enum Role {
         DoneRole = Qt::UserRole + 1,
         ErredRole,

@@ -26,6 +26,8 @@ struct FunctionInfo
     std::string doc;
     std::vector<sdk::ParamSpec> params;
     std::string resultType;
+    /// Served from the result cache across runs (sdk::FunctionTraits::cacheable).
+    bool cacheable = true;
     /// Keeps the plugin library loaded. Declared before `invoke` so that it is destroyed
     /// after it: the invoker's code lives in the library.
     std::shared_ptr<void> library;
@@ -44,7 +46,7 @@ public:
     /// already running keep the old entry alive).
     void add(FunctionInfo info);
     /// Registers a host function (no plugin) under `qualifiedName`, e.g. "test.slow".
-    template<class F>
+    template <class F>
     void addFunction(const std::string &qualifiedName,
                      F fn,
                      std::vector<sdk::Param> params,

@@ -10,7 +10,10 @@
 // offers its value with store(); a value a process worker holds (over 1 KiB) is offered
 // once it is fetched (by result(), a dependent elsewhere or the history recorder). Tasks that
 // erred, non-pure tasks, tasks with an explicit key and tasks submitted with SubmitOptions::cache =
-// false are never looked up nor stored.
+// false are never looked up nor stored, nor are the tasks that take one of them (or a task
+// whose arguments were edited while held) as an argument, whose keys then say nothing of their
+// values. A graph task (Client::compute, key "name-token") is asked about by the key submit
+// would give its call (CacheRequest::key), so the name plays no part.
 //
 // Thread safety: lookup() and store() are called on the scheduler thread, which owns every
 // task: both must be quick (an in-memory index for misses; store() queues, never writes).

@@ -48,8 +48,8 @@
 #include <vector>
 
 /// The SDK ABI version. The loader accepts only plugins built with exactly this version.
-#define TASKBENCH_SDK_VERSION 1
-#define TASKBENCH_SDK_VERSION_STRING "1.0"
+#define TASKBENCH_SDK_VERSION 2
+#define TASKBENCH_SDK_VERSION_STRING "2.0"
 
 namespace taskbench::sdk {
 
@@ -131,6 +131,19 @@ struct ParamSpec
 /// Calls the function with converted arguments (one per ParamSpec, defaults already filled).
 using Invoker = std::function<Value(const std::vector<Value> &args, TaskContext &ctx)>;
 
+/// What the engine may assume about a function beyond its signature (the last argument of
+/// Plugin::def, e.g. `{.cacheable = false}`).
+struct FunctionTraits
+{
+    /// The result depends on the arguments alone, and calling it does nothing else: a
+    /// finished result may be served from the result cache in a later run instead of calling
+    /// it again. Set false for a function that reads or writes anything else (files, the
+    /// clock, the network, a database): its calls then always run. Within one session a pure
+    /// call (same function and arguments) is still one future, as in Dask; `pure=False` at
+    /// submit makes every call a task of its own.
+    bool cacheable = true;
+};
+
 struct FunctionSpec
 {
     std::string name;
@@ -138,6 +151,7 @@ struct FunctionSpec
     std::vector<ParamSpec> params;
     std::string resultType;
     Invoker invoke;
+    FunctionTraits traits; ///< since SDK 2
 };
 
 struct Manifest
@@ -165,6 +179,53 @@ inline constexpr const char *kEntryPointName = "taskbench_plugin_entry";
 // ---------------------------------------------------------------------------------------
 // Conversions between Value and C++ types.
 
+/// The supported way to use your own type as a parameter or result: specialise this
+/// template for it (in namespace taskbench::sdk, before the plugin's def() calls). The SDK
+/// looks here for every type it does not convert itself (the built-in types below cannot be
+/// overridden), also inside std::vector, std::map and std::optional.
+///
+/// A specialisation provides three static functions:
+/// - `std::string typeName()`: the type as the engine checks arguments before a run and as
+///   `plugins` lists it. Use the SDK's names ("map[str, float]", "list[int]", ...) for
+///   an early check and a matching input field in the GUI, or "any" for none.
+/// - `T from(const Value &v, const std::string &where)`: the conversion of an argument;
+///   throw ArgumentError (its message prefixed with `where`, "parameter 'p'") on a mismatch.
+/// - `Value to(T t)`: the conversion of a result.
+///
+/// Example (a point travels as the map {"x": 1.0, "y": 2.0}):
+/// @code
+///   struct Point { double x = 0, y = 0; };
+///
+///   namespace taskbench::sdk {
+///   template<>
+///   struct Convert<Point>
+///   {
+///       static std::string typeName() { return "map[str, float]"; }
+///       static Point from(const Value &v, const std::string &where)
+///       {
+///           const auto coord = [&](const char *name) {
+///               if (v.isMap())
+///                   if (auto it = v.toMap().find(name); it != v.toMap().end()
+///                                                       && it->second.isNumber())
+///                       return it->second.toDouble();
+///               throw ArgumentError(where + ": expected a map with numbers x and y");
+///           };
+///           return Point{coord("x"), coord("y")};
+///       }
+///       static Value to(const Point &p) { return Value(Value::Map{{"x", p.x}, {"y", p.y}}); }
+///   };
+///   } // namespace taskbench::sdk
+///
+///   static Point mid(Point a, Point b) { return {(a.x + b.x) / 2, (a.y + b.y) / 2}; }
+///   // plugin.def("mid", &mid, {"a", "b"}, "The point halfway between a and b.");
+/// @endcode
+///
+/// The second parameter is for SFINAE: `template<class T> struct Convert<T,
+/// std::enable_if_t<std::is_enum_v<T>>>` covers every enum at once. Thread safety: from()
+/// and to() run on worker threads, concurrently; keep them free of shared mutable state.
+template<class T, class Enable = void>
+struct Convert; // no specialisation for T: a compile error names T
+
 namespace detail {
 
 [[noreturn]] inline void mismatch(const std::string &where, const char *expected, const Value &v)
@@ -172,8 +233,10 @@ namespace detail {
     throw ArgumentError(where + ": expected " + expected + ", got " + v.kindName());
 }
 
+/// The SDK's own conversions; any other type is forwarded to the public sdk::Convert.
 template<class T, class = void>
-struct Convert; // unsupported type: a compile error names T
+struct Convert : sdk::Convert<T>
+{};
 
 template<>
 struct Convert<Value>
@@ -478,9 +541,15 @@ public:
 
     /// Registers `fn` (function pointer or non-generic lambda) as `name`. `params` names
     /// every user-visible parameter in order (defaults allowed at the end). Throws
-    /// std::invalid_argument when the names do not match the signature.
+    /// std::invalid_argument when the names do not match the signature. `traits` says what
+    /// else the engine may assume (e.g. `{.cacheable = false}` for a function with side
+    /// effects).
     template<class F>
-    Plugin &def(std::string name, F fn, std::vector<Param> params, std::string doc = {})
+    Plugin &def(std::string name,
+                F fn,
+                std::vector<Param> params,
+                std::string doc = {},
+                FunctionTraits traits = {})
     {
         using Sig = detail::Signature<std::decay_t<F>>;
         if (name.empty())
@@ -494,6 +563,7 @@ public:
         spec.name = std::move(name);
         spec.doc = std::move(doc);
         spec.resultType = Sig::resultType();
+        spec.traits = traits;
         std::vector<std::string> names;
         bool sawDefault = false;
         for (std::size_t i = 0; i < params.size(); ++i) {

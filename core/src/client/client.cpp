@@ -3,6 +3,7 @@
 // the scheduler about tasks and workers. Future itself: future.cpp.
 #include "client/future_p.h"
 #include "scheduler/engine_p.h"
+#include "value/replacerefs_p.h"
 #include "workers/stackcapture_p.h"
 
 #include "taskbench/valuecodec.h"
@@ -11,6 +12,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <unordered_map>
 
 namespace taskbench {
 
@@ -122,6 +124,15 @@ bindOrThrow(const FunctionInfo &fn, std::vector<Value> args, const Value::Map &k
     return std::move(*bound);
 }
 
+/// The key submit gives a pure call (engine.cpp's rule): the function's own name, then the
+/// token of the function and its bound arguments.
+std::string pureKey(const FunctionInfo &fn, const std::vector<Value> &args)
+{
+    const std::string_view qualified = fn.qualifiedName;
+    return std::string(qualified.substr(qualified.rfind('.') + 1)) + "-"
+           + tokenize(fn.qualifiedName, args);
+}
+
 } // namespace
 
 Future Client::submit(std::string_view function, std::vector<Value> args, SubmitOptions opts)
@@ -185,41 +196,56 @@ std::map<std::string, Future> Client::compute(const TaskGraph &graph, SubmitOpti
     for (const auto &[name, task] : graph.tasks)
         fns[name] = requireFunction(functions(), task.function);
 
+    std::shared_ptr<const std::string> group;
+    if (!opts.group.empty())
+        group = std::make_shared<const std::string>(opts.group);
     std::map<std::string, Future> byName;
-    std::map<std::string, std::string> keyOf;
-    auto rewrite = [&](auto &&self, const Value &v) -> Value {
-        switch (v.type()) {
-        case Value::Type::Ref:
-            return Value::ref(keyOf.at(v.toRef().key));
-        case Value::Type::List: {
-            Value::List out;
-            for (const Value &item : v.toList())
-                out.push_back(self(self, item));
-            return Value(std::move(out));
-        }
-        case Value::Type::Map: {
-            Value::Map out;
-            for (const auto &[k, item] : v.toMap())
-                out.emplace(k, self(self, item));
-            return Value(std::move(out));
-        }
-        default:
-            return v;
-        }
+    std::map<std::string, std::string> keyOf;                // task name -> key
+    std::unordered_map<std::string, std::string> identityOf; // key -> cache key
+    const auto renamed = [](Value v, const auto &names) {
+        detail::replaceRefs(v, [&](const std::string &name, Value &slot) {
+            slot = Value::ref(names.at(name));
+            return true;
+        });
+        return v;
     };
     for (const std::string &name : *order) {
         const TaskGraph::Task &task = graph.tasks.at(name);
+        const FunctionPtr &fn = fns.at(name);
         std::vector<Value> args;
+        args.reserve(task.args.size());
         for (const Value &a : task.args)
-            args.push_back(rewrite(rewrite, a));
+            args.push_back(renamed(a, keyOf));
         Value::Map kwargs;
         for (const auto &[k, v] : task.kwargs)
-            kwargs.emplace(k, rewrite(rewrite, v));
+            kwargs.emplace(k, renamed(v, keyOf));
+        std::vector<Engine::Call> calls(1);
+        Engine::Call &call = calls[0];
+        // The key is "name-token". Without kwargs the token is of the arguments as written
+        // (so the keys of such graphs stay what they always were); with kwargs, of the bound
+        // arguments, as submit's, so that other kwargs make another key.
+        const bool asWritten = kwargs.empty();
+        std::string token = asWritten ? tokenize(task.function, args) : std::string();
+        call.args = bindOrThrow(*fn, std::move(args), kwargs);
+        if (!asWritten)
+            token = tokenize(task.function, call.args);
+        call.key = name + "-" + token;
+        if (opts.pure) {
+            // The cache knows the call, not the graph: the key submit would give it, with
+            // references to the inputs' own identities. A task's name then plays no part, and
+            // one name cannot pass for another call's key.
+            std::vector<Value> identity;
+            identity.reserve(call.args.size());
+            for (const Value &a : call.args)
+                identity.push_back(renamed(a, identityOf));
+            call.cacheKey = pureKey(*fn, identity);
+            identityOf.emplace(call.key, call.cacheKey);
+        }
         SubmitOptions o = opts;
-        o.kwargs = std::move(kwargs);
+        o.kwargs.clear();
+        o.key.clear();
         o.retries = std::max(opts.retries, task.retries);
-        o.key = name + "-" + tokenize(task.function, args);
-        Future f = submit(task.function, std::move(args), std::move(o));
+        Future f = m_engine->submitCalls(fn, std::move(calls), o, group).front();
         keyOf[name] = f.key();
         byName.emplace(name, std::move(f));
     }

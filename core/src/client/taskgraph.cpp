@@ -241,9 +241,17 @@ std::optional<std::vector<std::string>> TaskGraph::topologicalOrder(std::string 
             deps[at].begin(), deps[at].end(), [&](std::size_t j) { return pending[j] > 0; });
         at = *next;
     }
+    // A long cycle (a ring of 100,000 tasks) is named by its start and how it closes: the
+    // message is read by a person, not parsed.
+    constexpr std::size_t kShown = 10;
+    const auto first = std::size_t(position[at]);
+    const std::size_t length = path.size() - first;
+    const std::size_t shown = length > kShown + 1 ? kShown : length;
     std::string cycle;
-    for (auto k = std::size_t(position[at]); k < path.size(); ++k)
+    for (std::size_t k = first; k < first + shown; ++k)
         cycle += *names[path[k]] + " -> ";
+    if (shown < length)
+        cycle += "... (" + std::to_string(length - shown) + " more) ... -> ";
     cycle += *names[at];
     return fail("dependency cycle: " + cycle + " (each task needs the next)");
 }

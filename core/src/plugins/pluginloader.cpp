@@ -317,6 +317,7 @@ void loadOne(FunctionRegistry &registry,
         info.doc = f.doc;
         info.params = f.params;
         info.resultType = f.resultType;
+        info.cacheable = f.traits.cacheable;
         info.invoke = PluginInvoker{c.library, f.invoke};
         info.library = c.library;
         record.functions.push_back(info.qualifiedName);

@@ -1,11 +1,12 @@
 // The engine's side of the result cache (ClusterOptions::resultCache, see
-// taskbench/resultcache.h). A cacheable task (pure, keyed by its token) that becomes ready
-// does not go to the ready queue at once: it waits in m_cacheCheck until the end of the
-// scheduler's round, when one lookup answers all of them (a 100,000-task map asks once, not
-// 100,000 times). A hit finishes the task without running it, which may make its dependents
-// ready and cacheable in turn, so the lookup repeats until nothing is left; a miss is queued
-// as usual. A task that finished by running offers its value to the cache (a value held by
-// a process worker: when it is fetched, transfers.cpp).
+// taskbench/resultcache.h). A cacheable task (pure, keyed by its token, or a graph task
+// whose cacheKey() is the key submit would give its call; its inputs cacheable too) that
+// becomes ready does not go to the ready queue at once: it waits in m_cacheCheck until the
+// end of the scheduler's round, when one lookup answers all of them (a 100,000-task map asks
+// once, not 100,000 times). A hit finishes the task without running it, which may make its
+// dependents ready and cacheable in turn, so the lookup repeats until nothing is left; a miss
+// is queued as usual. A task that finished by running offers its value to the cache (a value
+// held by a process worker: when it is fetched, transfers.cpp).
 #include "scheduler/engine_p.h"
 #include "scheduler/enginelog_p.h"
 #include "taskbench/resultcache.h"
@@ -20,6 +21,18 @@ bool Engine::deferToCache(TaskRecord *r)
     // Only a task waiting for its turn: one handed back by a worker was looked up already.
     if (!r->cacheable || r->state != TaskState::Waiting)
         return false;
+    if (r->function && !r->function->cacheable) { // it has side effects (its plugin says)
+        r->cacheable = false;                     // nor is its value stored
+        return false;
+    }
+    // Its key names its inputs by their keys, which say what they hold only if they are
+    // cacheable too: not after an edit of their arguments, nor for an explicit or random key.
+    for (const TaskRecord *d : r->deps) {
+        if (d->function && !d->cacheable) {
+            r->cacheable = false; // nor stored, and so its own dependents are not either
+            return false;
+        }
+    }
     m_cacheCheck.push_back(r->id);
     return true;
 }
@@ -44,7 +57,7 @@ void Engine::lookupCached()
                 enqueueReady(r);
                 continue;
             }
-            requests.push_back(CacheRequest{r->function.get(), r->key()});
+            requests.push_back(CacheRequest{r->function.get(), r->cacheKey()});
             asked.push_back(r);
         }
         if (asked.empty())
@@ -78,10 +91,11 @@ void Engine::offerToCache(TaskRecord *r)
 {
     if (r->cached.load(std::memory_order_relaxed)) // computed this time (needed again)
         r->cached.store(false, std::memory_order_relaxed);
-    if (!r->cacheable || r->remote || !r->function || !m_options.resultCache)
+    if (!r->cacheable || r->remote || !r->function || !r->function->cacheable
+        || !m_options.resultCache)
         return;
     try {
-        m_options.resultCache->store(*r->function, r->key(), r->result);
+        m_options.resultCache->store(*r->function, r->cacheKey(), r->result);
     } catch (const std::exception &e) {
         engineLog()->warn("result cache: cannot store {}: {}", r->key(), e.what());
     } catch (...) {

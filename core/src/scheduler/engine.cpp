@@ -129,10 +129,11 @@ std::vector<Future> Engine::submitCalls(const FunctionPtr &fn,
     // Keys read like Dask's: the function's own name, then a token.
     const std::string_view qualified = fn->qualifiedName;
     const std::string prefix(qualified.substr(qualified.rfind('.') + 1));
-    // Only a key that is the token of the call names its value: an explicit key does not.
+    // Only a key that is the token of the call names its value (a graph task's names it
+    // through its cacheKey): an explicit key does not.
     const bool cacheable = m_options.resultCache && opts.pure && opts.cache;
     for (Call &c : calls) {
-        c.tokenKey = c.key.empty() && opts.pure;
+        c.tokenKey = (c.key.empty() || !c.cacheKey.empty()) && opts.pure;
         if (c.key.empty())
             c.key
                 = prefix + "-" + (opts.pure ? tokenize(fn->qualifiedName, c.args) : randomToken());
@@ -204,6 +205,8 @@ std::vector<Future> Engine::submitCalls(const FunctionPtr &fn,
             r->priority = opts.priority;
             r->timeoutUs = timeoutUs;
             r->cacheable = cacheable && c.tokenKey;
+            if (r->cacheable && !c.cacheKey.empty() && c.cacheKey != r->key())
+                r->ownCacheKey = std::make_unique<const std::string>(std::move(c.cacheKey));
             m_byKey.emplace(r->key(), r);
             out.push_back(Future(r, self));
             msg.tasks.push_back(r);

@@ -62,6 +62,10 @@ struct TaskRecord
     std::shared_ptr<EventDetail> info;
     std::string ownKey;
     const std::string &key() const { return info ? info->key : ownKey; }
+    /// The result cache's key, when it is not key(): a graph task's key is "name-token", its
+    /// cache identity the key submit would give the same call (Client::compute).
+    std::unique_ptr<const std::string> ownCacheKey;
+    const std::string &cacheKey() const { return ownCacheKey ? *ownCacheKey : key(); }
     FunctionPtr function; ///< null for scattered data
     /// The function's qualified name, "scatter" for scattered data.
     const std::string &functionName() const
@@ -134,6 +138,11 @@ inline const std::vector<Value> &currentArgs(const TaskRecord *r)
 {
     return r->extras && r->extras->editedArgs ? *r->extras->editedArgs : r->args;
 }
+
+/// The traceback of a failed attempt (TaskError::traceback): the task, the call with its
+/// arguments' repr, and the worker and attempt it failed on. Shared by exceptions
+/// (statemachine.cpp) and worker deaths (workerpool.cpp) so both read alike. Scheduler thread.
+std::string callTraceback(const TaskRecord *r, int worker, int attempt);
 
 // Messages to the scheduler thread.
 struct SubmitMsg
@@ -296,7 +305,10 @@ public:
     {
         std::vector<Value> args;
         std::string key;
-        bool tokenKey = false; ///< set by submitCalls: the key is the call's pure token
+        /// With a key: the key submit would give the call (a graph task's, "name-token",
+        /// names its call through it), so the task is cached when pure. Empty otherwise.
+        std::string cacheKey;
+        bool tokenKey = false; ///< set by submitCalls: the key is (or names) the call's pure token
     };
     std::vector<Future> submitCalls(const FunctionPtr &fn,
                                     std::vector<Call> calls,

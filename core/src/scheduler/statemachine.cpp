@@ -59,6 +59,14 @@ std::string pythonQuoted(std::string_view text)
 
 } // namespace
 
+std::string callTraceback(const TaskRecord *r, int worker, int attempt)
+{
+    return "  in task " + r->key() + "\n  calling "
+           + (r->function ? r->function->qualifiedName : std::string())
+           + describeArgs(currentArgs(r)) + "\n  on worker " + std::to_string(worker) + ", attempt "
+           + std::to_string(attempt) + "\n";
+}
+
 void Engine::publish(TaskRecord *r, FutureStatus status)
 {
     {
@@ -260,9 +268,7 @@ void Engine::handle(CompletionMsg &m)
         e.rootFunction = r->function ? r->function->qualifiedName : "";
         e.worker = m.worker;
         e.attempts = r->attempt;
-        e.traceback = "  in task " + r->key() + "\n  calling " + e.rootFunction
-                      + describeArgs(currentArgs(r)) + "\n  on worker " + std::to_string(m.worker)
-                      + ", attempt " + std::to_string(r->attempt) + "\n";
+        e.traceback = callTraceback(r, m.worker, r->attempt);
         fail(r, std::move(e));
     }
 }

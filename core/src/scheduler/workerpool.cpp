@@ -235,6 +235,11 @@ void Engine::handle(DiedMsg &m)
             e.type = "WorkerDied";
             e.message = "worker died while running this task " + std::to_string(r->suspicious)
                         + (r->suspicious == 1 ? " time" : " times") + " (last: " + m.cause + ")";
+            // The context an exception's traceback gives, so a crash is as easy to trace,
+            // plus the cause of the last death when the worker backend knows it.
+            e.traceback = callTraceback(r, m.worker, r->attempt);
+            if (!m.cause.empty())
+                e.traceback += "  worker died: " + m.cause + "\n";
             fail(r, std::move(e));
         } else {
             enqueueReady(r, m.worker, "worker died");

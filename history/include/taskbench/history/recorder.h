@@ -13,8 +13,9 @@
 // compete with the run. Rows are written through SQLite's C API on the Qt connection's
 // handle: binding UTF-8 directly is several times cheaper per row.
 //
-// The session row starts as "running" and becomes "finished" in finish(); a process that
-// dies before leaves it to be read as "interrupted". Destroy (or finish()) the recorder
+// The session row starts as "running" and becomes "finished" in finish(), or "interrupted"
+// when RecorderOptions::interrupted says the run was stopped (Ctrl-C); a process that dies
+// before leaves it to be read as "interrupted" too. Destroy (or finish()) the recorder
 // before the Client.
 #pragma once
 
@@ -23,6 +24,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,6 +46,10 @@ struct RecorderOptions
     /// the next flush): a big map of quick tasks is written once per task, while after a
     /// crash everything older than this is there.
     std::chrono::milliseconds pendingWriteDelay{1000};
+    /// Asked once by finish(), on its caller's thread: true ends the session as
+    /// "interrupted" instead of "finished" (taskbench-cli: Ctrl-C or SIGTERM stopped the
+    /// run). Unset: "finished".
+    std::function<bool()> interrupted;
 };
 
 struct RecorderStats
@@ -81,7 +87,8 @@ public:
     void track(const std::vector<Future> &futures, const SubmitOptions &options = {});
     /// Blocks until everything received so far is written (tests, before a query).
     void flush();
-    /// Writes what is left, marks the session finished and stops. Idempotent.
+    /// Writes what is left, marks the session finished (or interrupted, see
+    /// RecorderOptions::interrupted) and stops. Idempotent.
     void finish();
     RecorderStats stats() const;
 
