@@ -28,7 +28,8 @@ struct CompareSide
 {
     std::uint64_t id = 0;
     std::string status;           ///< FutureStatus name
-    std::int64_t durationUs = -1; ///< first start to end; -1 if it never ran to an end
+    std::int64_t durationUs = -1; ///< the last attempt's start to end (run time, not the wait for a
+                                  ///< retry); -1 if it never ran to an end
     std::string resultHash;       ///< SHA-256 hex of the stored result JSON; "" if not stored
     std::string resultType;
     std::string error; ///< "Type: message"; "" if none
