@@ -1,6 +1,7 @@
 // Small facts about child processes (see util/childprocess_p.h).
 #include "util/childprocess_p.h"
 
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
@@ -16,6 +17,29 @@ std::string siblingExecutable(const char *name)
     if (ec || !exe.has_parent_path())
         return name;
     return (exe.parent_path() / name).string();
+}
+
+std::vector<char *> spawnArgv(std::vector<std::string> &args)
+{
+    std::vector<char *> argv;
+    argv.reserve(args.size() + 1);
+    for (std::string &a : args)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    return argv;
+}
+
+void initChildSpawnAttributes(posix_spawnattr_t &attr)
+{
+    posix_spawnattr_init(&attr);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(
+        &attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 }
 
 std::string signalName(int sig)

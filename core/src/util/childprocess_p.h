@@ -1,8 +1,12 @@
 // Small facts about child processes, shared by the worker nanny, the Slurm launcher and the
-// plugin probe: where the sibling executables are, and how a child ended, in words.
+// plugin probe: where the sibling executables are, how a child is spawned, and how it ended,
+// in words.
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include <spawn.h>
 
 namespace taskbench::detail {
 
@@ -15,6 +19,15 @@ inline std::string defaultWorkerExecutable()
 {
     return siblingExecutable("taskbench-worker");
 }
+
+/// The argv of posix_spawn over `args` (which must outlive it), ending in a null pointer.
+std::vector<char *> spawnArgv(std::vector<std::string> &args);
+
+/// Initialises `attr` for a child of ours: no blocked signals, default dispositions, and its
+/// own process group, so that a Ctrl-C meant for the front end does not hit it (workers end
+/// with their parent through the parent-death signal; the plugin probe is short-lived).
+/// The caller destroys it.
+void initChildSpawnAttributes(posix_spawnattr_t &attr);
 
 /// "SIGSEGV" (or "signal 99").
 std::string signalName(int sig);

@@ -74,10 +74,7 @@ std::string ProcessWorker::spawn()
         args.push_back("--plugin");
         args.push_back(p);
     }
-    std::vector<char *> argv;
-    for (std::string &a : args)
-        argv.push_back(a.data());
-    argv.push_back(nullptr);
+    std::vector<char *> argv = spawnArgv(args);
 
     const std::string tokenPrefix = std::string(proto::kTokenEnv) + "=";
     std::string tokenEnv = tokenPrefix + m_token;
@@ -91,7 +88,9 @@ std::string ProcessWorker::spawn()
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attr;
     posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attr);
+    // Its own process group: a Ctrl-C meant for the front end does not hit the workers (they
+    // end with it through the parent-death signal and the closed socket).
+    initChildSpawnAttributes(attr);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     if (m_status)
         posix_spawn_file_actions_adddup2(&actions, m_statusFd.get(), kChildStatusFd);
@@ -104,16 +103,6 @@ std::string ProcessWorker::spawn()
     // Nothing else of ours leaks into the child, even descriptors someone opened without
     // O_CLOEXEC.
     posix_spawn_file_actions_addclosefrom_np(&actions, kChildOutputFd + 1);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    // Its own process group: a Ctrl-C meant for the front end does not hit the workers (they
-    // end with it through the parent-death signal and the closed socket).
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(
-        &attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
     pid_t pid = 0;
     const int rc = m_executable.find('/') == std::string::npos
                        ? ::posix_spawnp(
