@@ -499,6 +499,13 @@ Options parseCommandLine(const std::vector<std::string> &args)
     const bool slurmOptionGiven = std::any_of(seen.begin(), seen.end(), [](const OptionSpec *s) {
         return std::string_view(s->help).rfind("slurm:", 0) == 0;
     });
+    const auto given = [&](std::string_view option) {
+        return std::any_of(
+            seen.begin(), seen.end(), [&](const OptionSpec *s) { return s->name == option; });
+    };
+    if (given("--threads") && given("--processes"))
+        throw UsageError("--threads and --processes exclude each other: choose one kind of worker",
+                         o.command);
     if (slurmOptionGiven && o.cluster != "slurm")
         throw UsageError("Slurm options (--jobs, --cores, ...) need --cluster slurm", o.command);
     if (o.adaptMin.has_value() != o.adaptMax.has_value())

@@ -93,8 +93,6 @@ Value known(std::int64_t v)
     return v >= 0 ? Value(v) : Value();
 }
 
-/// Prints one output future to stdout and its error, if any, to `err`; returns true when
-/// it finished.
 /// Every finished attempt's figures: [{"attempt", "peak_rss_bytes", "cpu_s", "result_bytes"}].
 Value attemptUsageJson(const std::vector<AttemptFigures> &attempts)
 {
@@ -108,7 +106,9 @@ Value attemptUsageJson(const std::vector<AttemptFigures> &attempts)
     return Value(std::move(out));
 }
 
-bool report(Client &client, const Output &o, bool json, std::ostringstream &err)
+/// Prints one output future to stdout and its error, if any, to `err`; returns true when
+/// it finished.
+bool report(const Output &o, const TaskDetails &details, bool json, std::ostringstream &err)
 {
     const Future &f = o.future;
     const FutureStatus status = f.status();
@@ -123,8 +123,8 @@ bool report(Client &client, const Output &o, bool json, std::ostringstream &err)
         }
     }
     const std::optional<TaskError> error = f.error();
-    const std::vector<std::string> logs = client.logs(f);
-    const std::string output = client.output(f);
+    const std::vector<std::string> &logs = details.logs;
+    const std::string &output = details.output;
     const AttemptUsage usage = f.usage();
 
     if (json) {
@@ -140,11 +140,11 @@ bool report(Client &client, const Output &o, bool json, std::ostringstream &err)
                        {"peak_rss_bytes", known(usage.peakRssBytes)},
                        {"cpu_s", usage.cpuUs >= 0 ? Value(double(usage.cpuUs) / 1e6) : Value()},
                        {"result_bytes", known(usage.resultBytes)},
-                       {"attempt_usage", attemptUsageJson(client.attemptUsage(f))},
+                       {"attempt_usage", attemptUsageJson(details.attemptUsage)},
                        {"logs", Value::List(logs.begin(), logs.end())},
                        // What the task printed (process workers capture it per task).
                        {"output", output},
-                       {"story", storyJson(client.story(f))}};
+                       {"story", storyJson(details.story)}};
         if (!o.name.empty())
             obj["name"] = o.name;
         resultOut() << toJson(Value(std::move(obj))) << "\n";
@@ -199,8 +199,10 @@ int finish(const CommandContext &ctx,
     // The recording first (it writes what is left; not bounded by the watchdog, which is
     // for tasks that do not stop), then the cluster.
     const auto close = [&ctx, &client](int exitCode) {
-        if (ctx.recorder)
+        if (ctx.recorder) {
             ctx.recorder->finish();
+            log::get("cli")->debug("history recorded");
+        }
         startShutdownWatchdog(exitCode);
         client.close();
     };
@@ -234,10 +236,23 @@ int finish(const CommandContext &ctx,
         waitAll(client, unfinished, std::chrono::steady_clock::now() + 2s);
     }
 
+    log::get("cli")->debug("futures done; reporting");
     bool ok = true;
     std::ostringstream errors;
-    for (const Output &o : outputs)
-        ok = report(client, o, opts.json, errors) && ok;
+    // The details in slices: one trip to the scheduler per slice, not four per future.
+    constexpr std::size_t kSlice = 4096;
+    const auto parts = opts.json ? TaskDetails::All
+                                 : TaskDetails::Parts(TaskDetails::Logs | TaskDetails::Output);
+    std::vector<Future> slice;
+    for (std::size_t begin = 0; begin < outputs.size(); begin += kSlice) {
+        const std::size_t end = std::min(outputs.size(), begin + kSlice);
+        slice.clear();
+        for (std::size_t i = begin; i < end; ++i)
+            slice.push_back(outputs[i].future);
+        std::vector<TaskDetails> details = client.details(slice, parts);
+        for (std::size_t i = begin; i < end; ++i)
+            ok = report(outputs[i], details[i - begin], opts.json, errors) && ok;
+    }
     resultOut().flush();
     std::cerr << errors.str();
     if (summary)

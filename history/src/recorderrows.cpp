@@ -305,7 +305,9 @@ void SessionRows::adopt(std::uint64_t id,
                         const std::shared_ptr<const std::string> &optionsJson)
 {
     try {
-        r.argsJson = toJson(Value(client.arguments(future)));
+        // As submitted: asking the scheduler for the current ones would cost a round trip
+        // per task of a big map (and edits happen after tracking anyway).
+        r.argsJson = toJson(Value(future.submittedArguments()));
     } catch (const std::exception &) {
         r.argsJson.clear();
     }

@@ -46,7 +46,12 @@ bool SqliteResultCache::Impl::open()
     std::string e;
     if (!exec(writer, "PRAGMA journal_mode=WAL", &e)
         || !exec(writer, "PRAGMA synchronous=NORMAL", &e)
-        || !exec(writer, schema::kCreateResultCache, &e)) {
+        || !exec(writer, schema::kCreateResultCache, &e)
+        // A rerun of a big map reads and touches an entry per task: with SQLite's default
+        // 2 MiB page cache every lookup is a pread. (No mmap: another process sharing the
+        // file may truncate it in a checkpoint, and a mapped read would then fault.)
+        || !exec(writer, "PRAGMA cache_size=-32768", &e)
+        || !exec(reader, "PRAGMA cache_size=-32768", &e)) {
         setError("result cache in " + path + ": " + e);
         return false;
     }
@@ -110,15 +115,16 @@ void SqliteResultCache::Impl::loadIndex()
     Statement all;
     if (!all.prepare(reader,
                      "SELECT key, function, plugin_sha256, session_id, checksum, "
-                     "CASE WHEN length(value) <= 256 THEN value END FROM result_cache")) {
+                     "CASE WHEN length(value) <= 256 THEN value END, rowid FROM result_cache")) {
         log::get("history")->warn("result cache: cannot read the index: {}",
                                   sqlite3_errmsg(reader));
         return;
     }
     int rc;
-    std::vector<Touch> bad;
+    std::vector<Named> bad;
     while ((rc = all.step()) == SQLITE_ROW) {
         Entry e;
+        e.rowid = all.columnInt(6);
         const std::string key(all.columnText(0));
         e.origin = originId(std::string(all.columnText(1)), std::string(all.columnText(2)));
         e.session = all.columnInt(3);
@@ -131,7 +137,7 @@ void SqliteResultCache::Impl::loadIndex()
                 ++corrupt;
                 log::get("history")->warn("result cache: entry {} is damaged; computing it again",
                                           key);
-                bad.push_back(Touch{key, e.origin});
+                bad.push_back(Named{key, e.origin});
                 continue;
             }
             e.inlined = true;
@@ -144,13 +150,15 @@ void SqliteResultCache::Impl::loadIndex()
                                   sqlite3_errmsg(reader));
     if (!bad.empty() && !options.readOnly) {
         std::lock_guard lock(queueMutex);
-        for (Touch &t : bad)
-            removals.push_back(std::move(t));
+        for (Named &b : bad)
+            removals.push_back(std::move(b));
     }
 }
 
-std::optional<Value>
-SqliteResultCache::Impl::readRow(std::string_view key, const Origin &o, std::int64_t &sessionOut)
+std::optional<Value> SqliteResultCache::Impl::readRow(std::string_view key,
+                                                      const Origin &o,
+                                                      std::int64_t &sessionOut,
+                                                      std::int64_t &rowidOut)
 {
     readValue.copyText(1, key);
     readValue.copyText(2, o.function);
@@ -163,6 +171,7 @@ SqliteResultCache::Impl::readRow(std::string_view key, const Origin &o, std::int
         if (checksum(key, bytes) == readValue.columnInt(1))
             v = decodeCbor(bytes, &why);
         sessionOut = readValue.columnInt(2);
+        rowidOut = readValue.columnInt(3);
         if (!v) {
             ++corrupt;
             log::get("history")->warn("result cache: entry {} does not decode ({}); computing "
@@ -240,7 +249,7 @@ void SqliteResultCache::lookup(const std::vector<CacheRequest> &requests,
     std::vector<char> usable(requests.size(), 0);
     for (std::size_t i = 0; i < requests.size(); ++i)
         usable[i] = requests[i].function && d->originOf(*requests[i].function, origin[i]);
-    std::vector<Impl::Touch> touched;
+    std::vector<std::int64_t> touched;
     std::uint64_t hits = 0;
     {
         std::lock_guard lock(d->indexMutex);
@@ -259,7 +268,7 @@ void SqliteResultCache::lookup(const std::vector<CacheRequest> &requests,
             out[i] = CacheHit{it->second.value, it->second.session};
             ++hits;
             if (!d->options.readOnly)
-                touched.push_back(Impl::Touch{std::string(requests[i].key), origin[i]});
+                touched.push_back(it->second.rowid);
         }
     }
     if (!toRead.empty()) {
@@ -268,19 +277,20 @@ void SqliteResultCache::lookup(const std::vector<CacheRequest> &requests,
             std::lock_guard lock(d->indexMutex);
             originsNow = d->origins;
         }
-        std::vector<Impl::Touch> bad;
+        std::vector<Impl::Named> bad;
         const bool batch = toRead.size() > 1 && exec(d->reader, "BEGIN", nullptr);
         for (std::size_t i : toRead) {
-            std::int64_t session = 0;
-            std::optional<Value> v = d->readRow(requests[i].key, originsNow[origin[i]], session);
+            std::int64_t session = 0, rowid = 0;
+            std::optional<Value> v
+                = d->readRow(requests[i].key, originsNow[origin[i]], session, rowid);
             if (!v) {
-                bad.push_back(Impl::Touch{std::string(requests[i].key), origin[i]});
+                bad.push_back(Impl::Named{std::string(requests[i].key), origin[i]});
                 continue;
             }
             out[i] = CacheHit{std::move(*v), session};
             ++hits;
             if (!d->options.readOnly)
-                touched.push_back(Impl::Touch{std::string(requests[i].key), origin[i]});
+                touched.push_back(rowid);
         }
         if (batch)
             exec(d->reader, "COMMIT", nullptr);
@@ -289,12 +299,12 @@ void SqliteResultCache::lookup(const std::vector<CacheRequest> &requests,
             // damaged row from the database, so that the recomputed value replaces it.
             {
                 std::lock_guard lock(d->indexMutex);
-                for (const Impl::Touch &b : bad)
+                for (const Impl::Named &b : bad)
                     d->index.erase(b.key);
             }
             if (!d->options.readOnly) {
                 std::lock_guard lock(d->queueMutex);
-                for (Impl::Touch &b : bad)
+                for (Impl::Named &b : bad)
                     d->removals.push_back(std::move(b));
             }
         }

@@ -88,6 +88,7 @@ struct SqliteResultCache::Impl
     };
     struct Entry
     {
+        std::int64_t rowid = 0; ///< for last-use updates (stale if another process replaced it)
         std::uint32_t origin = 0;
         std::int64_t session = 0;
         bool inlined = false;
@@ -115,7 +116,8 @@ struct SqliteResultCache::Impl
         std::int64_t session;
         Value value;
     };
-    struct Touch
+    /// An entry named by its key and origin (to remove: a damaged or vanished one).
+    struct Named
     {
         std::string key;
         std::uint32_t origin;
@@ -124,8 +126,8 @@ struct SqliteResultCache::Impl
     std::condition_variable queueCv;
     std::condition_variable flushedCv;
     std::vector<Store> stores;
-    std::vector<Touch> touches;
-    std::vector<Touch> removals;
+    std::vector<std::int64_t> touches; ///< row ids of entries just used
+    std::vector<Named> removals;
     std::uint64_t requested = 0; ///< flush generations asked for
     std::uint64_t written = 0;   ///< flush generations done
     bool stopping = false;
@@ -145,9 +147,10 @@ struct SqliteResultCache::Impl
     std::uint32_t originId(const std::string &function, const std::string &sha);
     /// The origin of a function now; false for functions that are not from a readable file.
     bool originOf(const FunctionInfo &fn, std::uint32_t &origin);
-    std::optional<Value> readRow(std::string_view key, const Origin &o, std::int64_t &session);
+    std::optional<Value>
+    readRow(std::string_view key, const Origin &o, std::int64_t &session, std::int64_t &rowid);
     void run();
-    bool write(std::vector<Store> &s, std::vector<Touch> &t, std::vector<Touch> &r);
+    bool write(std::vector<Store> &s, std::vector<std::int64_t> &t, std::vector<Named> &r);
 };
 
 } // namespace taskbench::history

@@ -34,7 +34,8 @@ void SqliteResultCache::Impl::run()
         queueCv.wait_for(
             lock, options.writeInterval, [this] { return stopping || requested != written; });
         std::vector<Store> s;
-        std::vector<Touch> t, r;
+        std::vector<std::int64_t> t;
+        std::vector<Named> r;
         s.swap(stores);
         t.swap(touches);
         r.swap(removals);
@@ -64,8 +65,8 @@ void SqliteResultCache::Impl::run()
 }
 
 bool SqliteResultCache::Impl::write(std::vector<Store> &s,
-                                    std::vector<Touch> &t,
-                                    std::vector<Touch> &r)
+                                    std::vector<std::int64_t> &t,
+                                    std::vector<Named> &r)
 {
     std::lock_guard wlock(writeMutex);
     std::vector<Origin> originsNow;
@@ -85,6 +86,7 @@ bool SqliteResultCache::Impl::write(std::vector<Store> &s,
     struct Added
     {
         std::string key;
+        std::int64_t rowid;
         std::uint32_t origin;
         std::int64_t session;
         bool inlined;
@@ -94,7 +96,7 @@ bool SqliteResultCache::Impl::write(std::vector<Store> &s,
     std::string bytes;
     bool failed = false;
     // Removals first: a damaged entry's recomputed value may be in this very batch.
-    for (const Touch &x : r) {
+    for (const Named &x : r) {
         if (failed)
             break;
         const Origin &o = originsNow[x.origin];
@@ -131,16 +133,22 @@ bool SqliteResultCache::Impl::write(std::vector<Store> &s,
             break;
         }
         const bool inl = bytes.size() <= kInlineBytes;
-        added.push_back(Added{st.key, st.origin, st.session, inl, inl ? st.value : Value()});
+        added.push_back(Added{st.key,
+                              sqlite3_last_insert_rowid(writer),
+                              st.origin,
+                              st.session,
+                              inl,
+                              inl ? st.value : Value()});
     }
-    for (const Touch &x : t) {
-        if (failed)
-            break;
-        const Origin &o = originsNow[x.origin];
+    if (!t.empty() && !failed) {
+        std::string rowids = "[";
+        for (std::int64_t id : t) {
+            rowids += std::to_string(id);
+            rowids += ',';
+        }
+        rowids.back() = ']';
         touch.number(1, nextUse());
-        touch.copyText(2, x.key);
-        touch.copyText(3, o.function);
-        touch.copyText(4, o.sha);
+        touch.copyText(2, rowids);
         failed = touch.step() != SQLITE_DONE;
         touch.reset();
     }
@@ -183,14 +191,14 @@ bool SqliteResultCache::Impl::write(std::vector<Store> &s,
     std::lock_guard ilock(indexMutex);
     if (!indexLoaded) // loaded later, from the database as written now
         return true;
-    for (const Touch &x : r) {
+    for (const Named &x : r) {
         auto it = index.find(x.key);
         if (it != index.end() && it->second.origin == x.origin)
             index.erase(it);
     }
     for (Added &a : added)
         index.insert_or_assign(std::move(a.key),
-                               Entry{a.origin, a.session, a.inlined, std::move(a.value)});
+                               Entry{a.rowid, a.origin, a.session, a.inlined, std::move(a.value)});
     for (const std::string &key : gone)
         index.erase(key);
     return true;

@@ -657,6 +657,12 @@ void TstCli::test_badInput_data()
         << QStringList{"unknown level 'loud'"};
     QTest::newRow("bad --timeout") << QStringList{"--timeout", "soon", "submit", "bench.inc", "1"}
                                    << QStringList{"--timeout: expected a positive number"};
+    QTest::newRow("both kinds of worker")
+        << QStringList{"--threads", "submit", "bench.inc", "1", "--processes"}
+        << QStringList{"--threads and --processes exclude each other"};
+    QTest::newRow("integer beyond 64 bits")
+        << QStringList{"submit", "bench.inc", "99999999999999999999"}
+        << QStringList{"parameter 'x'", "expected int, got an integer outside the 64-bit range"};
     QTest::newRow("submit without function")
         << QStringList{"submit"} << QStringList{"missing argument: submit FUNC"};
     QTest::newRow("unknown function")

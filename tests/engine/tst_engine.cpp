@@ -849,6 +849,36 @@ private slots:
         QCOMPARE(lines, (std::vector<std::string>{"line 0", "line 1", "line 2"}));
     }
 
+    void test_detailsOfManyFuturesMatchOneByOne()
+    {
+        Fixture fx;
+        // More than one slice of the batched read (4096), and an unlogged task in between.
+        std::vector<Value> inputs;
+        for (int i = 0; i < 5000; ++i)
+            inputs.push_back(i % 4);
+        std::vector<Future> fs = fx.client.map("t.logs", inputs);
+        fs.push_back(fx.client.submit("t.inc", {1}));
+        fx.client.gather(fs, Errors::Raise, 30s);
+
+        const std::vector<TaskDetails> all = fx.client.details(fs);
+        QCOMPARE(all.size(), fs.size());
+        for (std::size_t i : {std::size_t(0), std::size_t(3), std::size_t(4097), fs.size() - 1}) {
+            QCOMPARE(all[i].logs, fx.client.logs(fs[i]));
+            QCOMPARE(all[i].story.size(), fx.client.story(fs[i]).size());
+            QCOMPARE(all[i].story.back().to, TaskState::Memory);
+            QCOMPARE(all[i].attemptUsage.size(), fx.client.attemptUsage(fs[i]).size());
+        }
+        QCOMPARE(all[3].logs, (std::vector<std::string>{"line 0", "line 1", "line 2"}));
+        QCOMPARE(all[4097].logs.size(), std::size_t(4097 % 4));
+        QVERIFY(all.back().logs.empty());
+
+        // Only the parts asked for are read.
+        const std::vector<TaskDetails> logsOnly = fx.client.details(fs, TaskDetails::Logs);
+        QCOMPARE(logsOnly[3].logs, all[3].logs);
+        QVERIFY(logsOnly[3].story.empty());
+        QVERIFY(logsOnly[3].attemptUsage.empty());
+    }
+
     void test_scaleUpAndDownWhileRunning()
     {
         Fixture fx(1, 1);

@@ -23,10 +23,14 @@ SessionWindow::SessionWindow(const history::SessionSummary &session,
                              std::vector<history::TaskRecord> tasks,
                              const std::vector<history::WorkerRecord> &workers,
                              QWidget *parent)
-    : QWidget(parent, Qt::Window)
+    // A QDialog like the compare window: a dialog to assistive tools, Escape closes it.
+    : QDialog(parent,
+              Qt::Window | Qt::WindowTitleHint | Qt::WindowSystemMenuHint
+                  | Qt::WindowMinMaxButtonsHint | Qt::WindowCloseButtonHint)
     , m_futures(new FuturesModel(this))
 {
     setAttribute(Qt::WA_DeleteOnClose);
+    setModal(false);
     const QString started = QDateTime::fromMSecsSinceEpoch(session.startedUs / 1000)
                                 .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
     setWindowTitle(tr("Session %1 (%2, read-only)").arg(session.id).arg(started));

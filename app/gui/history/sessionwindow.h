@@ -6,7 +6,7 @@
 
 #include "taskbench/history/historytypes.h"
 
-#include <QWidget>
+#include <QDialog>
 
 #include <vector>
 
@@ -25,7 +25,7 @@ class FuturesModel;
 class FuturesTable;
 class HistoryTasksModel;
 
-class SessionWindow : public QWidget
+class SessionWindow : public QDialog
 {
     Q_OBJECT
 public:

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace taskbench {
 
@@ -69,6 +70,16 @@ struct AttemptFigures
 {
     int attempt = 0;
     AttemptUsage usage;
+};
+
+/// What Client::details() reads of one task (the parts not asked for stay empty).
+struct TaskDetails
+{
+    enum Parts : unsigned { Story = 1, Logs = 2, AttemptUsage = 4, Output = 8, All = 15 };
+    std::vector<Transition> story;
+    std::vector<std::string> logs;
+    std::vector<AttemptFigures> attemptUsage;
+    std::string output;
 };
 
 /// Why a task failed. For an error propagated from a dependency, rootKey names the task that

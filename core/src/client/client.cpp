@@ -1,6 +1,7 @@
 // Client, AsCompleted and Subscription: thin handles over the engine. The client turns
 // submit/map/compute calls into task records for the scheduler, waits on futures and asks
-// the scheduler about tasks and workers. Future itself: future.cpp.
+// the scheduler about tasks and workers. Future itself: future.cpp; a task's story, logs,
+// output and figures: taskdetails.cpp.
 #include "client/future_p.h"
 #include "scheduler/engine_p.h"
 #include "value/replacerefs_p.h"
@@ -345,55 +346,6 @@ void Client::retry(const std::vector<Future> &futures)
         m.ids.push_back(f.id());
     m_engine->post(std::move(m));
     m_engine->query([] {}); // returns once the retry is applied
-}
-
-std::vector<Transition> Client::story(const Future &future)
-{
-    const std::uint64_t id = future.id();
-    std::vector<Transition> out;
-    m_engine->query([&] {
-        if (TaskRecord *r = m_engine->lookup(id))
-            out = r->history;
-    });
-    return out;
-}
-
-std::vector<std::string> Client::logs(const Future &future)
-{
-    const std::uint64_t id = future.id();
-    std::vector<std::string> out;
-    m_engine->query([&] {
-        if (TaskRecord *r = m_engine->lookup(id); r && r->extras)
-            out = r->extras->logs;
-    });
-    return out;
-}
-
-std::vector<AttemptFigures> Client::attemptUsage(const Future &future)
-{
-    const std::uint64_t id = future.id();
-    std::vector<AttemptFigures> out;
-    m_engine->query([&] {
-        TaskRecord *r = m_engine->lookup(id);
-        if (!r)
-            return;
-        if (r->extras)
-            out = r->extras->earlierUsage;
-        if (r->usageAttempt > 0)
-            out.push_back(AttemptFigures{r->usageAttempt, r->usage});
-    });
-    return out;
-}
-
-std::string Client::output(const Future &future)
-{
-    const std::uint64_t id = future.id();
-    std::string out;
-    m_engine->query([&] {
-        if (TaskRecord *r = m_engine->lookup(id); r && r->extras)
-            out = r->extras->output;
-    });
-    return out;
 }
 
 std::vector<Value> Client::arguments(const Future &future)

@@ -158,6 +158,14 @@ std::optional<TaskError> Future::error() const
     return std::nullopt;
 }
 
+const std::vector<Value> &Future::submittedArguments() const
+{
+    requireValid(*this);
+    // Set before the record was published (under the registry mutex) and never changed:
+    // edits go to TaskExtras::editedArgs.
+    return m_task->args;
+}
+
 std::string Future::typeName() const
 {
     requireValid(*this);

@@ -9,6 +9,7 @@
 #include "taskbench/valuecodec.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace taskbench {
 
@@ -43,8 +44,18 @@ bool fits(const Value &v, std::string_view type, std::string &path, Mismatch &wh
         why = Mismatch{path, std::string(expected), v.kindName()};
         return false;
     };
-    if (type == "int")
-        return v.isInt() || mismatch(type);
+    if (type == "int") {
+        if (v.isInt())
+            return true;
+        // JSON reads an integer literal beyond 64 bits as a float; "got float" would puzzle
+        // whoever typed 99999999999999999999.
+        if (v.isDouble() && std::isfinite(v.toDouble()) && std::trunc(v.toDouble()) == v.toDouble()
+            && std::fabs(v.toDouble()) >= 0x1p63) {
+            why = Mismatch{path, "int", "an integer outside the 64-bit range"};
+            return false;
+        }
+        return mismatch(type);
+    }
     if (type == "float")
         return v.isNumber() || mismatch(type);
     if (type == "str")

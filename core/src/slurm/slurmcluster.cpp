@@ -572,11 +572,19 @@ void SlurmCluster::State::round()
         std::lock_guard lock(mutex);
         target = desiredTarget();
         std::vector<SlurmJob *> live;
-        for (SlurmJob &j : jobs)
+        // A job that ended unasked before its worker connected and is still COMPLETING has
+        // no final state yet: whether it counts as a failed start is known next round, and
+        // replacing it now would submit a job past maxFailedStarts.
+        int settling = 0;
+        for (SlurmJob &j : jobs) {
             if (j.state != SlurmJobState::Ended && !j.cancelRequested)
                 live.push_back(&j);
-        if (int(live.size()) < target && !gaveUp && !stopping) {
-            toSubmit = target - int(live.size());
+            else if (j.slurmState == "COMPLETING" && !j.cancelRequested
+                     && connectedOnce.count(j.id) == 0)
+                ++settling;
+        }
+        if (int(live.size()) + settling < target && !gaveUp && !stopping) {
+            toSubmit = target - int(live.size()) - settling;
         } else if (int(live.size()) > target) {
             // Cancel pending jobs first (newest first), then workers with the least to do.
             auto busy = [&](const SlurmJob *j) -> std::size_t {
