@@ -16,6 +16,8 @@
 #include <QSpinBox>
 #include <QTableView>
 
+#include <iterator>
+
 namespace taskbench::gui {
 
 Demo::Demo(MainWindow *window, const QString &plugin, QObject *parent)
@@ -96,50 +98,6 @@ Demo::Demo(MainWindow *window, const QString &plugin, QObject *parent)
          }},
         {tr("map flaky_inc over 0..9 again, with retries = 5"),
          [this, flaky] { mapThroughForm(flaky, QStringLiteral("0..9"), 5, false); }},
-        {tr("a failing task and a dependent (root cause and cascade)"),
-         [this, bench] {
-             if (!bench)
-                 return;
-             SubmitForm *form = m_window->submitForm();
-             form->setCurrentFunction(fn("fail"));
-             if (!form->fields().empty())
-                 form->fields()[0]->setText(QStringLiteral("the input file is missing"));
-             ++m_waitingFor;
-             if (!form->trySubmit())
-                 --m_waitingFor;
-         }},
-        {tr("a dependent of the failure"),
-         [this, bench] {
-             if (!bench || m_last.empty())
-                 return;
-             SubmitForm *form = m_window->submitForm();
-             form->setCurrentFunction(fn("inc"));
-             if (!form->fields().empty()) {
-                 form->fields()[0]->setMode(ArgumentField::OneFuture);
-                 form->fields()[0]->setFutureKeys(
-                     QStringList{m_window->bridge()->keyOf(m_last.front())});
-             }
-             ++m_waitingFor;
-             if (!form->trySubmit()) {
-                 --m_waitingFor;
-                 for (ArgumentField *f : form->fields())
-                     if (f->hasError())
-                         log::get("gui")->warn("demo: {}", f->errorText().toStdString());
-             }
-         }},
-        {tr("a task that logs and reports progress"),
-         [this, bench] {
-             if (bench)
-                 submitThroughForm(fn("log_and_progress"), {QStringLiteral("5")});
-         }},
-        {tr("map sleep_ms over a few durations: the task stream shows them side by side"),
-         [this, bench] {
-             if (bench)
-                 mapThroughForm(fn("sleep_ms"),
-                                QStringLiteral("180, 120, 260, 90, 150, 210, 130, 170"),
-                                0,
-                                false);
-         }},
         {tr("done"),
          [this] {
              // Leave the form on a friendly function and the errors in view.
@@ -150,6 +108,53 @@ Demo::Demo(MainWindow *window, const QString &plugin, QObject *parent)
                  d->raise();
          }},
     };
+    // The tutorial plugin has no fail, log_and_progress or sleep_ms: these steps are the
+    // bench plugin's, before the last one.
+    if (bench) {
+        std::vector<Step> benchSteps = {
+            {tr("a failing task and a dependent (root cause and cascade)"),
+             [this] {
+                 SubmitForm *form = m_window->submitForm();
+                 form->setCurrentFunction(fn("fail"));
+                 if (!form->fields().empty())
+                     form->fields()[0]->setText(QStringLiteral("the input file is missing"));
+                 ++m_waitingFor;
+                 if (!form->trySubmit())
+                     --m_waitingFor;
+             }},
+            {tr("a dependent of the failure"),
+             [this] {
+                 if (m_last.empty())
+                     return;
+                 SubmitForm *form = m_window->submitForm();
+                 form->setCurrentFunction(fn("inc"));
+                 if (!form->fields().empty()) {
+                     form->fields()[0]->setMode(ArgumentField::OneFuture);
+                     form->fields()[0]->setFutureKeys(
+                         QStringList{m_window->bridge()->keyOf(m_last.front())});
+                 }
+                 ++m_waitingFor;
+                 if (!form->trySubmit()) {
+                     --m_waitingFor;
+                     for (ArgumentField *f : form->fields())
+                         if (f->hasError())
+                             log::get("gui")->warn("demo: {}", f->errorText().toStdString());
+                 }
+             }},
+            {tr("a task that logs and reports progress"),
+             [this] { submitThroughForm(fn("log_and_progress"), {QStringLiteral("5")}); }},
+            {tr("map sleep_ms over a few durations: the task stream shows them side by side"),
+             [this] {
+                 mapThroughForm(fn("sleep_ms"),
+                                QStringLiteral("180, 120, 260, 90, 150, 210, 130, 170"),
+                                0,
+                                false);
+             }},
+        };
+        m_steps.insert(m_steps.end() - 1,
+                       std::make_move_iterator(benchSteps.begin()),
+                       std::make_move_iterator(benchSteps.end()));
+    }
 }
 
 QString Demo::fn(const char *name) const

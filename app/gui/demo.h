@@ -3,7 +3,8 @@
 // a list of futures; map flaky_inc over 0..9 without retries (errors appear) and retry one
 // failed future; map again with retries = 5; a failure with a dependent (root cause and
 // cascade); a task that logs and reports progress; a few sleeps of different lengths, so the
-// task stream shows real bars. Each step waits for the previous one to settle, without
+// task stream shows real bars (these last four with the bench plugin only: the tutorial's has
+// no such functions). Each step waits for the previous one to settle, without
 // blocking the event loop.
 #pragma once
 
