@@ -249,6 +249,7 @@ int finish(const CommandContext &ctx,
         slice.clear();
         for (std::size_t i = begin; i < end; ++i)
             slice.push_back(outputs[i].future);
+        client.prefetch(slice); // values held by process workers: one request per worker
         std::vector<TaskDetails> details = client.details(slice, parts);
         for (std::size_t i = begin; i < end; ++i)
             ok = report(outputs[i], details[i - begin], opts.json, errors) && ok;

@@ -436,6 +436,33 @@ private slots:
         QCOMPARE(v.toList().size(), std::size_t(n));
         QCOMPARE(v.toList()[std::size_t(n - 1)].toInt(), n - 1);
     }
+
+    void test_prefetchMovesHeldResultsWithoutResultCalls()
+    {
+        // Held values (over 1 KiB) reach the scheduler on prefetch() alone: each fetched pure
+        // value is offered to the cache, which counts them, before any result() call.
+        auto cache = std::make_shared<testsupport::MemoryResultCache>();
+        ClusterOptions o = processOptions(2);
+        o.resultCache = cache;
+        Client c(o, loadPlugins());
+        std::vector<Value> sizes;
+        for (int i = 0; i < 40; ++i)
+            sizes.emplace_back(std::int64_t(1000 + i));
+        const std::vector<Future> held = c.map("bench.range_list", sizes);
+        QCOMPARE(c.wait(held, ReturnWhen::AllCompleted, 60s).notDone.size(), std::size_t(0));
+        QCOMPARE(cache->stores.load(), 0);
+        Future pending = c.submit("bench.sleep_ms", {std::int64_t(200)});
+        std::vector<Future> asked = held;
+        asked.push_back(pending); // not finished: left alone
+        c.prefetch(asked);
+        c.prefetch(held); // again while in flight: nothing is fetched twice
+        QTRY_COMPARE_WITH_TIMEOUT(cache->stores.load(), 40, 30000);
+        const std::vector<Value> values = c.gather(held, Errors::Raise, 60s);
+        for (int i = 0; i < 40; ++i)
+            QCOMPARE(values[std::size_t(i)].toList().size(), std::size_t(1000 + i));
+        QCOMPARE(cache->stores.load(), 40);
+        QVERIFY(pending.result(60s).isNull());
+    }
 };
 
 QTEST_GUILESS_MAIN(TestProcessCluster)

@@ -288,6 +288,10 @@ public:
     std::vector<Value> gather(const std::vector<Future> &futures,
                               Errors errors = Errors::Raise,
                               std::optional<Duration> timeout = std::nullopt);
+    /// Starts moving the values of these finished futures that workers hold to the client,
+    /// one request per worker, and returns at once: result() calls that follow find them
+    /// here or in flight instead of waiting for one transfer each. gather() does it itself.
+    void prefetch(const std::vector<Future> &futures);
     WaitResult wait(const std::vector<Future> &futures,
                     ReturnWhen when = ReturnWhen::AllCompleted,
                     std::optional<Duration> timeout = std::nullopt);

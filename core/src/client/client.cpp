@@ -265,6 +265,7 @@ Client::gather(const std::vector<Future> &futures, Errors errors, std::optional<
     if (!w.notDone.empty())
         throw TimeoutError("timed out: " + std::to_string(w.notDone.size()) + " of "
                            + std::to_string(futures.size()) + " futures not done");
+    prefetch(futures);
     std::vector<Value> out;
     out.reserve(futures.size());
     for (const Future &f : futures) {
@@ -273,6 +274,19 @@ Client::gather(const std::vector<Future> &futures, Errors errors, std::optional<
         out.push_back(f.result());
     }
     return out;
+}
+
+void Client::prefetch(const std::vector<Future> &futures)
+{
+    detail::PrefetchMsg m;
+    for (const Future &f : futures) {
+        requireValid(f);
+        std::lock_guard lock(m_engine->stripe(f.m_task));
+        if (f.m_task->remotePublished)
+            m.ids.push_back(f.id());
+    }
+    if (!m.ids.empty())
+        m_engine->post(std::move(m));
 }
 
 WaitResult

@@ -206,6 +206,12 @@ struct FetchMsg
     std::uint64_t id;
     std::shared_ptr<std::promise<Value>> reply;
 };
+/// A client will read these finished tasks' values: fetch those held on workers now, in one
+/// request per worker (FetchMsg, which then finds them here or in flight, waits for them).
+struct PrefetchMsg
+{
+    std::vector<std::uint64_t> ids;
+};
 struct FetchedMsg
 {
     int worker;
@@ -235,6 +241,7 @@ using Message = std::variant<SubmitMsg,
                              StopMsg,
                              WantMsg,
                              FetchMsg,
+                             PrefetchMsg,
                              FetchedMsg,
                              DiedMsg>;
 
@@ -421,6 +428,7 @@ private:
     void failUnrunnable();
     // transfers.cpp
     void handle(FetchMsg &m);
+    void handle(PrefetchMsg &m);
     void handle(FetchedMsg &m);
     void releaseOnWorker(TaskRecord *r);
     void flushReleases();

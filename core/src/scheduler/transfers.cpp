@@ -3,6 +3,8 @@
 // (dependents wait again, the value is recomputed when still needed).
 #include "scheduler/engine_p.h"
 
+#include <unordered_map>
+
 namespace taskbench::detail {
 
 void Engine::releaseOnWorker(TaskRecord *r)
@@ -44,6 +46,22 @@ void Engine::handle(FetchMsg &m)
         else
             loseResult(r); // its holder is gone: nobody would ever answer
     }
+}
+
+void Engine::handle(PrefetchMsg &m)
+{
+    std::unordered_map<int, std::vector<std::uint64_t>> byWorker;
+    for (std::uint64_t id : m.ids) {
+        TaskRecord *r = lookup(id);
+        if (!r || r->state != TaskState::Memory || !r->remote || r->fetching)
+            continue;
+        if (!workerById(r->holder))
+            continue; // FetchMsg deals with a gone holder when the value is asked for
+        r->fetching = true;
+        byWorker[r->holder].push_back(id);
+    }
+    for (auto &[worker, ids] : byWorker)
+        workerById(worker)->fetch(ids);
 }
 
 void Engine::handle(FetchedMsg &m)
