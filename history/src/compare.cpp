@@ -87,8 +87,12 @@ TaskComparison pair(const TaskRecord &a, const TaskRecord &b, const char *by)
     c.matchedBy = by;
     c.a = sideOf(a);
     c.b = sideOf(b);
-    if (c.a->durationUs > 0 && c.b->durationUs >= 0)
-        c.ratio = double(c.b->durationUs) / double(c.a->durationUs);
+    // Run times are whole microseconds: a trivial task reads 0, which means "under 1 us".
+    // Taken as 1 us, it still has a ratio (rather than none, or 0 when only B is that fast,
+    // which would make a run of trivial tasks "infinitely faster").
+    if (c.a->durationUs >= 0 && c.b->durationUs >= 0)
+        c.ratio = double(std::max<std::int64_t>(c.b->durationUs, 1))
+                  / double(std::max<std::int64_t>(c.a->durationUs, 1));
     c.result = matchResults(*c.a, *c.b);
     return c;
 }

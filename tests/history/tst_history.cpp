@@ -5,6 +5,7 @@
 // delete and retention, a corrupt file moved aside, a newer schema refused, migration from
 // schema 1, and recovery after taskbench-cli is SIGKILLed mid-run.
 #include "taskbench/client.h"
+#include "taskbench/history/compare.h"
 #include "taskbench/history/exporters.h"
 #include "taskbench/history/historystore.h"
 #include "taskbench/history/recorder.h"
@@ -220,6 +221,7 @@ private slots:
     void test_migrationFromSchema1();
     void test_migrationFromSchema2();
     void test_sigkillMidRunIsRecoveredAsInterrupted();
+    void test_compareRatiosOfSubMicrosecondTasks();
 };
 
 void TestHistory::test_recordAndReadBack()
@@ -883,6 +885,35 @@ void TestHistory::test_sigkillMidRunIsRecoveredAsInterrupted()
     HistoryStore again;
     QVERIFY(again.open(db.toStdString()));
     QCOMPARE(again.sessions().at(0).status, std::string("interrupted"));
+}
+
+void TestHistory::test_compareRatiosOfSubMicrosecondTasks()
+{
+    // Regression: a trivial task's run time reads 0 us; B's zeros made the median ratio 0
+    // (and A's zeros left it undefined), so a rerun of trivial tasks "took no time at all".
+    const auto task = [](std::uint64_t id, std::int64_t runUs) {
+        TaskRecord t;
+        t.id = id;
+        t.key = "inc-" + std::to_string(id);
+        t.function = "bench.inc";
+        t.status = "finished";
+        AttemptRecord run;
+        run.attempt = 1;
+        run.startUs = 1'000'000;
+        run.endUs = 1'000'000 + runUs;
+        t.runs.push_back(run);
+        return t;
+    };
+    SessionSummary a, b;
+    a.id = 1;
+    b.id = 2;
+    const SessionComparison c = compareTasks(
+        a, {task(1, 0), task(2, 0), task(3, 4)}, b, {task(1, 0), task(2, 3), task(3, 0)});
+    QCOMPARE(c.tasks.size(), std::size_t(3));
+    QCOMPARE(c.tasks[0].ratio, 1.0);  // both under 1 us
+    QCOMPARE(c.tasks[1].ratio, 3.0);  // 0 -> 3 us
+    QCOMPARE(c.tasks[2].ratio, 0.25); // 4 us -> under 1 us
+    QCOMPARE(c.summary.medianRatio, 1.0);
 }
 
 QTEST_MAIN(TestHistory)

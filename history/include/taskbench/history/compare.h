@@ -47,7 +47,7 @@ struct TaskComparison
     std::string matchedBy; ///< "key", "position" (function + group position), "" (unmatched)
     std::optional<CompareSide> a;
     std::optional<CompareSide> b;
-    double ratio = -1; ///< B duration / A duration; -1 if either is unknown or A is 0
+    double ratio = -1; ///< B duration / A duration (0 us read as 1 us); -1 if either is unknown
     ResultMatch result = ResultMatch::Unknown;
 
     bool newlyFailing() const;
